@@ -1,0 +1,79 @@
+/* dataset.h — the in-memory outcome matrix and the builder that importer and generator fill. */
+#ifndef RBD_DATASET_H
+#define RBD_DATASET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+/*
+ * One outcome matrix: n prompts × n_models models. The same struct describes a dataset built in
+ * memory and one mapped from a .rbds file (then every pointer points into the mapping).
+ * Everything is read-only once built.
+ */
+typedef struct rbd_dataset {
+	uint32_t n_models;
+	uint32_t n_evals;
+	size_t n;                          /* samples (prompts) */
+	const char **model_names;          /* [n_models]; dataset order breaks ties */
+	const char **eval_names;           /* [n_evals] in order of first appearance */
+	const char **sample_ids;           /* [n], unique */
+	const char **prompts;              /* [n] decoded text */
+	const uint32_t *eval;              /* [n] index into eval_names */
+	const float *quality;              /* [n * n_models], each in [0, 1] */
+	const double *cost;                /* [n * n_models] USD, each >= 0 */
+	const char **responses;            /* [n * n_models] or NULL */
+	const uint32_t *prompt_tokens;     /* [n] or NULL */
+	const uint32_t *completion_tokens; /* [n * n_models] or NULL */
+	uint32_t feature_dim;              /* 0 when there are no features */
+	const float *features;             /* [n * feature_dim] or NULL */
+	const char *feature_name;          /* e.g. "embedding"; NULL when no features */
+	const char *name;                  /* short name (file stem or generator preset) */
+	uint8_t sha256[32];                /* content hash of the .rbds body; zero until written/opened */
+	struct rbd_dataset_store *store;   /* private: who owns the memory */
+} rbd_dataset;
+
+void rbd_dataset_free(rbd_dataset *ds); /* accepts NULL */
+
+/* Index of a model by exact name, or -1. */
+int rbd_dataset_model_index(const rbd_dataset *ds, const char *name);
+
+/* One sample handed to the builder; all pointers borrowed for the call. */
+typedef struct rbd_sample_in {
+	const char *sample_id;
+	const char *eval_name;
+	const char *prompt;
+	const float *quality;              /* [n_models] */
+	const double *cost;                /* [n_models] */
+	const char *const *responses;      /* [n_models] or NULL */
+	uint32_t prompt_tokens;            /* used when the builder has tokens */
+	const uint32_t *completion_tokens; /* [n_models] or NULL */
+	const float *features;             /* [feature_dim] or NULL */
+} rbd_sample_in;
+
+typedef struct rbd_builder rbd_builder;
+
+/* Owned: rbd_builder_free or rbd_builder_finish. Aborts on ENOMEM. */
+rbd_builder *rbd_builder_new(uint32_t n_models, const char *const *model_names);
+void rbd_builder_free(rbd_builder *b);
+/* Optional sections must be declared before the first sample; then every sample must supply
+ * them. */
+void rbd_builder_want_responses(rbd_builder *b);
+void rbd_builder_want_tokens(rbd_builder *b);
+void rbd_builder_want_features(rbd_builder *b, uint32_t dim, const char *feature_name);
+void rbd_builder_set_name(rbd_builder *b, const char *name);
+/* Append a sample. -EEXIST for a duplicate sample_id, -EINVAL for a quality outside [0, 1],
+ * NaN, a negative or non-finite cost, or a missing declared section; e says which. */
+int rbd_builder_add(rbd_builder *b, const rbd_sample_in *s, rbd_error *e);
+size_t rbd_builder_count(const rbd_builder *b);
+/* Turn the builder into a dataset (consumes b, even on failure). */
+int rbd_builder_finish(rbd_builder *b, rbd_dataset **out, rbd_error *e);
+
+/* For modules that create datasets (the builder, the .rbds reader): a dataset's memory is
+ * released through its store; embed this as the first member of the owner's own struct. */
+struct rbd_dataset_store {
+	void (*release)(struct rbd_dataset_store *store);
+};
+
+#endif

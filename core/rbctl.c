@@ -1,0 +1,48 @@
+/* rbctl.c — the routerbench command line: dispatches to one subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "rb/version.h"
+
+static const struct {
+	const char *name;
+	int (*main)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{"import", rbctl_import_main, "compile RouterBench CSV/JSONL files into a .rbds dataset"},
+	{"info", rbctl_info_main, "describe a .rbds dataset (models, tasks, features, sha256)"},
+	{"gen", rbctl_gen_main, "generate the calibrated demo dataset (or a synthetic one at any scale)"},
+	{"run", rbctl_run_main, "evaluate a router on a dataset in this process and print the metrics"},
+	{"routers", rbctl_routers_main, "list the router plugins rbctl can load, with their parameters"},
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: rbctl COMMAND [OPTIONS]   (rbctl COMMAND --help for details)\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nexit status: 0 success, 1 bad input or failed evaluation, 2 usage error\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return RBCTL_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return RBCTL_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("rbctl %s (router ABI %d.%d)\n", RB_VERSION_STRING, RB_ABI_MAJOR, RB_ABI_MINOR);
+		return RBCTL_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].main(argc - 1, argv + 1);
+	fprintf(stderr, "rbctl: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return RBCTL_EXIT_USAGE;
+}

@@ -1,0 +1,75 @@
+/* util.h — small helpers shared by every core module: errors, allocation, hashing, files. */
+#ifndef RBD_UTIL_H
+#define RBD_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* An error report filled by a failing function that returns a negative errno. Functions either
+ * fill this or log, never both; callers decide what to print. */
+typedef struct rbd_error {
+	int code;       /* negative errno */
+	char msg[1024]; /* human message naming the place and the problem */
+} rbd_error;
+
+/* Fill e (may be NULL) and return code (a negative errno). */
+int rbd_fail(rbd_error *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Prefix an existing message: "prefix: old message". Returns e->code. */
+int rbd_error_prefix(rbd_error *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Allocation that aborts on out-of-memory: for small bookkeeping where recovery is pointless. */
+void *rbd_xmalloc(size_t n);
+void *rbd_xcalloc(size_t n, size_t size);
+void *rbd_xrealloc(void *p, size_t n);
+char *rbd_xstrdup(const char *s);
+
+/* Impossible state: print where and abort, always (not compiled out). */
+#define rbd_require(cond)                                                                          \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			rbd_require_failed(#cond, __FILE__, __LINE__);                             \
+	} while (0)
+_Noreturn void rbd_require_failed(const char *what, const char *file, int line);
+
+/* SHA-256 (OpenSSL libcrypto: uses the CPU's SHA extensions where present). */
+typedef struct rbd_sha256 rbd_sha256;
+rbd_sha256 *rbd_sha256_new(void); /* owned: rbd_sha256_free; aborts on ENOMEM */
+void rbd_sha256_update(rbd_sha256 *h, const void *data, size_t len);
+void rbd_sha256_final(rbd_sha256 *h, uint8_t out[32]);
+void rbd_sha256_free(rbd_sha256 *h);
+void rbd_sha256_buf(const void *data, size_t len, uint8_t out[32]);
+void rbd_hex(const uint8_t *bytes, size_t n, char *out /* 2n+1 */);
+
+/* Atomic file creation: write into a temp file beside path, then fsync + rename. */
+typedef struct rbd_atomic_file {
+	FILE *fp;
+	char *tmp_path;
+	char *final_path;
+} rbd_atomic_file;
+int rbd_atomic_open(rbd_atomic_file *af, const char *path, rbd_error *e);
+int rbd_atomic_commit(rbd_atomic_file *af, rbd_error *e); /* fflush, fsync, rename, fsync dir */
+void rbd_atomic_abort(rbd_atomic_file *af);               /* close and unlink; accepts a done file */
+
+/* Read a whole file into memory (owned: free). */
+int rbd_read_file(const char *path, char **data, size_t *len, rbd_error *e);
+
+/* Monotonic clock in seconds. */
+double rbd_now(void);
+
+/* Open-addressing set of strings → index, for interning names and finding duplicates. */
+typedef struct rbd_strmap rbd_strmap;
+rbd_strmap *rbd_strmap_new(void); /* owned: rbd_strmap_free */
+void rbd_strmap_free(rbd_strmap *m);
+/* Returns the index stored for key, or -1. */
+long rbd_strmap_get(const rbd_strmap *m, const char *key);
+/* Stores key → value (copying key); returns the previous value or -1 when it was new. */
+long rbd_strmap_put(rbd_strmap *m, const char *key, long value);
+size_t rbd_strmap_size(const rbd_strmap *m);
+
+/* Cleanup helpers for early returns. */
+static inline void rbd_freep(void *p) { extern void free(void *); free(*(void **)p); }
+#define _cleanup_free_ __attribute__((cleanup(rbd_freep)))
+
+#endif
