@@ -1,16 +1,250 @@
-/* Temporary until the module lands in this session. */
-#include <stdio.h>
+/* cmd_run.c — `rbctl run`: the whole evaluation in one process, no daemon. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "commands.h"
+#include "eval.h"
+#include "rbds.h"
+#include "report.h"
+
+static void run_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: rbctl run --dataset FILE.rbds --router NAME [options]\n"
+		"\n"
+		"Evaluate a router on a dataset in this process and print a per-task table\n"
+		"(or, with --json, the result document described in docs/result-schema.md).\n"
+		"\n"
+		"  --dataset FILE        compiled dataset (rbctl import / rbctl gen)\n"
+		"  --router NAME|PATH    router plugin: a name searched in the plugin directories, or a .so path\n"
+		"  --set NAME=VALUE      router parameter (repeatable); `rbctl routers` lists them\n"
+		"  --tasks A,B           evaluate only these task groups (default: all)\n"
+		"  --seed N              split seed, 0..4294967295 (default 42, the paper's)\n"
+		"  --train-fraction F    train share of each task group (default 0.7)\n"
+		"  --split paper|ood     paper: train on the group's own 70%%; ood: on the other groups' (default paper)\n"
+		"  --group PATTERN=NAME  task grouping rule (repeatable; default mmlu-*=mmlu); --no-default-groups drops it\n"
+		"  --lambdas A,B,...     willingness-to-pay sweep for predictive routers (default: the paper's 32 values)\n"
+		"  --threads N           CPU threads the router may use (default: all online CPUs)\n"
+		"  --plugin-dir DIR      search DIR first for routers (repeatable)\n"
+		"  --json                print the result document as JSON\n"
+		"  -o, --output FILE     write the output to FILE (atomically) instead of stdout\n"
+		"  -h, --help            this text\n"
+		"\n"
+		"exit status: 0 success, 1 bad input or failed evaluation, 2 usage error\n");
+}
+
+static int parse_u32(const char *text, uint32_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno || end == text || *end || v > UINT32_MAX || text[0] == '-')
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static char **split_commas(const char *text, size_t *n)
+{
+	size_t cap = 4;
+	char **v = rbd_xcalloc(cap, sizeof(char *)), *copy = rbd_xstrdup(text), *save = NULL;
+	*n = 0;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (*n + 1 >= cap)
+			v = rbd_xrealloc(v, (cap *= 2) * sizeof(char *));
+		v[(*n)++] = rbd_xstrdup(tok);
+		v[*n] = NULL;
+	}
+	free(copy);
+	return v;
+}
+
+static int write_output(const char *path, json_t *result, int as_json)
+{
+	rbd_error e;
+	rbd_atomic_file af = {0};
+	FILE *out = stdout;
+	if (path) {
+		if (rbd_atomic_open(&af, path, &e) < 0) {
+			fprintf(stderr, "rbctl run: %s\n", e.msg);
+			return RBCTL_EXIT_FAIL;
+		}
+		out = af.fp;
+	}
+	if (as_json) {
+		json_dumpf(result, out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+		fputc('\n', out);
+	} else {
+		rbd_report_table(out, result);
+	}
+	if (path && rbd_atomic_commit(&af, &e) < 0) {
+		fprintf(stderr, "rbctl run: %s\n", e.msg);
+		return RBCTL_EXIT_FAIL;
+	}
+	return RBCTL_EXIT_OK;
+}
+
 int rbctl_run_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "rbctl: 'run' is being built\n");
-	return RBCTL_EXIT_FAIL;
-}
-int rbctl_routers_main(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	return RBCTL_EXIT_FAIL;
+	enum { OPT_SEED = 256, OPT_FRACTION, OPT_SPLIT, OPT_GROUP, OPT_NO_GROUPS, OPT_LAMBDAS, OPT_THREADS,
+	       OPT_PLUGIN_DIR, OPT_JSON, OPT_TASKS, OPT_SET };
+	static const struct option longopts[] = {
+		{"dataset", required_argument, NULL, 'd'},
+		{"router", required_argument, NULL, 'r'},
+		{"set", required_argument, NULL, OPT_SET},
+		{"tasks", required_argument, NULL, OPT_TASKS},
+		{"seed", required_argument, NULL, OPT_SEED},
+		{"train-fraction", required_argument, NULL, OPT_FRACTION},
+		{"split", required_argument, NULL, OPT_SPLIT},
+		{"group", required_argument, NULL, OPT_GROUP},
+		{"no-default-groups", no_argument, NULL, OPT_NO_GROUPS},
+		{"lambdas", required_argument, NULL, OPT_LAMBDAS},
+		{"threads", required_argument, NULL, OPT_THREADS},
+		{"plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"output", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	const char *dataset_path = NULL, *router_name = NULL, *output = NULL;
+	const char **settings = rbd_xcalloc((size_t)argc + 1, sizeof(char *));
+	const char **plugin_dirs = rbd_xcalloc((size_t)argc + 1, sizeof(char *));
+	size_t n_settings = 0, n_dirs = 0, n_tasks = 0, n_lambdas = 0;
+	char **tasks = NULL;
+	double *lambdas = NULL;
+	int as_json = 0, default_groups = 1, status = RBCTL_EXIT_USAGE, c;
+	rbd_eval_opts opts;
+	rbd_eval_opts_default(&opts);
+	rbd_grouping grouping = {0};
+	rbd_error e = {0};
+	rbd_dataset *ds = NULL;
+	rbd_plugin *plugin = NULL;
+	rbd_params *params = NULL;
+	char **dirs = NULL, *router_path = NULL;
+	json_t *result = NULL;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "d:r:o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			dataset_path = optarg;
+			break;
+		case 'r':
+			router_name = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case OPT_SET:
+			settings[n_settings++] = optarg;
+			break;
+		case OPT_TASKS:
+			rbd_strv_free(tasks);
+			tasks = split_commas(optarg, &n_tasks);
+			break;
+		case OPT_SEED:
+			if (parse_u32(optarg, &opts.seed) < 0) {
+				fprintf(stderr, "rbctl run: --seed '%s' must be an integer from 0 to 4294967295\n", optarg);
+				goto out;
+			}
+			break;
+		case OPT_FRACTION: {
+			char *end;
+			opts.train_fraction = strtod(optarg, &end);
+			if (end == optarg || *end || !(opts.train_fraction > 0 && opts.train_fraction < 1)) {
+				fprintf(stderr, "rbctl run: --train-fraction '%s' must be a number between 0 and 1\n",
+					optarg);
+				goto out;
+			}
+			break;
+		}
+		case OPT_SPLIT:
+			if (!strcmp(optarg, "paper"))
+				opts.mode = RBD_SPLIT_PAPER;
+			else if (!strcmp(optarg, "ood"))
+				opts.mode = RBD_SPLIT_OOD;
+			else {
+				fprintf(stderr, "rbctl run: --split '%s' must be paper or ood\n", optarg);
+				goto out;
+			}
+			break;
+		case OPT_GROUP:
+			if (rbd_grouping_add(&grouping, optarg, &e) < 0) {
+				fprintf(stderr, "rbctl run: --group: %s\n", e.msg);
+				goto out;
+			}
+			break;
+		case OPT_NO_GROUPS:
+			default_groups = 0;
+			break;
+		case OPT_LAMBDAS:
+			free(lambdas);
+			lambdas = NULL;
+			if (rbd_parse_real_list(optarg, &lambdas, &n_lambdas, &e) < 0) {
+				fprintf(stderr, "rbctl run: --lambdas: %s\n", e.msg);
+				goto out;
+			}
+			break;
+		case OPT_THREADS:
+			if (parse_u32(optarg, &opts.threads) < 0 || opts.threads == 0 || opts.threads > 1024) {
+				fprintf(stderr, "rbctl run: --threads '%s' must be an integer from 1 to 1024\n", optarg);
+				goto out;
+			}
+			break;
+		case OPT_PLUGIN_DIR:
+			plugin_dirs[n_dirs++] = optarg;
+			break;
+		case OPT_JSON:
+			as_json = 1;
+			break;
+		case 'h':
+			run_usage(stdout);
+			status = RBCTL_EXIT_OK;
+			goto out;
+		default:
+			run_usage(stderr);
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "rbctl run: unexpected argument '%s'\n", argv[optind]);
+		goto out;
+	}
+	if (!dataset_path || !router_name) {
+		fprintf(stderr, "rbctl run: --dataset and --router are required (rbctl run --help)\n");
+		goto out;
+	}
+	if (default_groups)
+		rbd_grouping_add(&grouping, "mmlu-*=mmlu", NULL);
+	opts.grouping = &grouping;
+	opts.tasks = (const char *const *)tasks;
+	opts.n_tasks = n_tasks;
+	opts.lambdas = lambdas;
+	opts.n_lambdas = n_lambdas;
+
+	status = RBCTL_EXIT_FAIL;
+	dirs = rbd_plugin_default_dirs(plugin_dirs);
+	if (rbd_plugin_resolve(router_name, (const char *const *)dirs, &router_path, &e) < 0 ||
+	    rbd_plugin_load(router_path, &plugin, &e) < 0 || rbd_rbds_open(dataset_path, &ds, &e) < 0 ||
+	    rbd_params_parse(plugin, ds, settings, n_settings, &params, &e) < 0 ||
+	    rbd_evaluate(ds, plugin, params, &opts, &result, &e) < 0) {
+		fprintf(stderr, "rbctl run: %s\n", e.msg);
+		goto out;
+	}
+	status = write_output(output, result, as_json);
+out:
+	json_decref(result);
+	rbd_params_free(params);
+	rbd_plugin_free(plugin);
+	rbd_dataset_free(ds);
+	rbd_strv_free(dirs);
+	rbd_strv_free(tasks);
+	rbd_grouping_clear(&grouping);
+	free(router_path);
+	free(lambdas);
+	free(settings);
+	free(plugin_dirs);
+	return status;
 }

@@ -1,1 +1,71 @@
-/* report.c */
+/* report.c — the per-task table printed by `rbctl run`. */
+#include "report.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static double num(const json_t *o, const char *path)
+{
+	/* path: "a.b.c" of object keys */
+	char key[128];
+	const json_t *cur = o;
+	while (cur && *path) {
+		const char *dot = strchr(path, '.');
+		size_t len = dot ? (size_t)(dot - path) : strlen(path);
+		if (len >= sizeof(key))
+			return 0.0;
+		memcpy(key, path, len);
+		key[len] = '\0';
+		cur = json_object_get(cur, key);
+		path += len + (dot ? 1 : 0);
+	}
+	return cur ? json_number_value(cur) : 0.0;
+}
+
+static void row(FILE *out, const char *name, const json_t *b)
+{
+	const char *best_model = "";
+	double best_q = -1.0;
+	const char *m;
+	json_t *p;
+	json_object_foreach((json_t *)json_object_get(b, "llms"), m, p) {
+		double q = json_number_value(json_object_get(p, "quality"));
+		if (q > best_q) {
+			best_q = q;
+			best_model = m;
+		}
+	}
+	const char *slash = strrchr(best_model, '/');
+	fprintf(out, "%-20s %7lld %7.4f %7.4f %7.4f %8.4f %7.4f %11.4f %7.4f %-22.22s\n", name,
+		(long long)json_integer_value(json_object_get(b, "n_test")), num(b, "router.aiq"), num(b, "zero.aiq"),
+		num(b, "router.aiq_code"), num(b, "router.max_quality.quality"),
+		num(b, "router.max_quality.cost_mean") * 1e3, num(b, "oracle.quality"), best_q,
+		slash ? slash + 1 : best_model);
+}
+
+void rbd_report_table(FILE *out, const json_t *result)
+{
+	const json_t *router = json_object_get(result, "router"), *ds = json_object_get(result, "dataset"),
+		     *split = json_object_get(result, "split");
+	char *params = json_dumps(json_object_get(router, "params"), JSON_COMPACT | JSON_SORT_KEYS);
+	fprintf(out, "router %s %s %s on %s (%lld prompts, sha256 %.12s), split %s seed %lld train %.2f\n",
+		json_string_value(json_object_get(router, "name")), json_string_value(json_object_get(router, "version")),
+		params ? params : "{}", json_string_value(json_object_get(ds, "name")),
+		(long long)json_integer_value(json_object_get(ds, "prompts")),
+		json_string_value(json_object_get(ds, "sha256")), json_string_value(json_object_get(split, "mode")),
+		(long long)json_integer_value(json_object_get(split, "seed")),
+		json_number_value(json_object_get(split, "train_fraction")));
+	free(params);
+	fprintf(out, "%-20s %7s %7s %7s %7s %8s %7s %11s %7s %s\n", "task", "n_test", "AIQ", "zeroAIQ", "aiqcode",
+		"max q", "", "oracle q", "best q", "best single model");
+	fprintf(out, "%-20s %7s %7s %7s %7s %8s %7s %11s %7s\n", "", "", "", "", "", "", "m$/q", "", "");
+	const char *name;
+	json_t *b;
+	json_object_foreach((json_t *)json_object_get(result, "tasks"), name, b)
+		row(out, name, b);
+	row(out, "overall", json_object_get(result, "overall"));
+	const json_t *timing = json_object_get(result, "timing");
+	fprintf(out, "fit %.3f s, routing %.3f s (%.2f µs per prompt), %lld decisions\n",
+		num(timing, "fit_seconds"), num(timing, "route_seconds"), num(timing, "route_seconds_per_prompt") * 1e6,
+		(long long)json_integer_value(json_object_get(timing, "decisions")));
+}

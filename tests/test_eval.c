@@ -1,1 +1,263 @@
-#include <criterion/criterion.h>
+/* test_eval.c — the engine on the worked example of docs/metrics.md and on misbehaving routers. */
+#include <math.h>
+#include <string.h>
+
+#include "eval.h"
+#include "helpers.h"
+#include "split.h"
+
+#define EPS 1e-12
+
+/* Worked example: 4 test prompts × 3 models (docs/metrics.md), placed where the paper split
+ * (seed 42, 0.7) puts the test part of a 13-prompt task; train prompts favour model B. */
+static const float ex_q[4][3] = {{1, 1, 1}, {0, 1, 1}, {0, 0, 1}, {0, 0, 0}};
+static const double ex_c[3] = {0.001, 0.01, 0.1};
+
+static rbd_dataset *worked_example(int with_second_task)
+{
+	const char *models[3] = {"A", "B", "C"};
+	rbd_builder *b = rbd_builder_new(3, models);
+	uint8_t is_train[13];
+	rbd_split_assign(13, 42, 0.7, is_train);
+	int next_test = 0;
+	for (int i = 0; i < 13; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "t.%d", i);
+		float q[3] = {0, 1, 0.5f};
+		if (!is_train[i])
+			memcpy(q, ex_q[next_test++], sizeof(q));
+		rbd_sample_in s = {.sample_id = id, .eval_name = "t", .prompt = "prompt", .quality = q, .cost = ex_c};
+		cr_assert_eq(rbd_builder_add(b, &s, NULL), 0);
+	}
+	cr_assert_eq(next_test, 4, "13 prompts split 9/4");
+	for (int i = 0; with_second_task && i < 10; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "u.%d", i);
+		float q[3] = {1, 1, 1};
+		rbd_sample_in s = {.sample_id = id, .eval_name = "u", .prompt = "other", .quality = q, .cost = ex_c};
+		cr_assert_eq(rbd_builder_add(b, &s, NULL), 0);
+	}
+	rbd_dataset *ds;
+	cr_assert_eq(rbd_builder_finish(b, &ds, NULL), 0);
+	return ds;
+}
+
+static json_t *evaluate(rbd_dataset *ds, const char *plugin_path, const char *setting, const rbd_eval_opts *o,
+			rbd_error *e)
+{
+	rbd_plugin *p = load_or_fail(plugin_path);
+	rbd_params *params = NULL;
+	const char *settings[1] = {setting};
+	cr_assert_eq(rbd_params_parse(p, ds, settings, setting ? 1 : 0, &params, e), 0, "%s", e->msg);
+	rbd_eval_opts defaults;
+	rbd_eval_opts_default(&defaults);
+	json_t *result = NULL;
+	int rc = rbd_evaluate(ds, p, params, o ? o : &defaults, &result, e);
+	rbd_params_free(params);
+	rbd_plugin_free(p);
+	return rc == 0 ? result : NULL;
+}
+
+static double at(json_t *root, const char *path)
+{
+	json_t *cur = root;
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *save = NULL, *tok = strtok_r(buf, "/", &save); tok; tok = strtok_r(NULL, "/", &save))
+		cur = json_is_array(cur) ? json_array_get(cur, (size_t)atoi(tok)) : json_object_get(cur, tok);
+	cr_assert_not_null(cur, "no %s in the result", path);
+	return json_number_value(cur);
+}
+
+Test(eval, worked_example_llms_oracle_zero)
+{
+	rbd_dataset *ds = worked_example(0);
+	rbd_error e = {0};
+	json_t *r = evaluate(ds, builtin_plugin("single"), "model=B", NULL, &e);
+	cr_assert_not_null(r, "%s", e.msg);
+	cr_assert_str_eq(json_string_value(json_object_get(r, "schema")), "routerbench.result/1");
+	cr_assert_eq(at(r, "tasks/t/n_test"), 4);
+	cr_assert_eq(at(r, "tasks/t/n_train"), 9);
+	cr_assert_float_eq(at(r, "tasks/t/llms/A/quality"), 0.25, EPS);
+	cr_assert_float_eq(at(r, "tasks/t/llms/A/cost_total"), 0.004, EPS);
+	cr_assert_float_eq(at(r, "tasks/t/llms/B/cost_mean"), 0.01, EPS);
+	cr_assert_float_eq(at(r, "tasks/t/llms/C/quality"), 0.75, EPS);
+	/* Oracle: A, B, C, and nobody for the prompt no model answers. */
+	cr_assert_float_eq(at(r, "tasks/t/oracle/quality"), 0.75, EPS);
+	cr_assert_float_eq(at(r, "tasks/t/oracle/cost_total"), 0.111, EPS);
+	cr_assert_float_eq(at(r, "tasks/t/zero/aiq"), 0.2385 / 0.396, 1e-12);
+	cr_assert_float_eq(at(r, "tasks/t/zero/aiq_code"), 0.2385 / 0.4, 1e-12);
+	cr_assert_eq(json_array_size(json_object_get(json_object_get(json_object_get(json_object_get(r, "tasks"), "t"), "zero"), "ndch")),
+		     3);
+	/* The single router's one point is model B's point; all prompts go to B. */
+	cr_assert_float_eq(at(r, "tasks/t/router/points/0/quality"), 0.5, EPS);
+	cr_assert_float_eq(at(r, "tasks/t/router/points/0/cost_total"), 0.04, EPS);
+	cr_assert_float_eq(at(r, "tasks/t/router/share/B"), 1.0, EPS);
+	cr_assert_float_eq(at(r, "tasks/t/router/max_quality/quality"), 0.5, EPS);
+	/* One task: overall equals it. */
+	cr_assert_float_eq(at(r, "overall/zero/aiq"), at(r, "tasks/t/zero/aiq"), 0);
+	json_decref(r);
+	rbd_dataset_free(ds);
+}
+
+Test(eval, random_router_is_seeded_and_reports_exact_expectation)
+{
+	rbd_dataset *ds = worked_example(0);
+	rbd_error e = {0};
+	json_t *r1 = evaluate(ds, builtin_plugin("random"), NULL, NULL, &e);
+	json_t *r2 = evaluate(ds, builtin_plugin("random"), NULL, NULL, &e);
+	cr_assert_not_null(r1, "%s", e.msg);
+	cr_assert(json_equal(json_object_get(r1, "tasks"), json_object_get(r2, "tasks")), "same seed, same result");
+	/* Expectation = per-prompt mean over models: quality (0.25+0.5+0.75)/3, cost 4·0.111/3. */
+	cr_assert_float_eq(at(r1, "tasks/t/router/points/0/expected/quality"), 0.5, 1e-12);
+	cr_assert_float_eq(at(r1, "tasks/t/router/points/0/expected/cost_total"), 0.444 / 3, 1e-12);
+	double shares = at(r1, "tasks/t/router/share/A") + at(r1, "tasks/t/router/share/B") +
+			at(r1, "tasks/t/router/share/C");
+	cr_assert_float_eq(shares, 1.0, 1e-12);
+	json_decref(r1);
+	json_decref(r2);
+	rbd_dataset_free(ds);
+}
+
+Test(eval, predictive_sweep_goes_from_cheapest_to_best_predicted)
+{
+	rbd_dataset *ds = worked_example(0);
+	rbd_error e = {0};
+	double lambdas[3] = {1e-10, 0.05, 1e9};
+	rbd_eval_opts o;
+	rbd_eval_opts_default(&o);
+	o.lambdas = lambdas;
+	o.n_lambdas = 3;
+	json_t *r = evaluate(ds, fixture_plugin("good_predictive"), NULL, &o, &e);
+	cr_assert_not_null(r, "%s", e.msg);
+	/* q̂ = train means (0, 1, 0.5); ĉ = train mean costs. λ→0: cheapest (A); λ = 0.05: B
+	 * (0.05 − 0.01 > 0 − 0.001); λ→∞: B, the best predicted. */
+	cr_assert_float_eq(at(r, "tasks/t/router/points/0/share/A"), 1.0, EPS);
+	cr_assert_float_eq(at(r, "tasks/t/router/points/0/param"), 1e-10, 0);
+	cr_assert_float_eq(at(r, "tasks/t/router/points/1/share/B"), 1.0, EPS);
+	cr_assert_float_eq(at(r, "tasks/t/router/points/2/share/B"), 1.0, EPS);
+	cr_assert_float_eq(at(r, "tasks/t/router/points/2/quality"), 0.5, EPS);
+	cr_assert_eq(json_array_size(json_object_get(json_object_get(r, "sweep"), "lambdas")), 3);
+	json_decref(r);
+	rbd_dataset_free(ds);
+}
+
+Test(eval, ties_go_to_the_earlier_model)
+{
+	const char *models[2] = {"first", "second"};
+	rbd_builder *b = rbd_builder_new(2, models);
+	for (int i = 0; i < 10; i++) {
+		char id[8];
+		snprintf(id, sizeof(id), "%d", i);
+		float q[2] = {1, 1};
+		double c[2] = {0.5, 0.5};
+		rbd_sample_in s = {.sample_id = id, .eval_name = "t", .prompt = "p", .quality = q, .cost = c};
+		cr_assert_eq(rbd_builder_add(b, &s, NULL), 0);
+	}
+	rbd_dataset *ds;
+	cr_assert_eq(rbd_builder_finish(b, &ds, NULL), 0);
+	rbd_error e = {0};
+	json_t *r = evaluate(ds, fixture_plugin("good_predictive"), NULL, NULL, &e);
+	cr_assert_not_null(r, "%s", e.msg);
+	for (int p = 0; p < RBD_PAPER_LAMBDA_COUNT; p++) {
+		char path[64];
+		snprintf(path, sizeof(path), "tasks/t/router/points/%d/share/first", p);
+		cr_assert_float_eq(at(r, path), 1.0, EPS);
+	}
+	json_decref(r);
+	rbd_dataset_free(ds);
+}
+
+static void expect_failure(const char *plugin, const char *setting, const char *needle)
+{
+	rbd_dataset *ds = worked_example(0);
+	rbd_error e = {0};
+	json_t *r = evaluate(ds, plugin, setting, NULL, &e);
+	cr_assert_null(r, "%s with %s should fail", plugin, setting);
+	cr_assert(strstr(e.msg, needle), "message lacks '%s': %s", needle, e.msg);
+	rbd_dataset_free(ds);
+}
+
+Test(eval, invalid_router_output_fails_the_job_with_a_reason)
+{
+	expect_failure(fixture_plugin("bad_output"), "mode=index", "returned model index 3 for prompt t.");
+	expect_failure(fixture_plugin("bad_output"), "mode=fail", "failed in decide for prompt");
+	expect_failure(fixture_plugin("bad_output"), "mode=dist", "invalid distribution");
+	expect_failure(fixture_plugin("bad_output"), "mode=create", "failed in create for task t: fixture refuses to start");
+	expect_failure(fixture_plugin("good_predictive"), "poison=true", "predicted a non-finite quality for prompt t.");
+}
+
+Test(eval, tasks_selection_overall_pooling_and_unknown_task)
+{
+	rbd_dataset *ds = worked_example(1);
+	rbd_error e = {0};
+	json_t *all = evaluate(ds, builtin_plugin("single"), "model=A", NULL, &e);
+	cr_assert_not_null(all, "%s", e.msg);
+	/* u: 10 prompts → 3 test prompts, all answered by A. Overall pools 4 + 3. */
+	cr_assert_eq(at(all, "overall/n_test"), 7);
+	cr_assert_float_eq(at(all, "overall/llms/A/quality"), (1.0 + 3.0) / 7.0, EPS);
+	cr_assert_float_eq(at(all, "overall/llms/A/cost_total"), 0.007, EPS);
+
+	const char *only_t[1] = {"t"};
+	rbd_eval_opts o;
+	rbd_eval_opts_default(&o);
+	o.tasks = only_t;
+	o.n_tasks = 1;
+	json_t *t = evaluate(ds, builtin_plugin("single"), "model=A", &o, &e);
+	cr_assert_not_null(t, "%s", e.msg);
+	cr_assert_null(json_object_get(json_object_get(t, "tasks"), "u"));
+	cr_assert(json_equal(json_object_get(json_object_get(t, "tasks"), "t"),
+			     json_object_get(json_object_get(all, "tasks"), "t")),
+		  "a task's block does not depend on which other tasks run");
+
+	const char *bogus[1] = {"nope"};
+	o.tasks = bogus;
+	cr_assert_null(evaluate(ds, builtin_plugin("single"), "model=A", &o, &e));
+	cr_assert(strstr(e.msg, "no task 'nope' in the dataset (tasks: t, u)"), "%s", e.msg);
+	json_decref(all);
+	json_decref(t);
+	rbd_dataset_free(ds);
+}
+
+Test(eval, ood_split_trains_on_the_other_tasks)
+{
+	rbd_dataset *ds = worked_example(1);
+	rbd_error e = {0};
+	rbd_eval_opts o;
+	rbd_eval_opts_default(&o);
+	o.mode = RBD_SPLIT_OOD;
+	json_t *r = evaluate(ds, fixture_plugin("good_predictive"), NULL, &o, &e);
+	cr_assert_not_null(r, "%s", e.msg);
+	cr_assert_eq(at(r, "tasks/t/n_train"), 7, "t trains on u's 7 train prompts");
+	cr_assert_eq(at(r, "tasks/u/n_train"), 9, "u trains on t's 9 train prompts");
+	cr_assert_eq(at(r, "overall/n_train"), 16);
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "split"), "mode")), "ood");
+	/* u's train prompts score 1 everywhere: for t, q̂ ties at λ→∞ go to A, the first model. */
+	cr_assert_float_eq(at(r, "tasks/t/router/points/31/share/A"), 1.0, EPS);
+	json_decref(r);
+	rbd_dataset_free(ds);
+}
+
+Test(eval, bad_options_are_refused)
+{
+	rbd_dataset *ds = worked_example(0);
+	rbd_error e = {0};
+	rbd_eval_opts o;
+	rbd_eval_opts_default(&o);
+	double neg[1] = {-1};
+	o.lambdas = neg;
+	o.n_lambdas = 1;
+	cr_assert_null(evaluate(ds, fixture_plugin("good_predictive"), NULL, &o, &e));
+	cr_assert(strstr(e.msg, "λ = -1"), "%s", e.msg);
+	rbd_eval_opts_default(&o);
+	o.train_fraction = 0.05; /* floor(13 · 0.05) = 0 train prompts, all test: allowed */
+	json_t *r = evaluate(ds, builtin_plugin("single"), "model=A", &o, &e);
+	cr_assert_not_null(r, "%s", e.msg);
+	json_decref(r);
+	o.train_fraction = 0.99; /* floor(12.87) = 12 train, 1 test */
+	r = evaluate(ds, builtin_plugin("single"), "model=A", &o, &e);
+	cr_assert_not_null(r, "%s", e.msg);
+	cr_assert_eq(at(r, "tasks/t/n_test"), 1);
+	json_decref(r);
+	rbd_dataset_free(ds);
+}

@@ -168,6 +168,9 @@ typedef struct rb_router {
 
 typedef const rb_router *(*rb_router_entry_fn)(void);
 
+/* The one symbol a router plugin exports (declared here so its definition is type-checked). */
+RB_EXPORT const rb_router *rb_router_entry(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,1 +1,73 @@
-/* bad_output */
+/* bad_output.c — test fixture: a policy router that misbehaves as its `mode` says:
+ * index (returns a model index past the end), fail (decide returns an error),
+ * dist (reports a distribution that does not sum to 1), create (create fails). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rb/router.h"
+
+static const rb_param_spec params[] = {
+	{.name = "mode", .type = RB_PARAM_STRING, .default_value = "index", .min = 1, .max = 0,
+	 .help = "index, fail, dist or create"},
+};
+
+static int create(const rb_create_args *a, void **out, char *err, size_t errlen)
+{
+	if (!strcmp(a->params[0].s, "create")) {
+		strncpy(err, "fixture refuses to start", errlen);
+		return -22;
+	}
+	*out = strdup(a->params[0].s);
+	return 0;
+}
+
+static void destroy(void *p)
+{
+	free(p);
+}
+
+static uint32_t n_points(void *p)
+{
+	(void)p;
+	return 1;
+}
+
+static int decide(void *p, const rb_view *q, size_t i, uint32_t point, rb_caller *caller, uint32_t *model)
+{
+	(void)i;
+	(void)point;
+	(void)caller;
+	if (!strcmp(p, "fail"))
+		return -5;
+	*model = !strcmp(p, "index") ? q->n_models : 0;
+	return 0;
+}
+
+static int distribution(void *p, const rb_view *q, size_t i, uint32_t point, double *probs)
+{
+	(void)i;
+	(void)point;
+	for (uint32_t j = 0; j < q->n_models; j++)
+		probs[j] = !strcmp(p, "dist") ? 0.5 : (j == 0);
+	return 0;
+}
+
+static const rb_router router = {
+	.stamp = RB_ABI_STAMP,
+	.name = "bad_output",
+	.version = "test",
+	.summary = "fixture: misbehaves on purpose",
+	.kind = RB_ROUTER_POLICY,
+	.params = params,
+	.n_params = 1,
+	.create = create,
+	.destroy = destroy,
+	.n_points = n_points,
+	.decide = decide,
+	.distribution = distribution,
+};
+
+RB_EXPORT const rb_router *rb_router_entry(void)
+{
+	return &router;
+}

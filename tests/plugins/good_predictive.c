@@ -1,1 +1,72 @@
-/* good_predictive */
+/* good_predictive.c — test fixture: predicts each model's mean train quality (per the whole
+ * train view), so the host's λ sweep has known answers; poison=true predicts NaN. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "rb/router.h"
+
+static const rb_param_spec params[] = {
+	{.name = "poison", .type = RB_PARAM_BOOL, .default_value = "false", .min = 1, .max = 0,
+	 .help = "predict NaN to exercise the host's output checks"},
+	{.name = "k", .type = RB_PARAM_INT, .default_value = "1", .min = 1, .max = 100, .help = "unused, range-checked"},
+};
+
+typedef struct state {
+	uint32_t m;
+	float *mean;
+	int poison;
+} state;
+
+static int create(const rb_create_args *a, void **out, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	state *s = calloc(1, sizeof(*s));
+	s->m = a->train->n_models;
+	s->mean = calloc(s->m, sizeof(float));
+	s->poison = (int)a->params[0].i;
+	for (size_t i = 0; i < a->train->n; i++)
+		for (uint32_t j = 0; j < s->m; j++)
+			s->mean[j] += a->train->quality[i * s->m + j] / (float)a->train->n;
+	*out = s;
+	return 0;
+}
+
+static void destroy(void *p)
+{
+	state *s = p;
+	if (s)
+		free(s->mean);
+	free(s);
+}
+
+static int predict(void *p, const rb_view *q, float *q_hat, double *c_hat, int *has_cost)
+{
+	state *s = p;
+	(void)c_hat;
+	*has_cost = 0;
+	if (q->quality || q->cost)
+		return -1; /* the host must never show test outcomes */
+	for (size_t i = 0; i < q->n; i++)
+		for (uint32_t j = 0; j < s->m; j++)
+			q_hat[i * s->m + j] = s->poison ? NAN : s->mean[j];
+	return 0;
+}
+
+static const rb_router router = {
+	.stamp = RB_ABI_STAMP,
+	.name = "good_predictive",
+	.version = "test",
+	.summary = "fixture: predicts train mean quality",
+	.kind = RB_ROUTER_PREDICTIVE,
+	.params = params,
+	.n_params = 2,
+	.create = create,
+	.destroy = destroy,
+	.predict = predict,
+};
+
+RB_EXPORT const rb_router *rb_router_entry(void)
+{
+	return &router;
+}

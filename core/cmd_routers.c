@@ -1,0 +1,89 @@
+/* cmd_routers.c — `rbctl routers`: the router plugins rbctl can load, with their parameters. */
+#include <dirent.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "plugin.h"
+
+static const char *param_type_name(rb_param_type t)
+{
+	static const char *names[] = {"?", "int", "real", "bool", "string", "model", "real-list"};
+	return t >= RB_PARAM_INT && t <= RB_PARAM_REAL_LIST ? names[t] : "?";
+}
+
+static void describe(const rbd_plugin *p)
+{
+	const rb_router *r = p->router;
+	char hex[65];
+	rbd_hex(p->sha256, 32, hex);
+	printf("%-12s %-10s %-8s %s\n", r->name, rbd_router_kind_name(r->kind), r->version, r->summary ? r->summary : "");
+	printf("%12s file %s (sha256 %.16s)\n", "", p->path, hex);
+	for (uint32_t i = 0; i < r->n_params; i++) {
+		const rb_param_spec *s = rbd_plugin_param(p, i);
+		printf("%12s --set %s=<%s>  default %s%s%s\n", "", s->name, param_type_name(s->type),
+		       s->default_value ? s->default_value : "(required)", s->help ? "  — " : "", s->help ? s->help : "");
+	}
+}
+
+int rbctl_routers_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"plugin-dir", required_argument, NULL, 'p'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	const char **extra = rbd_xcalloc((size_t)argc + 1, sizeof(char *));
+	size_t n_extra = 0;
+	int c, status = RBCTL_EXIT_OK;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'p') {
+			extra[n_extra++] = optarg;
+		} else {
+			FILE *out = c == 'h' ? stdout : stderr;
+			fprintf(out, "usage: rbctl routers [--plugin-dir DIR]...\n\n"
+				     "List the router plugins found in the plugin directories ($RB_PLUGIN_DIR, the\n"
+				     "plugins folder beside rbctl, the installed directory), with their parameters.\n"
+				     "A file that fails to load is listed with the loader's reason.\n");
+			free(extra);
+			return c == 'h' ? RBCTL_EXIT_OK : RBCTL_EXIT_USAGE;
+		}
+	}
+	char **dirs = rbd_plugin_default_dirs(extra);
+	rbd_strmap *seen = rbd_strmap_new();
+	for (size_t d = 0; dirs[d]; d++) {
+		struct dirent **entries;
+		int n = scandir(dirs[d], &entries, NULL, alphasort);
+		for (int k = 0; k < n; k++) {
+			const char *name = entries[k]->d_name;
+			size_t len = strlen(name);
+			if (len > 3 && !strcmp(name + len - 3, ".so")) {
+				char path[4096];
+				snprintf(path, sizeof(path), "%s/%s", dirs[d], name);
+				rbd_plugin *p;
+				rbd_error e;
+				if (rbd_plugin_load(path, &p, &e) < 0) {
+					printf("%-12.*s rejected: %s\n", (int)(len - 3), name, e.msg);
+				} else {
+					/* Earlier directories shadow later ones, as in resolution. */
+					if (rbd_strmap_put(seen, p->router->name, 1) < 0)
+						describe(p);
+					rbd_plugin_free(p);
+				}
+			}
+			free(entries[k]);
+		}
+		if (n >= 0)
+			free(entries);
+	}
+	if (rbd_strmap_size(seen) == 0) {
+		fprintf(stderr, "rbctl routers: no router plugins found\n");
+		status = RBCTL_EXIT_FAIL;
+	}
+	rbd_strmap_free(seen);
+	rbd_strv_free(dirs);
+	free(extra);
+	return status;
+}

@@ -1,0 +1,36 @@
+/* eval.h — the evaluation engine: split, fit, route, and every metric, as one result document. */
+#ifndef RBD_EVAL_H
+#define RBD_EVAL_H
+
+#include <jansson.h>
+
+#include "dataset.h"
+#include "params.h"
+#include "plugin.h"
+#include "split.h"
+
+#define RBD_RESULT_SCHEMA "routerbench.result/1"
+#define RBD_PAPER_LAMBDA_COUNT 32
+extern const double rbd_paper_lambdas[RBD_PAPER_LAMBDA_COUNT];
+
+typedef struct rbd_eval_opts {
+	uint32_t seed;                /* split seed (numpy legacy seeding); router seeds derive from it */
+	double train_fraction;        /* (0, 1), default 0.7 */
+	rbd_split_mode mode;          /* paper (default) or out-of-distribution */
+	const rbd_grouping *grouping; /* NULL: the paper's (mmlu-* → mmlu) */
+	const char *const *tasks;     /* task groups to evaluate; NULL: all */
+	size_t n_tasks;
+	const double *lambdas; /* predictive sweep; NULL: the paper's 32 values */
+	size_t n_lambdas;
+	uint32_t threads; /* CPU budget handed to the router; 0: online CPUs */
+} rbd_eval_opts;
+
+void rbd_eval_opts_default(rbd_eval_opts *o);
+
+/* Evaluate the router on ds. *result (owned reference) follows docs/result-schema.md.
+ * Errors: bad options, unknown task, a router that fails or returns invalid output; the
+ * message names the router function and the prompt. */
+int rbd_evaluate(const rbd_dataset *ds, const rbd_plugin *plugin, const rbd_params *params,
+		 const rbd_eval_opts *o, json_t **result, rbd_error *e);
+
+#endif
