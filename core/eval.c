@@ -11,6 +11,9 @@
 #include "metrics.h"
 #include "rb/version.h"
 
+/* Queries per predict() call. */
+#define RBD_PREDICT_BATCH 8192
+
 const double rbd_paper_lambdas[RBD_PAPER_LAMBDA_COUNT] = {
 	1e-10, 1e-09, 1e-08, 1e-07, 1e-06, 1e-05, 0.0001, 0.001, 0.005, 0.01, 0.1,
 	0.5,   1.0,   1.5,   2.0,   10.0,  50.0,  100.0,  500.0, 1000.0, 2000.0, 3000.0,
@@ -240,6 +243,21 @@ static void tally_outcomes(tally *t, const rbd_dataset *ds, const size_t *test, 
 	t->n_test = n;
 }
 
+/* Queries [off, off + len) of a query view. */
+static rb_view sub_view(const rb_view *v, size_t off, size_t len)
+{
+	rb_view b = *v;
+	b.n = len;
+	b.sample_ids += off;
+	b.prompts += off;
+	b.tasks += off;
+	if (b.prompt_tokens)
+		b.prompt_tokens += off;
+	if (b.features)
+		b.features += off * b.feature_dim;
+	return b;
+}
+
 static int route_predictive(run *r, void *state, const view_store *train, const view_store *test,
 			    const size_t *rows, tally *t)
 {
@@ -247,11 +265,24 @@ static int route_predictive(run *r, void *state, const view_store *train, const 
 	size_t n = test->v.n, M = r->M;
 	float *q_hat = rbd_xcalloc((n ? n : 1) * M, sizeof(float));
 	double *c_hat = rbd_xcalloc((n ? n : 1) * M, sizeof(double));
-	int has_cost = 0, rc = router->predict(state, &test->v, q_hat, c_hat, &has_cost);
-	if (rc < 0) {
-		rc = rbd_fail(r->e, rc < -4095 ? -EIO : rc, "router '%s' failed in predict (%s)", router->name,
-			      strerror(rc < -4095 ? EIO : -rc));
-		goto out;
+	int has_cost = 0, rc = 0;
+	/* Batches bound the router's working memory; one prediction pass serves every λ. */
+	for (size_t off = 0; off < n; off += RBD_PREDICT_BATCH) {
+		rb_view batch = sub_view(&test->v, off, n - off < RBD_PREDICT_BATCH ? n - off : RBD_PREDICT_BATCH);
+		int batch_has_cost = 0;
+		rc = router->predict(state, &batch, q_hat + off * M, c_hat + off * M, &batch_has_cost);
+		if (rc < 0) {
+			rc = rbd_fail(r->e, rc < -4095 ? -EIO : rc, "router '%s' failed in predict for prompts %zu..%zu (%s)",
+				      router->name, off, off + batch.n - 1, strerror(rc < -4095 ? EIO : -rc));
+			goto out;
+		}
+		if (off == 0) {
+			has_cost = batch_has_cost;
+		} else if (batch_has_cost != has_cost) {
+			rc = rbd_fail(r->e, -EINVAL, "router '%s' predicted costs for some batches but not others",
+				      router->name);
+			goto out;
+		}
 	}
 	for (size_t k = 0; k < n * M; k++) {
 		if (!isfinite(q_hat[k]) || (has_cost && !isfinite(c_hat[k]))) {
@@ -495,6 +526,50 @@ static json_t *share_json(const run *r, const uint64_t *counts, size_t n)
 	return o;
 }
 
+/* A policy router may label each point with a "curve" (e.g. the cascade's judge error rate);
+ * each curve then gets its own hull and AIQ. NULL when the points carry no labels. */
+static json_t *curves_json(const run *r, const rbd_point *pts, double c_min, double c_max)
+{
+	json_t *labels = json_array();
+	for (uint32_t p = 0; p < r->P; p++) {
+		json_t *curve = json_object_get(json_array_get(r->point_params, p), "curve");
+		if (!curve) {
+			json_decref(labels);
+			return NULL;
+		}
+		size_t k;
+		for (k = 0; k < json_array_size(labels); k++)
+			if (json_equal(json_array_get(labels, k), curve))
+				break;
+		if (k == json_array_size(labels))
+			json_array_append(labels, curve);
+	}
+	json_t *curves = json_array();
+	rbd_point *sel = rbd_xmalloc((r->P ? r->P : 1) * sizeof(rbd_point));
+	size_t k;
+	json_t *label;
+	json_array_foreach(labels, k, label) {
+		json_t *idx = json_array();
+		size_t n_sel = 0;
+		for (uint32_t p = 0; p < r->P; p++) {
+			if (!json_equal(json_object_get(json_array_get(r->point_params, p), "curve"), label))
+				continue;
+			json_array_append_new(idx, json_integer(p));
+			sel[n_sel++] = pts[p];
+		}
+		json_t *c = json_object();
+		json_object_set(c, "curve", label);
+		json_object_set_new(c, "points", idx);
+		json_object_set_new(c, "ndch", hull_json(sel, n_sel));
+		json_object_set_new(c, "aiq", json_real(rbd_aiq(sel, n_sel, c_min, c_max)));
+		json_object_set_new(c, "aiq_code", json_real(rbd_aiq_code(sel, n_sel, c_max)));
+		json_array_append_new(curves, c);
+	}
+	free(sel);
+	json_decref(labels);
+	return curves;
+}
+
 static json_t *block_json(const run *r, const tally *t)
 {
 	size_t n = t->n_test, M = r->M;
@@ -545,6 +620,9 @@ static json_t *block_json(const run *r, const tally *t)
 	json_object_set_new(maxq, "param", json_deep_copy(json_array_get(r->point_params, best)));
 	json_object_set_new(router, "max_quality", maxq);
 	json_object_set_new(router, "share", share_json(r, t->share + best * M, n));
+	json_t *curves = curves_json(r, pts, c_min, c_max);
+	if (curves)
+		json_object_set_new(router, "curves", curves);
 	json_object_set_new(b, "router", router);
 	free(pts);
 	return b;

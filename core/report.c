@@ -36,11 +36,11 @@ static void row(FILE *out, const char *name, const json_t *b)
 		}
 	}
 	const char *slash = strrchr(best_model, '/');
-	fprintf(out, "%-20s %7lld %7.4f %7.4f %7.4f %8.4f %7.4f %11.4f %7.4f %-22.22s\n", name,
-		(long long)json_integer_value(json_object_get(b, "n_test")), num(b, "router.aiq"), num(b, "zero.aiq"),
-		num(b, "router.aiq_code"), num(b, "router.max_quality.quality"),
-		num(b, "router.max_quality.cost_mean") * 1e3, num(b, "oracle.quality"), best_q,
-		slash ? slash + 1 : best_model);
+	fprintf(out, "%-18s %6lld  %7.4f %7.4f  %7.4f %7.4f  %7.4f %10.6f  %7.4f  %7.4f %s\n", name,
+		(long long)json_integer_value(json_object_get(b, "n_test")), num(b, "router.aiq"),
+		num(b, "router.aiq_code"), num(b, "zero.aiq"), num(b, "zero.aiq_code"),
+		num(b, "router.max_quality.quality"), num(b, "router.max_quality.cost_mean"), num(b, "oracle.quality"),
+		best_q, slash ? slash + 1 : best_model);
 }
 
 void rbd_report_table(FILE *out, const json_t *result)
@@ -56,9 +56,10 @@ void rbd_report_table(FILE *out, const json_t *result)
 		(long long)json_integer_value(json_object_get(split, "seed")),
 		json_number_value(json_object_get(split, "train_fraction")));
 	free(params);
-	fprintf(out, "%-20s %7s %7s %7s %7s %8s %7s %11s %7s %s\n", "task", "n_test", "AIQ", "zeroAIQ", "aiqcode",
-		"max q", "", "oracle q", "best q", "best single model");
-	fprintf(out, "%-20s %7s %7s %7s %7s %8s %7s %11s %7s\n", "", "", "", "", "", "", "m$/q", "", "");
+	fprintf(out, "%-18s %6s  %-15s  %-15s  %-18s  %7s  %s\n", "", "", "router AIQ", "zero AIQ",
+		"router max quality", "oracle", "best single model");
+	fprintf(out, "%-18s %6s  %7s %7s  %7s %7s  %7s %10s  %7s  %7s %s\n", "task", "n_test", "paper", "code",
+		"paper", "code", "quality", "USD/query", "quality", "quality", "model");
 	const char *name;
 	json_t *b;
 	json_object_foreach((json_t *)json_object_get(result, "tasks"), name, b)

@@ -1,1 +1,184 @@
-#include <criterion/criterion.h>
+/* test_cli.c — rbctl end to end: usage and exit codes, and the real RouterBench rows imported
+ * and evaluated with the paper-exact split (figures checked by tests/tools/realdata_points.py). */
+#include <fcntl.h>
+#include <jansson.h>
+#include <math.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "helpers.h"
+
+extern char **environ;
+
+typedef struct cmd_result {
+	int status;
+	char *out, *err;
+} cmd_result;
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	rewind(f);
+	char *s = malloc((size_t)n + 1);
+	cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+	s[n] = '\0';
+	fclose(f);
+	return s;
+}
+
+/* Run rbctl with args (NULL-terminated), capturing stdout and stderr. */
+static cmd_result rbctl(const char *const *args)
+{
+	const char *bin = env_or("RBCTL", "build/rbctl");
+	char *argv[64];
+	size_t n = 0;
+	argv[n++] = (char *)bin;
+	for (; args[n - 1] && n < 63; n++)
+		argv[n] = (char *)args[n - 1];
+	argv[n] = NULL;
+	char out_path[] = "/tmp/rbcli.out.XXXXXX", err_path[] = "/tmp/rbcli.err.XXXXXX";
+	int out_fd = mkstemp(out_path), err_fd = mkstemp(err_path);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+	posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+	pid_t pid;
+	cr_assert_eq(posix_spawn(&pid, bin, &fa, NULL, argv, environ), 0, "spawn %s", bin);
+	int st;
+	waitpid(pid, &st, 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(out_fd);
+	close(err_fd);
+	cmd_result r = {.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st)};
+	r.out = slurp(out_path);
+	r.err = slurp(err_path);
+	unlink(out_path);
+	unlink(err_path);
+	return r;
+}
+
+static void cmd_free(cmd_result *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+Test(cli, usage_and_exit_codes)
+{
+	cmd_result r = rbctl((const char *[]){"--help", NULL});
+	cr_assert_eq(r.status, 0);
+	cr_assert(strstr(r.out, "run"), "%s", r.out);
+	cmd_free(&r);
+	r = rbctl((const char *[]){"frobnicate", NULL});
+	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, "unknown command 'frobnicate'"));
+	cmd_free(&r);
+	r = rbctl((const char *[]){"run", "--help", NULL});
+	cr_assert_eq(r.status, 0);
+	cr_assert(strstr(r.out, "--dataset"));
+	cmd_free(&r);
+	r = rbctl((const char *[]){"run", "--router", "random", NULL});
+	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, "--dataset and --router are required"));
+	cmd_free(&r);
+	r = rbctl((const char *[]){"run", "--dataset", "x", "--router", "random", "--seed", "-1", NULL});
+	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, "--seed '-1' must be an integer from 0 to 4294967295"), "%s", r.err);
+	cmd_free(&r);
+	r = rbctl((const char *[]){"run", "--dataset", "x", "--router", "random", "--train-fraction", "1.5", NULL});
+	cr_assert_eq(r.status, 2);
+	cmd_free(&r);
+	r = rbctl((const char *[]){"routers", NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cr_assert(strstr(r.out, "single") && strstr(r.out, "random"), "%s", r.out);
+	cr_assert(strstr(r.out, "--set model=<model>"), "%s", r.out);
+	cmd_free(&r);
+}
+
+Test(cli, missing_dataset_and_router_are_clear_errors)
+{
+	cmd_result r = rbctl((const char *[]){"run", "--dataset", "/nonexistent.rbds", "--router", "random", NULL});
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, "/nonexistent.rbds"), "%s", r.err);
+	cmd_free(&r);
+	r = rbctl((const char *[]){"run", "--dataset", "/nonexistent.rbds", "--router", "nosuch", NULL});
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, "no router 'nosuch'"), "%s", r.err);
+	cmd_free(&r);
+}
+
+/* Figures from tests/tools/realdata_points.py (stdlib Python, numpy's own permutations). */
+static const struct {
+	const char *task, *model;
+	double quality, cost_total;
+} real_points[] = {
+	{"mbpp", "gpt-4-1106-preview", 0.68992248062015504, 1.2060699999999998},
+	{"mbpp", "gpt-3.5-turbo-1106", 0.68992248062015504, 0.043247999999999995},
+	{"mbpp", "mistralai/mistral-7b-chat", 0.37984496124031009, 0.0062544000000000028},
+	{"mbpp", "meta/code-llama-instruct-34b-chat", 0.51937984496124034, 0.020394055999999994},
+	{"mbpp", "claude-v2", 0.64341085271317833, 0.74513600000000024},
+	{"winogrande", "gpt-4-1106-preview", 0.85564304461942253, 1.3453499999999996},
+	{"winogrande", "zero-one-ai/Yi-34B-Chat", 0.7427821522309711, 0.10702080000000003},
+	{"winogrande", "claude-v2", 0.47506561679790027, 1.080023999999999},
+	{"winogrande", "WizardLM/WizardLM-13B-V1.2", 0.52755905511811019, 0.040141199999999981},
+	{"winogrande", "mistralai/mixtral-8x7b-chat", 0.6824146981627297, 0.080490599999999912},
+};
+
+Test(cli, real_rows_paper_split_single_gpt4, .timeout = 120)
+{
+	const char *data = env_or("RB_REAL_DATA_DIR", "../shared/data/routerbench-routerdc");
+	char probe[4096];
+	snprintf(probe, sizeof(probe), "%s/mbpp_test.csv", data);
+	if (access(probe, R_OK) != 0)
+		cr_skip_test("real RouterBench rows absent (%s); skipping the real-data evaluation", data);
+	char *dir = make_temp_dir(), out[512], files[6][4096];
+	const char *names[6] = {"arc_challenge_train", "arc_challenge_test", "mbpp_train",
+				"mbpp_test", "winograde_train", "winograde_test"};
+	const char *args[16] = {"import"};
+	size_t n = 1;
+	for (int k = 0; k < 6; k++) {
+		snprintf(files[k], sizeof(files[k]), "%s/%s.csv", data, names[k]);
+		args[n++] = files[k];
+	}
+	snprintf(out, sizeof(out), "%s/rb3.rbds", dir);
+	args[n++] = "-o";
+	args[n++] = out;
+	args[n] = NULL;
+	cmd_result r = rbctl(args);
+	cr_assert_eq(r.status, 0, "import failed: %s", r.err);
+	cmd_free(&r);
+
+	r = rbctl((const char *[]){"run", "--dataset", out, "--router", "single", "--set", "model=gpt-4-1106-preview",
+				   "--json", NULL});
+	cr_assert_eq(r.status, 0, "run failed: %s", r.err);
+	json_error_t jerr;
+	json_t *doc = json_loads(r.out, 0, &jerr);
+	cr_assert_not_null(doc, "output is not JSON: %s", jerr.text);
+	json_t *tasks = json_object_get(doc, "tasks");
+	cr_assert_eq(json_object_size(tasks), 3);
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(tasks, "mbpp"), "n_test")), 129);
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(tasks, "winogrande"), "n_test")), 381);
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(tasks, "arc-challenge"), "n_test")), 441);
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(doc, "dataset"), "prompts")), 3164);
+	for (size_t k = 0; k < sizeof(real_points) / sizeof(real_points[0]); k++) {
+		json_t *p = json_object_get(json_object_get(json_object_get(tasks, real_points[k].task), "llms"),
+					    real_points[k].model);
+		cr_assert_not_null(p, "%s %s", real_points[k].task, real_points[k].model);
+		cr_assert_float_eq(json_real_value(json_object_get(p, "quality")), real_points[k].quality, 1e-12,
+				   "%s %s quality", real_points[k].task, real_points[k].model);
+		cr_assert_float_eq(json_real_value(json_object_get(p, "cost_total")), real_points[k].cost_total, 1e-9,
+				   "%s %s cost", real_points[k].task, real_points[k].model);
+	}
+	/* The router is gpt-4 alone: its point is gpt-4's point on every task. */
+	json_t *wg = json_object_get(tasks, "winogrande");
+	json_t *pt = json_array_get(json_object_get(json_object_get(wg, "router"), "points"), 0);
+	cr_assert_float_eq(json_real_value(json_object_get(pt, "quality")), 0.85564304461942253, 1e-12);
+	json_decref(doc);
+	cmd_free(&r);
+	unlink(out);
+	rmdir(dir);
+}

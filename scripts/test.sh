@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# test.sh — install what is missing, build with warnings as errors, run the whole Criterion suite;
+# then the same suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/deps.sh
+[ -f build/build.ninja ] || meson setup build >/dev/null
+meson compile -C build
+meson test -C build --print-errorlogs --num-processes 2
+if [ "${RB_SKIP_SANITIZERS:-0}" != 1 ]; then
+  [ -f build-asan/build.ninja ] || meson setup build-asan -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+  meson compile -C build-asan
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    meson test -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 4
+fi
