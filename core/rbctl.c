@@ -13,6 +13,7 @@ static const struct {
 	{"import", rbctl_import_main, "compile RouterBench CSV/JSONL files into a .rbds dataset"},
 	{"info", rbctl_info_main, "describe a .rbds dataset (models, tasks, features, sha256)"},
 	{"gen", rbctl_gen_main, "generate the calibrated demo dataset (or a synthetic one at any scale)"},
+	{"featurize", rbctl_featurize_main, "add text features (hashed TF-IDF) or imported embeddings to a dataset"},
 	{"run", rbctl_run_main, "evaluate a router on a dataset in this process and print the metrics"},
 	{"routers", rbctl_routers_main, "list the router plugins rbctl can load, with their parameters"},
 };
@@ -21,7 +22,7 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: rbctl COMMAND [OPTIONS]   (rbctl COMMAND --help for details)\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\nexit status: 0 success, 1 bad input or failed evaluation, 2 usage error\n");
 }
 
