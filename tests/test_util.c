@@ -1,1 +1,93 @@
+/* test_util.c — errors, SHA-256, atomic files, the string map. */
 #include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+Test(util, sha256_known_vectors)
+{
+	uint8_t d[32];
+	char hex[65];
+	rbd_sha256_buf("abc", 3, d);
+	rbd_hex(d, 32, hex);
+	cr_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	rbd_sha256 *h = rbd_sha256_new();
+	rbd_sha256_update(h, "a", 1);
+	rbd_sha256_update(h, "bc", 2);
+	uint8_t d2[32];
+	rbd_sha256_final(h, d2);
+	rbd_sha256_free(h);
+	cr_assert_arr_eq(d, d2, 32, "streaming equals one-shot");
+	rbd_sha256_buf("", 0, d);
+	rbd_hex(d, 32, hex);
+	cr_assert_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+Test(util, fail_and_prefix)
+{
+	rbd_error e;
+	cr_assert_eq(rbd_fail(&e, -EINVAL, "line %d: bad", 7), -EINVAL);
+	cr_assert_str_eq(e.msg, "line 7: bad");
+	cr_assert_eq(rbd_error_prefix(&e, "file.csv"), -EINVAL);
+	cr_assert_str_eq(e.msg, "file.csv: line 7: bad");
+	cr_assert_eq(rbd_fail(NULL, -ENOENT, "ignored"), -ENOENT);
+}
+
+static int count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	for (struct dirent *de; (de = readdir(d));)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+Test(util, atomic_file_commits_or_leaves_nothing)
+{
+	char dir[] = "/tmp/rbutil.XXXXXX", path[128];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/out.txt", dir);
+	rbd_atomic_file af;
+	cr_assert_eq(rbd_atomic_open(&af, path, NULL), 0);
+	fputs("half", af.fp);
+	cr_assert_eq(access(path, F_OK), -1, "nothing at the final path before commit");
+	rbd_atomic_abort(&af);
+	cr_assert_eq(count_entries(dir), 0, "abort removes the temporary file");
+
+	cr_assert_eq(rbd_atomic_open(&af, path, NULL), 0);
+	fputs("whole", af.fp);
+	cr_assert_eq(rbd_atomic_commit(&af, NULL), 0);
+	char *data;
+	size_t len;
+	cr_assert_eq(rbd_read_file(path, &data, &len, NULL), 0);
+	cr_assert_str_eq(data, "whole");
+	free(data);
+	cr_assert_eq(count_entries(dir), 1);
+	unlink(path);
+	rmdir(dir);
+
+	rbd_error e;
+	cr_assert_lt(rbd_atomic_open(&af, "/nonexistent-dir/x", &e), 0);
+	cr_assert(strstr(e.msg, "/nonexistent-dir/x"));
+}
+
+Test(util, strmap_grows_and_replaces)
+{
+	rbd_strmap *m = rbd_strmap_new();
+	char key[32];
+	for (long i = 0; i < 5000; i++) {
+		snprintf(key, sizeof(key), "k%ld", i);
+		cr_assert_eq(rbd_strmap_put(m, key, i), -1);
+	}
+	cr_assert_eq(rbd_strmap_size(m), 5000);
+	cr_assert_eq(rbd_strmap_get(m, "k4321"), 4321);
+	cr_assert_eq(rbd_strmap_get(m, "nope"), -1);
+	cr_assert_eq(rbd_strmap_put(m, "k7", 70), 7);
+	cr_assert_eq(rbd_strmap_get(m, "k7"), 70);
+	cr_assert_eq(rbd_strmap_size(m), 5000);
+	rbd_strmap_free(m);
+}
