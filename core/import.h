@@ -1,0 +1,53 @@
+/* import.h — RouterBench wide CSV and JSONL files → one outcome matrix (docs/formats.md). */
+#ifndef RBD_IMPORT_H
+#define RBD_IMPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dataset.h"
+#include "util.h"
+
+typedef enum rbd_import_format {
+	RBD_IMPORT_AUTO = 0, /* by extension (.csv; .jsonl .ndjson .json), else by content */
+	RBD_IMPORT_CSV,
+	RBD_IMPORT_JSONL,
+} rbd_import_format;
+
+typedef struct rbd_import_opts {
+	const char *name;         /* dataset name, e.g. the output file's stem; NULL → "dataset" */
+	rbd_import_format format; /* applies to every file */
+	int no_responses;         /* drop response texts even when the files carry them */
+} rbd_import_opts;
+
+typedef struct rbd_import_stats {
+	size_t files;
+	size_t rows;        /* data rows (CSV) and non-blank lines (JSONL) read */
+	size_t samples;     /* samples in the dataset */
+	size_t merged;      /* of those, samples assembled from more than one row */
+	size_t skipped;     /* samples left out because some model has no quality in any of their rows */
+	uint32_t models, evals;
+	int responses;      /* 1 when the dataset keeps response texts */
+	uint32_t feature_dim;
+	char skipped_example[512]; /* the first skipped sample and a model it lacks; "" when none */
+} rbd_import_stats;
+
+/*
+ * Reads the files in the order given, merges rows that share a sample_id, orders samples by the
+ * leading index column when the files have one (else file order) and builds the dataset.
+ * paths are borrowed; o and stats may be NULL. On success *out is owned by the caller
+ * (rbd_dataset_free). On failure returns a negative errno with e naming file:line:column (or
+ * file:line and key for JSONL) and what was expected; *out and *stats are left untouched.
+ */
+int rbd_import_files(const char *const *paths, size_t n, const rbd_import_opts *o, rbd_dataset **out,
+		     rbd_import_stats *stats, rbd_error *e);
+
+/* The format a file would be read as: by extension, else by its first non-blank byte ('{' means
+ * JSONL). data may be NULL when only the name is known (then CSV is the fallback). */
+rbd_import_format rbd_import_detect(const char *path, const char *data, size_t len);
+
+/* The dataset name for an output path: its file name without directory and last extension
+ * ("out/mbpp.rbds" → "mbpp"). Owned: free. */
+char *rbd_import_stem(const char *path);
+
+#endif
