@@ -1,10 +1,218 @@
-/* Temporary until the module lands in this session. */
+/* cmd_info.c — rbctl info: describe a .rbds dataset as text or JSON. */
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "commands.h"
+#include "dataset.h"
+#include "rbds.h"
+#include "split.h"
+#include "util.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: rbctl info FILE.rbds [--json]\n"
+		"\n"
+		"Validate a compiled dataset (checksum included) and describe it: name, content sha256,\n"
+		"samples, models with their mean quality and cost, evals and task groups with counts,\n"
+		"optional sections and file size.\n"
+		"\n"
+		"  --json     print one JSON object instead of text\n"
+		"  -h, --help show this help\n");
+}
+
+/* Everything info reports, computed once for both output forms. */
+struct summary {
+	rbd_rbds_info file;
+	double *mean_quality, *mean_cost; /* [n_models] */
+	size_t *eval_count;               /* [n_evals] */
+	uint32_t n_groups;
+	const char **group_names; /* borrowed from ds or the grouping */
+	size_t *group_count;
+};
+
+static void summarize(const rbd_dataset *ds, const rbd_grouping *g, struct summary *s)
+{
+	size_t n = ds->n, m = ds->n_models;
+	s->mean_quality = rbd_xcalloc(m, sizeof(double));
+	s->mean_cost = rbd_xcalloc(m, sizeof(double));
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < m; j++) {
+			s->mean_quality[j] += ds->quality[i * m + j];
+			s->mean_cost[j] += ds->cost[i * m + j];
+		}
+	for (size_t j = 0; j < m; j++) {
+		s->mean_quality[j] /= (double)n;
+		s->mean_cost[j] /= (double)n;
+	}
+	s->eval_count = rbd_xcalloc(ds->n_evals, sizeof(size_t));
+	for (size_t i = 0; i < n; i++)
+		s->eval_count[ds->eval[i]]++;
+	/* Evals are in order of first appearance, so groups come out in that order too. */
+	s->group_names = rbd_xcalloc(ds->n_evals, sizeof(char *));
+	s->group_count = rbd_xcalloc(ds->n_evals, sizeof(size_t));
+	s->n_groups = 0;
+	for (uint32_t k = 0; k < ds->n_evals; k++) {
+		const char *grp = rbd_grouping_group_of(g, ds->eval_names[k]);
+		uint32_t x = 0;
+		while (x < s->n_groups && strcmp(s->group_names[x], grp) != 0)
+			x++;
+		if (x == s->n_groups)
+			s->group_names[s->n_groups++] = grp;
+		s->group_count[x] += s->eval_count[k];
+	}
+}
+
+static void summary_free(struct summary *s)
+{
+	free(s->mean_quality);
+	free(s->mean_cost);
+	free(s->eval_count);
+	free(s->group_names);
+	free(s->group_count);
+}
+
+static void human_size(uint64_t bytes, char *out, size_t len)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)bytes;
+	int u = 0;
+	while (v >= 1024.0 && u < 4) {
+		v /= 1024.0;
+		u++;
+	}
+	if (u == 0)
+		snprintf(out, len, "%llu B", (unsigned long long)bytes);
+	else
+		snprintf(out, len, "%.1f %s", v, units[u]);
+}
+
+static int has_tokens(const rbd_dataset *ds) { return ds->prompt_tokens || ds->completion_tokens; }
+
+static void print_text(const rbd_dataset *ds, const char *path, const struct summary *s)
+{
+	char hex[65], size[32];
+	rbd_hex(ds->sha256, 32, hex);
+	human_size(s->file.file_size, size, sizeof(size));
+	printf("name:      %s\n", ds->name);
+	if (*s->file.stored_name && strcmp(s->file.stored_name, ds->name) != 0)
+		printf("built as:  %s\n", s->file.stored_name);
+	printf("path:      %s\n", path);
+	printf("format:    %u\n", s->file.format_version);
+	printf("sha256:    %s\n", hex);
+	printf("file size: %llu bytes (%s)\n", (unsigned long long)s->file.file_size, size);
+	printf("samples:   %zu\n", ds->n);
+
+	int w = 5;
+	for (uint32_t j = 0; j < ds->n_models; j++)
+		if ((int)strlen(ds->model_names[j]) > w)
+			w = (int)strlen(ds->model_names[j]);
+	printf("\nmodels (%u), in dataset order:\n", ds->n_models);
+	printf("  %-*s  %12s  %14s\n", w, "model", "mean quality", "mean cost USD");
+	for (uint32_t j = 0; j < ds->n_models; j++)
+		printf("  %-*s  %12.4f  %14.8f\n", w, ds->model_names[j], s->mean_quality[j], s->mean_cost[j]);
+
+	w = 4;
+	for (uint32_t k = 0; k < ds->n_evals; k++)
+		if ((int)strlen(ds->eval_names[k]) > w)
+			w = (int)strlen(ds->eval_names[k]);
+	printf("\nevals (%u):\n", ds->n_evals);
+	for (uint32_t k = 0; k < ds->n_evals; k++)
+		printf("  %-*s  %zu\n", w, ds->eval_names[k], s->eval_count[k]);
+	printf("\ntask groups (%u):\n", s->n_groups);
+	for (uint32_t x = 0; x < s->n_groups; x++)
+		printf("  %-*s  %zu\n", w, s->group_names[x], s->group_count[x]);
+
+	printf("\nresponses: %s\n", ds->responses ? "yes" : "no");
+	printf("tokens:    %s\n", has_tokens(ds) ? "yes" : "no");
+	if (ds->feature_dim)
+		printf("features:  %s (dim %u)\n", ds->feature_name, ds->feature_dim);
+	else
+		printf("features:  none\n");
+}
+
+static int print_json(const rbd_dataset *ds, const char *path, const struct summary *s)
+{
+	char hex[65];
+	rbd_hex(ds->sha256, 32, hex);
+	json_t *models = json_array(), *evals = json_array(), *groups = json_array();
+	for (uint32_t j = 0; j < ds->n_models; j++)
+		json_array_append_new(models, json_pack("{s:s, s:f, s:f}", "name", ds->model_names[j],
+							"mean_quality", s->mean_quality[j], "mean_cost",
+							s->mean_cost[j]));
+	for (uint32_t k = 0; k < ds->n_evals; k++)
+		json_array_append_new(evals, json_pack("{s:s, s:I}", "name", ds->eval_names[k], "count",
+						       (json_int_t)s->eval_count[k]));
+	for (uint32_t x = 0; x < s->n_groups; x++)
+		json_array_append_new(groups, json_pack("{s:s, s:I}", "name", s->group_names[x], "count",
+							(json_int_t)s->group_count[x]));
+	json_t *features = ds->feature_dim ? json_pack("{s:s, s:I}", "name", ds->feature_name, "dim",
+						       (json_int_t)ds->feature_dim)
+					   : json_null();
+	json_t *root = json_pack("{s:s, s:s, s:s, s:I, s:s, s:I, s:I, s:o, s:o, s:o, s:b, s:b, s:o}",
+				 "name", ds->name, "stored_name", s->file.stored_name, "path", path,
+				 "format_version", (json_int_t)s->file.format_version, "sha256", hex,
+				 "file_size", (json_int_t)s->file.file_size, "samples", (json_int_t)ds->n,
+				 "models", models, "evals", evals, "task_groups", groups, "responses",
+				 ds->responses != NULL, "tokens", has_tokens(ds), "features", features);
+	if (!root)
+		return -1;
+	int r = json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	json_decref(root);
+	return r;
+}
+
 int rbctl_info_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "rbctl: 'info' is being built\n");
-	return RBCTL_EXIT_FAIL;
+	const char *path = NULL;
+	int json = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = 1;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return RBCTL_EXIT_OK;
+		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+			fprintf(stderr, "rbctl info: unknown option '%s'\n", argv[i]);
+			usage(stderr);
+			return RBCTL_EXIT_USAGE;
+		} else if (path) {
+			fprintf(stderr, "rbctl info: one dataset at a time ('%s' and '%s')\n", path, argv[i]);
+			return RBCTL_EXIT_USAGE;
+		} else {
+			path = argv[i];
+		}
+	}
+	if (!path) {
+		usage(stderr);
+		return RBCTL_EXIT_USAGE;
+	}
+
+	rbd_error e = {0};
+	rbd_dataset *ds = NULL;
+	if (rbd_rbds_open(path, &ds, &e) < 0) {
+		fprintf(stderr, "rbctl info: %s\n", e.msg);
+		return RBCTL_EXIT_FAIL;
+	}
+	rbd_grouping g;
+	rbd_grouping_default(&g);
+	struct summary s = {0};
+	rbd_require(rbd_rbds_info_of(ds, &s.file) == 0);
+	summarize(ds, &g, &s);
+	int r = 0;
+	if (json)
+		r = print_json(ds, path, &s);
+	else
+		print_text(ds, path, &s);
+	summary_free(&s);
+	rbd_grouping_clear(&g);
+	rbd_dataset_free(ds);
+	if (r < 0 || fflush(stdout) != 0) {
+		fprintf(stderr, "rbctl info: cannot write the output\n");
+		return RBCTL_EXIT_FAIL;
+	}
+	return RBCTL_EXIT_OK;
 }

@@ -206,10 +206,21 @@ static void owned_release(struct rbd_dataset_store *store)
 
 int rbd_builder_finish(rbd_builder *b, rbd_dataset **out, rbd_error *e)
 {
-	if (b->n == 0) {
+	if (b->n == 0 || b->n_models == 0) {
 		rbd_builder_free(b);
-		return rbd_fail(e, -EINVAL, "the dataset has no samples");
+		return rbd_fail(e, -EINVAL, "the dataset has no %s", b->n ? "models" : "samples");
 	}
+	for (uint32_t j = 0; j < b->n_models; j++)
+		for (uint32_t k = 0; k < j; k++)
+			if (!strcmp(b->model_names[j], b->model_names[k])) {
+				int r = rbd_fail(e, -EINVAL, "model name '%s' appears twice", b->model_names[j]);
+				rbd_builder_free(b);
+				return r;
+			}
+	/* The lookup maps are only needed while adding. */
+	rbd_strmap_free(b->ids);
+	rbd_strmap_free(b->evals);
+	b->ids = b->evals = NULL;
 	rbd_dataset *ds = rbd_xcalloc(1, sizeof(*ds));
 	size_t n = b->n, m = b->n_models;
 	ds->n = n;

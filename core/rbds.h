@@ -1,0 +1,60 @@
+/* rbds.h — the compiled dataset file (.rbds): write atomically, map read-only and validate. */
+#ifndef RBD_RBDS_H
+#define RBD_RBDS_H
+
+#include <stdint.h>
+
+#include "dataset.h"
+#include "util.h"
+
+/* The byte layout is documented in docs/rbds-format.md; this build reads and writes format 1. */
+#define RBD_RBDS_FORMAT_VERSION 1u
+
+/*
+ * Write ds to path: streamed into a temporary file beside path while hashing, then fsynced and
+ * renamed into place. On failure nothing is left at path or as a temporary file. ds is borrowed
+ * and not modified (its sha256 field is left alone; the hash is the one rbd_rbds_open reports).
+ * Returns 0 or a negative errno with e->msg "<path>: <what is wrong>".
+ */
+int rbd_rbds_write(const rbd_dataset *ds, const char *path, rbd_error *e);
+
+/*
+ * Map path read-only (MAP_SHARED, PROT_READ), validate every offset, size, string and value, and
+ * build the const char * pointer arrays; the numeric arrays are used in place from the mapping.
+ * ds->sha256 is the stored content hash (checked against the body), ds->name the file stem.
+ * *out is owned: rbd_dataset_free (unmaps). Untouched on failure. A file must be replaced by
+ * rename, never truncated in place, while it is mapped.
+ */
+int rbd_rbds_open(const char *path, rbd_dataset **out, rbd_error *e);
+
+/*
+ * The same from an open fd (a regular file, memfd or POSIX shm object), borrowed: the mapping
+ * stays valid after the caller closes it. display_name (borrowed) names the dataset in messages
+ * and gives ds->name its stem.
+ */
+int rbd_rbds_open_fd(int fd, const char *display_name, rbd_dataset **out, rbd_error *e);
+
+/* Flags for rbd_rbds_open_fd_ex. */
+enum {
+	/* Skip the SHA-256 of the body (every structural and value check still runs, so a bad
+	 * file is still refused, never a crash). Only for content the caller has verified already,
+	 * e.g. a sealed memfd the daemon filled from a file it opened with full checks. */
+	RBD_RBDS_TRUST_HASH = 1u << 0,
+};
+int rbd_rbds_open_fd_ex(int fd, const char *display_name, unsigned flags, rbd_dataset **out,
+			rbd_error *e);
+
+/* The stored content hash from the header, after checking magic, version and sizes; the body is
+ * not hashed (open the file for that). Cheap: reads one header. */
+int rbd_rbds_hash(const char *path, uint8_t sha256[32], rbd_error *e);
+
+/* What the file says about itself beyond rbd_dataset, for rbctl info and ListDatasets. */
+typedef struct rbd_rbds_info {
+	uint32_t format_version;
+	uint64_t file_size;
+	const char *stored_name; /* name recorded when the file was written; borrowed from ds */
+} rbd_rbds_info;
+/* -EINVAL when ds was not opened from a .rbds file. */
+int rbd_rbds_info_of(const rbd_dataset *ds, rbd_rbds_info *out);
+
+#endif
