@@ -135,10 +135,11 @@ static int parse_value(const rb_param_spec *s, const rbd_dataset *ds, const char
 		json_t *arr = json_array();
 		for (size_t k = 0; k < len; k++) {
 			if (out_of_range(s, list[k])) {
+				int r = rbd_fail(e, -ERANGE, "parameter '%s': item %g is out of range [%g, %g]", s->name,
+						 list[k], s->min, s->max);
 				free(list);
 				json_decref(arr);
-				return rbd_fail(e, -ERANGE, "parameter '%s': item %g is out of range [%g, %g]", s->name,
-						list[k], s->min, s->max);
+				return r;
 			}
 			json_array_append_new(arr, json_real(list[k]));
 		}

@@ -81,3 +81,12 @@ Test(params, real_lists)
 	cr_assert_lt(rbd_parse_real_list(",", &v, &n, &e), 0);
 	cr_assert_lt(rbd_parse_real_list("nan", &v, &n, &e), 0);
 }
+
+Test(params, list_item_out_of_range_names_the_item)
+{
+	rbd_dataset *ds = two_models();
+	rbd_plugin *p = load_or_fail(builtin_plugin("cascade"));
+	expect_error(p, ds, "error_rates=0.1,-1", "parameter 'error_rates': item -1 is out of range [0, 1]");
+	rbd_plugin_free(p);
+	rbd_dataset_free(ds);
+}
