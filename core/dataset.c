@@ -116,11 +116,9 @@ static size_t arena_add(rbd_builder *b, const char *s)
 	return off;
 }
 
-static void reserve(rbd_builder *b)
+static void grow_to(rbd_builder *b, size_t cap)
 {
-	if (b->n < b->cap)
-		return;
-	size_t cap = b->cap ? b->cap * 2 : 1024, m = b->n_models;
+	size_t m = b->n_models;
 	b->id_off = rbd_xrealloc(b->id_off, cap * sizeof(size_t));
 	b->prompt_off = rbd_xrealloc(b->prompt_off, cap * sizeof(size_t));
 	b->eval = rbd_xrealloc(b->eval, cap * sizeof(uint32_t));
@@ -135,6 +133,18 @@ static void reserve(rbd_builder *b)
 	if (b->feature_dim)
 		b->features = rbd_xrealloc(b->features, cap * b->feature_dim * sizeof(float));
 	b->cap = cap;
+}
+
+static void reserve(rbd_builder *b)
+{
+	if (b->n == b->cap)
+		grow_to(b, b->cap ? b->cap * 2 : 1024);
+}
+
+void rbd_builder_reserve(rbd_builder *b, size_t n)
+{
+	if (n > b->cap)
+		grow_to(b, n);
 }
 
 int rbd_builder_add(rbd_builder *b, const rbd_sample_in *s, rbd_error *e)

@@ -63,6 +63,9 @@ void rbd_builder_want_responses(rbd_builder *b);
 void rbd_builder_want_tokens(rbd_builder *b);
 void rbd_builder_want_features(rbd_builder *b, uint32_t dim, const char *feature_name);
 void rbd_builder_set_name(rbd_builder *b, const char *name);
+/* Size the arrays for n samples up front (after declaring sections), so a large build does
+ * not pass through doubling reallocations. */
+void rbd_builder_reserve(rbd_builder *b, size_t n);
 /* Append a sample. -EEXIST for a duplicate sample_id, -EINVAL for a quality outside [0, 1],
  * NaN, a negative or non-finite cost, or a missing declared section; e says which. */
 int rbd_builder_add(rbd_builder *b, const rbd_sample_in *s, rbd_error *e);

@@ -911,6 +911,7 @@ int rbd_gen_build(const rbd_gen_opts *o, rbd_dataset **out, rbd_gen_info *info, 
 		if (o->responses)
 			rbd_builder_want_responses(b);
 		rbd_builder_set_name(b, "synthetic");
+		rbd_builder_reserve(b, o->n_prompts);
 		rc = build_synthetic(o, b, prices, e);
 		for (uint32_t j = 0; j < m; j++)
 			free(names[j]);

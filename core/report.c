@@ -43,11 +43,44 @@ static void row(FILE *out, const char *name, const json_t *b)
 		best_q, slash ? slash + 1 : best_model);
 }
 
+static void curve_row(FILE *out, const char *name, const json_t *block)
+{
+	fprintf(out, "%-18s", name);
+	size_t k;
+	json_t *c;
+	json_array_foreach(json_object_get(json_object_get(block, "router"), "curves"), k, c)
+		fprintf(out, " %9.4f", json_number_value(json_object_get(c, "aiq")));
+	fputc('\n', out);
+}
+
+/* Routers that label their points with curves (the cascade's error rates): AIQ per curve. */
+static void curves_table(FILE *out, const json_t *result)
+{
+	const json_t *overall = json_object_get(result, "overall");
+	const json_t *curves = json_object_get(json_object_get(overall, "router"), "curves");
+	if (!json_array_size(curves))
+		return;
+	fprintf(out, "\nrouter AIQ (paper definition) per curve:\n%-18s", "task \\ curve");
+	size_t k;
+	json_t *c;
+	json_array_foreach(curves, k, c) {
+		char *label = json_dumps(json_object_get(c, "curve"), JSON_ENCODE_ANY | JSON_REAL_PRECISION(4));
+		fprintf(out, " %9.9s", label ? label : "?");
+		free(label);
+	}
+	fputc('\n', out);
+	const char *name;
+	json_t *b;
+	json_object_foreach((json_t *)json_object_get(result, "tasks"), name, b)
+		curve_row(out, name, b);
+	curve_row(out, "overall", overall);
+}
+
 void rbd_report_table(FILE *out, const json_t *result)
 {
 	const json_t *router = json_object_get(result, "router"), *ds = json_object_get(result, "dataset"),
 		     *split = json_object_get(result, "split");
-	char *params = json_dumps(json_object_get(router, "params"), JSON_COMPACT | JSON_SORT_KEYS);
+	char *params = json_dumps(json_object_get(router, "params"), JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(6));
 	fprintf(out, "router %s %s %s on %s (%lld prompts, sha256 %.12s), split %s seed %lld train %.2f\n",
 		json_string_value(json_object_get(router, "name")), json_string_value(json_object_get(router, "version")),
 		params ? params : "{}", json_string_value(json_object_get(ds, "name")),
@@ -65,6 +98,7 @@ void rbd_report_table(FILE *out, const json_t *result)
 	json_object_foreach((json_t *)json_object_get(result, "tasks"), name, b)
 		row(out, name, b);
 	row(out, "overall", json_object_get(result, "overall"));
+	curves_table(out, result);
 	const json_t *timing = json_object_get(result, "timing");
 	fprintf(out, "fit %.3f s, routing %.3f s (%.2f µs per prompt), %lld decisions\n",
 		num(timing, "fit_seconds"), num(timing, "route_seconds"), num(timing, "route_seconds_per_prompt") * 1e6,
