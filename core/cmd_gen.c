@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "featurize.h"
 #include "gen.h"
 #include "rbds.h"
 
@@ -34,6 +35,8 @@ static void usage(FILE *out)
 		"  --split-seed S        seed of the split the calibration targets (default 42)\n"
 		"  --train-fraction F    train share of that split (default 0.7)\n"
 		"  --report              print the calibration table (generated vs Table 1) to stdout\n"
+		"  --features F          prompt features: tfidf (256 dims; default for the routerbench preset),\n"
+		"                        tfidf:DIM, or none (default at synthetic scale)\n"
 		"  -q, --quiet           no progress or summary on stderr\n"
 		"  -h, --help            this text\n"
 		"\n"
@@ -57,7 +60,7 @@ static int parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *out
 	return 0;
 }
 
-enum { O_PRESET = 256, O_SEED, O_PROMPTS, O_MODELS, O_TASKS, O_RESPONSES, O_SPLIT_SEED, O_FRACTION, O_REPORT };
+enum { O_PRESET = 256, O_SEED, O_PROMPTS, O_MODELS, O_TASKS, O_RESPONSES, O_SPLIT_SEED, O_FRACTION, O_REPORT, O_FEATURES };
 
 int rbctl_gen_main(int argc, char **argv)
 {
@@ -72,6 +75,7 @@ int rbctl_gen_main(int argc, char **argv)
 		{"split-seed", required_argument, NULL, O_SPLIT_SEED},
 		{"train-fraction", required_argument, NULL, O_FRACTION},
 		{"report", no_argument, NULL, O_REPORT},
+		{"features", required_argument, NULL, O_FEATURES},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -80,6 +84,7 @@ int rbctl_gen_main(int argc, char **argv)
 	rbd_gen_opts_init(&o);
 	const char *output = NULL, *preset = NULL;
 	int quiet = 0, report = 0, scale_given = 0, c;
+	const char *features = NULL;
 	uint64_t v;
 
 	optind = 1;
@@ -88,6 +93,9 @@ int rbctl_gen_main(int argc, char **argv)
 		switch (c) {
 		case O_PRESET:
 			preset = optarg;
+			break;
+		case O_FEATURES:
+			features = optarg;
 			break;
 		case O_SEED:
 			if (parse_u64("--seed", optarg, UINT64_MAX, &v) < 0)
@@ -184,6 +192,14 @@ int rbctl_gen_main(int argc, char **argv)
 		fprintf(stderr, "rbctl gen: -o FILE is required\n");
 		return RBCTL_EXIT_USAGE;
 	}
+	/* The demo preset carries text features by default so text routers run on it directly;
+	 * at synthetic scale they would dwarf the matrix, so there they are opt-in. */
+	uint32_t tfidf_dim = o.preset == RBD_GEN_ROUTERBENCH ? RBD_TFIDF_DEFAULT_DIM : 0;
+	rbd_error fe;
+	if (features && rbd_features_parse_option(features, &tfidf_dim, &fe) < 0) {
+		fprintf(stderr, "rbctl gen: %s\n", fe.msg);
+		return RBCTL_EXIT_USAGE;
+	}
 
 	/* Fail before a long generation, not after it, when the file cannot be written. */
 	char *dir_copy = rbd_xstrdup(output);
@@ -225,6 +241,11 @@ int rbctl_gen_main(int argc, char **argv)
 		rbd_gen_calib_print(cal, &info, stdout);
 		fflush(stdout);
 		rbd_gen_calib_free(cal);
+	}
+	if (tfidf_dim && rbd_dataset_attach_tfidf(&ds, tfidf_dim, &e) < 0) {
+		fprintf(stderr, "rbctl gen: features: %s\n", e.msg);
+		rbd_dataset_free(ds);
+		return RBCTL_EXIT_FAIL;
 	}
 	if (rbd_rbds_write(ds, output, &e) < 0) {
 		fprintf(stderr, "rbctl gen: %s\n", e.msg);

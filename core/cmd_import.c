@@ -5,13 +5,14 @@
 #include <sys/stat.h>
 
 #include "commands.h"
+#include "featurize.h"
 #include "import.h"
 #include "rbds.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: rbctl import FILE... -o OUT.rbds [--quiet] [--no-responses]\n"
+		"usage: rbctl import FILE... -o OUT.rbds [--quiet] [--no-responses] [--features none|tfidf[:DIM]]\n"
 		"\n"
 		"Compile RouterBench outcome tables into one .rbds dataset. FILEs are RouterBench wide\n"
 		"CSV files (sample_id, prompt, eval_name, per model <m>, <m>|model_response,\n"
@@ -23,6 +24,8 @@ static void usage(FILE *out)
 		"  -o, --output FILE   the .rbds file to write (atomically; nothing is left on failure)\n"
 		"  -q, --quiet         print nothing on success\n"
 		"      --no-responses  leave the response texts out of the dataset\n"
+		"      --features F    prompt features to attach: tfidf (hashed TF-IDF, 256 dimensions;\n"
+		"                      the default unless the JSONL brings embeddings), tfidf:DIM, none\n"
 		"  -h, --help          show this help\n"
 		"\n"
 		"exit status: 0 written, 1 bad input (the message names file:line:column), 2 usage error\n");
@@ -47,7 +50,7 @@ static int same_file(const char *a, const char *b)
 
 int rbctl_import_main(int argc, char **argv)
 {
-	const char *output = NULL;
+	const char *output = NULL, *features = NULL;
 	int quiet = 0, no_responses = 0, options_done = 0;
 	const char **files = rbd_xcalloc((size_t)argc + 1, sizeof(char *));
 	size_t n_files = 0;
@@ -67,18 +70,29 @@ int rbctl_import_main(int argc, char **argv)
 			quiet = 1;
 		} else if (!strcmp(a, "--no-responses")) {
 			no_responses = 1;
-		} else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+		} else if (!strcmp(a, "-o") || !strcmp(a, "--output") || !strcmp(a, "--features")) {
 			if (i + 1 >= argc) {
 				rc = usage_error("option %s needs a value", a);
 				goto out;
 			}
-			output = argv[++i];
+			if (!strcmp(a, "--features"))
+				features = argv[++i];
+			else
+				output = argv[++i];
 		} else if (!strncmp(a, "--output=", 9)) {
 			output = a + 9;
+		} else if (!strncmp(a, "--features=", 11)) {
+			features = a + 11;
 		} else {
 			rc = usage_error("unknown option '%s'", a);
 			goto out;
 		}
+	}
+	uint32_t tfidf_dim = RBD_TFIDF_DEFAULT_DIM;
+	rbd_error fe;
+	if (features && rbd_features_parse_option(features, &tfidf_dim, &fe) < 0) {
+		rc = usage_error("%s", fe.msg);
+		goto out;
 	}
 	if (n_files == 0) {
 		rc = usage_error("%s", "no input files");
@@ -103,6 +117,12 @@ int rbctl_import_main(int argc, char **argv)
 	rbd_dataset *ds = NULL;
 	rbd_error e = {0};
 	int r = rbd_import_files(files, n_files, &opts, &ds, &st, &e);
+	/* Text features by default, unless the input brought its own embeddings. */
+	if (!r && tfidf_dim && (!ds->features || features))
+		r = rbd_dataset_attach_tfidf(&ds, tfidf_dim, &e);
+	char feature_summary[128] = "none";
+	if (!r && ds->features)
+		snprintf(feature_summary, sizeof(feature_summary), "%s, %u dimensions", ds->feature_name, ds->feature_dim);
 	if (!r)
 		r = rbd_rbds_write(ds, output, &e);
 	free(stem);
@@ -118,6 +138,7 @@ int rbctl_import_main(int argc, char **argv)
 			output, st.files, plural(st.files), st.rows, plural(st.rows), st.samples, plural(st.samples), st.merged,
 			st.skipped, st.models, plural(st.models), st.evals, plural(st.evals),
 			st.responses ? ", with responses" : "", rbd_now() - t0);
+		fprintf(stderr, "rbctl import: features: %s\n", feature_summary);
 		if (st.skipped)
 			fprintf(stderr, "rbctl import: skipped %zu sample%s lacking a quality, e.g. %s\n", st.skipped,
 				plural(st.skipped), st.skipped_example);

@@ -512,3 +512,43 @@ int rbd_dataset_with_features(const rbd_dataset *ds, uint32_t dim, const float *
 	*out = nd;
 	return 0;
 }
+
+int rbd_features_parse_option(const char *text, uint32_t *dim, rbd_error *e)
+{
+	if (!strcmp(text, "none")) {
+		*dim = 0;
+		return 0;
+	}
+	if (!strcmp(text, RBD_TFIDF_NAME)) {
+		*dim = RBD_TFIDF_DEFAULT_DIM;
+		return 0;
+	}
+	const char *prefix = RBD_TFIDF_NAME ":";
+	if (!strncmp(text, prefix, strlen(prefix))) {
+		char *end;
+		errno = 0;
+		unsigned long v = strtoul(text + strlen(prefix), &end, 10);
+		if (!errno && end != text + strlen(prefix) && !*end && v >= RBD_TFIDF_MIN_DIM && v <= RBD_TFIDF_MAX_DIM) {
+			*dim = (uint32_t)v;
+			return 0;
+		}
+	}
+	return rbd_fail(e, -EINVAL, "--features '%s': expected none, tfidf or tfidf:DIM with DIM from %u to %u", text,
+			RBD_TFIDF_MIN_DIM, RBD_TFIDF_MAX_DIM);
+}
+
+int rbd_dataset_attach_tfidf(rbd_dataset **ds, uint32_t dim, rbd_error *e)
+{
+	float *features = NULL;
+	int r = rbd_features_tfidf(*ds, dim, &features, e);
+	if (r < 0)
+		return r;
+	rbd_dataset *with = NULL;
+	r = rbd_dataset_with_features(*ds, dim, features, RBD_TFIDF_NAME, &with, e);
+	free(features);
+	if (r < 0)
+		return r;
+	rbd_dataset_free(*ds);
+	*ds = with;
+	return 0;
+}

@@ -74,4 +74,12 @@ int rbd_features_check_name(const char *name, rbd_error *e);
 int rbd_dataset_with_features(const rbd_dataset *ds, uint32_t dim, const float *features,
 			      const char *name, rbd_dataset **out, rbd_error *e);
 
+/* The `--features` option of rbctl import and gen: "none", "tfidf" or "tfidf:DIM". Parses into
+ * *dim (0 for none). -EINVAL with a message for anything else. */
+int rbd_features_parse_option(const char *text, uint32_t *dim, rbd_error *e);
+
+/* Replace *ds by a copy with hashed TF-IDF features of dim dimensions (the old one is freed).
+ * On failure *ds is left as it was. */
+int rbd_dataset_attach_tfidf(rbd_dataset **ds, uint32_t dim, rbd_error *e);
+
 #endif

@@ -182,3 +182,57 @@ Test(cli, real_rows_paper_split_single_gpt4, .timeout = 120)
 	unlink(out);
 	rmdir(dir);
 }
+
+#include "rbds.h"
+
+static uint32_t feature_dim_of(const char *path)
+{
+	rbd_dataset *ds = NULL;
+	rbd_error e = {0};
+	cr_assert_eq(rbd_rbds_open(path, &ds, &e), 0, "%s", e.msg);
+	uint32_t dim = ds->feature_dim;
+	if (dim)
+		cr_assert_str_eq(ds->feature_name, "tfidf");
+	rbd_dataset_free(ds);
+	return dim;
+}
+
+Test(cli, gen_and_import_attach_text_features)
+{
+	char *dir = make_temp_dir(), path[512];
+	snprintf(path, sizeof(path), "%s/small.rbds", dir);
+	cmd_result r = rbctl((const char *[]){"gen", "--prompts", "2000", "--models", "4", "--tasks", "2", "-o", path,
+					      "--quiet", NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cmd_free(&r);
+	cr_assert_eq(feature_dim_of(path), 0, "no features by default at synthetic scale");
+	r = rbctl((const char *[]){"gen", "--prompts", "2000", "--models", "4", "--tasks", "2", "-o", path,
+				   "--features", "tfidf:32", "--quiet", NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cmd_free(&r);
+	cr_assert_eq(feature_dim_of(path), 32);
+	r = rbctl((const char *[]){"gen", "--prompts", "2000", "-o", path, "--features", "words", NULL});
+	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, "--features 'words': expected none, tfidf or tfidf:DIM"), "%s", r.err);
+	cmd_free(&r);
+
+	char csv[512];
+	snprintf(csv, sizeof(csv), "%s/tiny.csv", dir);
+	FILE *f = fopen(csv, "w");
+	fputs("sample_id,prompt,eval_name,a,a|model_response,a|total_cost\n"
+	      "s1,\"['hello world']\",t,1.0,\"['x']\",0.5\n"
+	      "s2,\"['other words']\",t,0.0,\"['y']\",0.5\n",
+	      f);
+	fclose(f);
+	r = rbctl((const char *[]){"import", csv, "-o", path, "--quiet", NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cmd_free(&r);
+	cr_assert_eq(feature_dim_of(path), 256, "import attaches 256-dim tfidf by default");
+	r = rbctl((const char *[]){"import", csv, "-o", path, "--features", "none", "--quiet", NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cmd_free(&r);
+	cr_assert_eq(feature_dim_of(path), 0);
+	unlink(csv);
+	unlink(path);
+	rmdir(dir);
+}
