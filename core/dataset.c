@@ -217,8 +217,9 @@ static void owned_release(struct rbd_dataset_store *store)
 int rbd_builder_finish(rbd_builder *b, rbd_dataset **out, rbd_error *e)
 {
 	if (b->n == 0 || b->n_models == 0) {
+		int r = rbd_fail(e, -EINVAL, "the dataset has no %s", b->n ? "models" : "samples");
 		rbd_builder_free(b);
-		return rbd_fail(e, -EINVAL, "the dataset has no %s", b->n ? "models" : "samples");
+		return r;
 	}
 	for (uint32_t j = 0; j < b->n_models; j++)
 		for (uint32_t k = 0; k < j; k++)
