@@ -9,6 +9,9 @@ int rbctl_gen_main(int argc, char **argv);
 int rbctl_run_main(int argc, char **argv);
 int rbctl_routers_main(int argc, char **argv);
 int rbctl_featurize_main(int argc, char **argv);
+int rbctl_compare_main(int argc, char **argv);
+int rbctl_plot_main(int argc, char **argv);
+int rbctl_report_main(int argc, char **argv);
 
 #define RBCTL_EXIT_OK 0
 #define RBCTL_EXIT_FAIL 1

@@ -15,6 +15,9 @@ static const struct {
 	{"gen", rbctl_gen_main, "generate the calibrated demo dataset (or a synthetic one at any scale)"},
 	{"featurize", rbctl_featurize_main, "add text features (hashed TF-IDF) or imported embeddings to a dataset"},
 	{"run", rbctl_run_main, "evaluate a router on a dataset in this process and print the metrics"},
+	{"compare", rbctl_compare_main, "compare two results on the same data: AIQ difference with a paired interval"},
+	{"plot", rbctl_plot_main, "draw results on the cost-quality plane as SVG"},
+	{"report", rbctl_report_main, "write a leaderboard per task (HTML with plots, or Markdown)"},
 	{"routers", rbctl_routers_main, "list the router plugins rbctl can load, with their parameters"},
 };
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # deps.sh — install the Debian 12 packages routerbench builds and tests with (only missing ones).
 set -euo pipefail
-packages=(gcc pkg-config meson ninja-build libjansson-dev libssl-dev libcriterion-dev)
+# chromium: the report tests render SVG and HTML in it headless
+packages=(gcc pkg-config meson ninja-build libjansson-dev libssl-dev libcriterion-dev chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

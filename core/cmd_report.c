@@ -1,0 +1,10 @@
+/* Temporary until the module lands in this session. */
+#include <stdio.h>
+#include "commands.h"
+int rbctl_report_main(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "rbctl: 'report' is being built\n");
+	return RBCTL_EXIT_FAIL;
+}

@@ -1,0 +1,1 @@
+/* compare.c: being written */

@@ -1,0 +1,1 @@
+/* families.c: being written */

@@ -1,0 +1,1 @@
+/* htmlreport.c: being written */

@@ -1,0 +1,1 @@
+/* jsonschema.c: being written */
