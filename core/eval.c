@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "blockjson.h"
 #include "metrics.h"
 #include "rb/version.h"
 
@@ -26,27 +27,35 @@ void rbd_eval_opts_default(rbd_eval_opts *o)
 	o->seed = 42;
 	o->train_fraction = 0.7;
 	o->mode = RBD_SPLIT_PAPER;
+	o->bootstrap_resamples = 0;
+	o->bootstrap_seed = 42;
+	o->target_budget = -1.0;
+	o->validation_fraction = 0.2;
 }
 
-/* Sums over a set of test prompts for each operating point; summing them over groups gives the
- * pooled "overall" block without keeping any decision. */
-typedef struct tally {
-	size_t n_test, n_train;
-	double *llm_q, *llm_c; /* [M] */
-	double oracle_q, oracle_c;
-	double *q, *c;         /* [P] router */
-	double *eq, *ec;       /* [P] expected (when the router gives its distribution) */
-	uint64_t *share;       /* [P * M] prompts routed to each model */
-	uint32_t n_points;     /* P the arrays are sized for */
-} tally;
+/* One task group's routed prompts: the router's decision, quality and cost at every point. */
+typedef struct routed {
+	size_t n;
+	size_t *rows;     /* [n] dataset rows */
+	uint32_t *model;  /* [P * n] */
+	float *q;         /* [P * n] */
+	double *c;        /* [P * n] */
+	double *eq, *ec;  /* [P] exact expectation sums (routers that state their distribution) */
+} routed;
+
+typedef struct group_result {
+	size_t n_train;
+	routed test;
+	routed val; /* calibration only */
+} group_result;
 
 typedef struct run {
 	const rbd_dataset *ds;
 	const rbd_plugin *plugin;
 	const rbd_params *params;
 	const rbd_split *split;
+	const rbd_eval_opts *o;
 	uint32_t M, P;
-	const double *lambdas;
 	int has_distribution;
 	json_t *point_params; /* [P] JSON values, from the first group */
 	double fit_seconds, route_seconds;
@@ -54,60 +63,27 @@ typedef struct run {
 	rbd_error *e;
 } run;
 
-/* The router's arrays are sized separately: a policy router's point count is known only after
- * create(). */
-static void tally_size_points(tally *t, uint32_t M, uint32_t P)
+static void routed_alloc(routed *d, const size_t *rows, size_t n, uint32_t P)
 {
-	free(t->q);
-	free(t->c);
-	free(t->eq);
-	free(t->ec);
-	free(t->share);
-	t->q = rbd_xcalloc(P, sizeof(double));
-	t->c = rbd_xcalloc(P, sizeof(double));
-	t->eq = rbd_xcalloc(P, sizeof(double));
-	t->ec = rbd_xcalloc(P, sizeof(double));
-	t->share = rbd_xcalloc((size_t)P * M, sizeof(uint64_t));
-	t->n_points = P;
+	d->n = n;
+	d->rows = rbd_xmalloc((n ? n : 1) * sizeof(size_t));
+	memcpy(d->rows, rows, n * sizeof(size_t));
+	d->model = rbd_xcalloc((size_t)P * n + 1, sizeof(uint32_t));
+	d->q = rbd_xcalloc((size_t)P * n + 1, sizeof(float));
+	d->c = rbd_xcalloc((size_t)P * n + 1, sizeof(double));
+	d->eq = rbd_xcalloc(P ? P : 1, sizeof(double));
+	d->ec = rbd_xcalloc(P ? P : 1, sizeof(double));
 }
 
-static void tally_init(tally *t, uint32_t M, uint32_t P)
+static void routed_free(routed *d)
 {
-	memset(t, 0, sizeof(*t));
-	t->llm_q = rbd_xcalloc(M, sizeof(double));
-	t->llm_c = rbd_xcalloc(M, sizeof(double));
-	tally_size_points(t, M, P);
-}
-
-static void tally_add(tally *into, const tally *t, uint32_t M, uint32_t P)
-{
-	into->n_test += t->n_test;
-	into->n_train += t->n_train;
-	for (uint32_t j = 0; j < M; j++) {
-		into->llm_q[j] += t->llm_q[j];
-		into->llm_c[j] += t->llm_c[j];
-	}
-	into->oracle_q += t->oracle_q;
-	into->oracle_c += t->oracle_c;
-	for (uint32_t p = 0; p < P; p++) {
-		into->q[p] += t->q[p];
-		into->c[p] += t->c[p];
-		into->eq[p] += t->eq[p];
-		into->ec[p] += t->ec[p];
-	}
-	for (size_t k = 0; k < (size_t)P * M; k++)
-		into->share[k] += t->share[k];
-}
-
-static void tally_free(tally *t)
-{
-	free(t->llm_q);
-	free(t->llm_c);
-	free(t->q);
-	free(t->c);
-	free(t->eq);
-	free(t->ec);
-	free(t->share);
+	free(d->rows);
+	free(d->model);
+	free(d->q);
+	free(d->c);
+	free(d->eq);
+	free(d->ec);
+	memset(d, 0, sizeof(*d));
 }
 
 /* A view over chosen rows; with_outcomes copies their quality and cost (train views only). */
@@ -219,30 +195,6 @@ static uint64_t group_seed(uint32_t seed, const char *group)
 	return rb_splitmix64(&h);
 }
 
-static void tally_outcomes(tally *t, const rbd_dataset *ds, const size_t *test, size_t n)
-{
-	size_t M = ds->n_models;
-	for (size_t k = 0; k < n; k++) {
-		const float *q = ds->quality + test[k] * M;
-		const double *c = ds->cost + test[k] * M;
-		double best_q = -1.0, best_c = 0.0;
-		for (size_t j = 0; j < M; j++) {
-			t->llm_q[j] += q[j];
-			t->llm_c[j] += c[j];
-			if (q[j] > best_q || (q[j] == best_q && c[j] < best_c)) {
-				best_q = q[j];
-				best_c = c[j];
-			}
-		}
-		/* A prompt no model answers: the oracle routes it nowhere, cost 0, quality 0. */
-		if (best_q <= 0.0)
-			best_q = best_c = 0.0;
-		t->oracle_q += best_q;
-		t->oracle_c += best_c;
-	}
-	t->n_test = n;
-}
-
 /* Queries [off, off + len) of a query view. */
 static rb_view sub_view(const rb_view *v, size_t off, size_t len)
 {
@@ -258,22 +210,36 @@ static rb_view sub_view(const rb_view *v, size_t off, size_t len)
 	return b;
 }
 
-static int route_predictive(run *r, void *state, const view_store *train, const view_store *test,
-			    const size_t *rows, tally *t)
+static int plugin_error(run *r, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* A router's failure: keep its errno when it is one, else EIO; name the function and prompt. */
+static int plugin_error(run *r, int rc, const char *fmt, ...)
+{
+	if (rc < -4095 || rc >= 0)
+		rc = -EIO;
+	char what[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return rbd_fail(r->e, rc, "router '%s' failed in %s (%s)", r->plugin->router->name, what, strerror(-rc));
+}
+
+/* Predictive: one prediction pass, then the host's λ sweep decides every point. */
+static int route_predictive(run *r, void *state, const view_store *train, const view_store *queries, routed *d)
 {
 	const rb_router *router = r->plugin->router;
-	size_t n = test->v.n, M = r->M;
+	size_t n = queries->v.n, M = r->M;
 	float *q_hat = rbd_xcalloc((n ? n : 1) * M, sizeof(float));
 	double *c_hat = rbd_xcalloc((n ? n : 1) * M, sizeof(double));
 	int has_cost = 0, rc = 0;
 	/* Batches bound the router's working memory; one prediction pass serves every λ. */
 	for (size_t off = 0; off < n; off += RBD_PREDICT_BATCH) {
-		rb_view batch = sub_view(&test->v, off, n - off < RBD_PREDICT_BATCH ? n - off : RBD_PREDICT_BATCH);
+		rb_view batch = sub_view(&queries->v, off, n - off < RBD_PREDICT_BATCH ? n - off : RBD_PREDICT_BATCH);
 		int batch_has_cost = 0;
 		rc = router->predict(state, &batch, q_hat + off * M, c_hat + off * M, &batch_has_cost);
 		if (rc < 0) {
-			rc = rbd_fail(r->e, rc < -4095 ? -EIO : rc, "router '%s' failed in predict for prompts %zu..%zu (%s)",
-				      router->name, off, off + batch.n - 1, strerror(rc < -4095 ? EIO : -rc));
+			rc = plugin_error(r, rc, "predict for prompts %zu..%zu", off, off + batch.n - 1);
 			goto out;
 		}
 		if (off == 0) {
@@ -288,7 +254,7 @@ static int route_predictive(run *r, void *state, const view_store *train, const 
 		if (!isfinite(q_hat[k]) || (has_cost && !isfinite(c_hat[k]))) {
 			rc = rbd_fail(r->e, -EINVAL, "router '%s' predicted a non-finite %s for prompt %s, model %s",
 				      router->name, isfinite(q_hat[k]) ? "cost" : "quality",
-				      test->v.sample_ids[k / M], r->ds->model_names[k % M]);
+				      queries->v.sample_ids[k / M], r->ds->model_names[k % M]);
 			goto out;
 		}
 	}
@@ -305,7 +271,7 @@ static int route_predictive(run *r, void *state, const view_store *train, const 
 		free(mean);
 	}
 	for (uint32_t p = 0; p < r->P; p++) {
-		double lambda = r->lambdas[p];
+		double lambda = r->o->lambdas[p];
 		for (size_t i = 0; i < n; i++) {
 			/* argmax_j λ·q̂ − ĉ; strict > keeps the earlier model on ties (dataset order). */
 			size_t best = 0;
@@ -317,9 +283,10 @@ static int route_predictive(run *r, void *state, const view_store *train, const 
 					best = j;
 				}
 			}
-			t->q[p] += r->ds->quality[rows[i] * M + best];
-			t->c[p] += r->ds->cost[rows[i] * M + best];
-			t->share[(size_t)p * M + best]++;
+			size_t row = d->rows[i], k = (size_t)p * n + i;
+			d->model[k] = (uint32_t)best;
+			d->q[k] = r->ds->quality[row * M + best];
+			d->c[k] = r->ds->cost[row * M + best];
 		}
 		r->decisions += n;
 	}
@@ -329,40 +296,39 @@ out:
 	return rc;
 }
 
-static int route_policy(run *r, void *state, const view_store *test, const size_t *rows, tally *t)
+/* Policy: the router decides each prompt at each point, calling models through the host. */
+static int route_policy(run *r, void *state, const view_store *queries, routed *d)
 {
 	const rb_router *router = r->plugin->router;
-	size_t n = test->v.n, M = r->M;
+	size_t n = queries->v.n, M = r->M;
 	uint8_t *called = rbd_xcalloc(M, 1);
 	double *probs = rbd_xcalloc(M, sizeof(double));
 	int rc = 0;
 	for (uint32_t p = 0; p < r->P && rc == 0; p++) {
 		for (size_t i = 0; i < n; i++) {
-			const float *q = r->ds->quality + rows[i] * M;
-			const double *c = r->ds->cost + rows[i] * M;
+			const float *q = r->ds->quality + d->rows[i] * M;
+			const double *c = r->ds->cost + d->rows[i] * M;
 			memset(called, 0, M);
 			rb_caller caller = {.q_row = q, .c_row = c, .n_models = r->M, .called = called};
 			uint32_t model = UINT32_MAX;
-			rc = router->decide(state, &test->v, i, p, &caller, &model);
+			rc = router->decide(state, &queries->v, i, p, &caller, &model);
 			if (rc < 0) {
-				rc = rbd_fail(r->e, rc < -4095 ? -EIO : rc,
-					      "router '%s' failed in decide for prompt %s at point %u (%s)",
-					      router->name, test->v.sample_ids[i], p, strerror(rc < -4095 ? EIO : -rc));
+				rc = plugin_error(r, rc, "decide for prompt %s at point %u", queries->v.sample_ids[i], p);
 				break;
 			}
 			if (model >= M) {
 				rc = rbd_fail(r->e, -EINVAL,
 					      "router '%s' returned model index %u for prompt %s at point %u; the dataset has %zu models",
-					      router->name, model, test->v.sample_ids[i], p, M);
+					      router->name, model, queries->v.sample_ids[i], p, M);
 				break;
 			}
 			/* The final model answers; it is charged unless it was already called. */
-			double cost = caller.cost + (called[model] ? 0.0 : c[model]);
-			t->q[p] += q[model];
-			t->c[p] += cost;
-			t->share[(size_t)p * M + model]++;
+			size_t k = (size_t)p * n + i;
+			d->model[k] = model;
+			d->q[k] = q[model];
+			d->c[k] = caller.cost + (called[model] ? 0.0 : c[model]);
 			if (r->has_distribution) {
-				rc = router->distribution(state, &test->v, i, p, probs);
+				rc = router->distribution(state, &queries->v, i, p, probs);
 				double sum = 0.0;
 				for (size_t j = 0; j < M && rc == 0; j++) {
 					if (!(probs[j] >= 0.0 && probs[j] <= 1.0))
@@ -372,12 +338,12 @@ static int route_policy(run *r, void *state, const view_store *test, const size_
 				if (rc < 0 || fabs(sum - 1.0) > 1e-6) {
 					rc = rbd_fail(r->e, -EINVAL,
 						      "router '%s' gave an invalid distribution for prompt %s at point %u",
-						      router->name, test->v.sample_ids[i], p);
+						      router->name, queries->v.sample_ids[i], p);
 					break;
 				}
 				for (size_t j = 0; j < M; j++) {
-					t->eq[p] += probs[j] * q[j];
-					t->ec[p] += probs[j] * c[j];
+					d->eq[p] += probs[j] * q[j];
+					d->ec[p] += probs[j] * c[j];
 				}
 			}
 		}
@@ -388,6 +354,24 @@ static int route_policy(run *r, void *state, const view_store *test, const size_
 	return rc;
 }
 
+/* Route the given rows at every operating point into d (allocated here). */
+static int route_rows(run *r, void *state, const view_store *train, const size_t *rows, size_t n, routed *d)
+{
+	routed_alloc(d, rows, n, r->P);
+	view_store queries;
+	view_build(&queries, r->ds, rows, n, 0);
+	double t0 = rbd_now();
+	int rc = r->plugin->router->kind == RB_ROUTER_PREDICTIVE ? route_predictive(r, state, train, &queries, d)
+								  : route_policy(r, state, &queries, d);
+	r->route_seconds += rbd_now() - t0;
+	view_free(&queries);
+	/* A per-query overhead (an embedding call, say) is part of every routed prompt's cost. */
+	if (rc == 0 && r->o->overhead_cost_per_query > 0)
+		for (size_t k = 0; k < (size_t)r->P * n; k++)
+			d->c[k] += r->o->overhead_cost_per_query;
+	return rc;
+}
+
 /* The JSON value describing point p (λ, or the router's own description). */
 static int describe_points(run *r, void *state)
 {
@@ -395,7 +379,7 @@ static int describe_points(run *r, void *state)
 	r->point_params = json_array();
 	for (uint32_t p = 0; p < r->P; p++) {
 		if (router->kind == RB_ROUTER_PREDICTIVE) {
-			json_array_append_new(r->point_params, json_real(r->lambdas[p]));
+			json_array_append_new(r->point_params, json_real(r->o->lambdas[p]));
 			continue;
 		}
 		if (!router->describe_point) {
@@ -416,14 +400,43 @@ static int describe_points(run *r, void *state)
 	return 0;
 }
 
-static int eval_group(run *r, uint32_t g, const rbd_eval_opts *o, tally *t)
+static int calibrating(const rbd_eval_opts *o)
+{
+	return o->target_budget >= 0.0 || o->target_share_model;
+}
+
+/* Calibration holds out a seeded share of the group's train prompts as the validation part. */
+static void hold_out(size_t *train, size_t *n_train, size_t *val, size_t *n_val, double fraction, uint64_t seed)
+{
+	rb_rng rng;
+	rb_rng_seed(&rng, seed ^ 0x76616c6964617465ull);
+	for (size_t k = *n_train; k > 1; k--) {
+		size_t j = (size_t)rb_rng_below(&rng, k), t = train[k - 1];
+		train[k - 1] = train[j];
+		train[j] = t;
+	}
+	*n_val = (size_t)floor((double)*n_train * fraction);
+	memcpy(val, train + (*n_train - *n_val), *n_val * sizeof(size_t));
+	*n_train -= *n_val;
+	/* Back to dataset order, so the router sees its train prompts as without calibration. */
+	for (size_t a = 1; a < *n_train; a++)
+		for (size_t b = a; b > 0 && train[b - 1] > train[b]; b--) {
+			size_t t = train[b - 1];
+			train[b - 1] = train[b];
+			train[b] = t;
+		}
+}
+
+static int eval_group(run *r, uint32_t g, group_result *out)
 {
 	const rbd_dataset *ds = r->ds;
 	const rbd_split *s = r->split;
+	const rbd_eval_opts *o = r->o;
 	const rb_router *router = r->plugin->router;
 	size_t *train_rows = rbd_xmalloc((ds->n ? ds->n : 1) * sizeof(size_t));
 	size_t *test_rows = rbd_xmalloc((ds->n ? ds->n : 1) * sizeof(size_t));
-	size_t n_train = 0, n_test = 0;
+	size_t *val_rows = rbd_xmalloc((ds->n ? ds->n : 1) * sizeof(size_t));
+	size_t n_train = 0, n_test = 0, n_val = 0;
 	for (size_t i = 0; i < ds->n; i++) {
 		int in_group = s->group_of[i] == g;
 		if (in_group && !s->is_train[i])
@@ -431,12 +444,13 @@ static int eval_group(run *r, uint32_t g, const rbd_eval_opts *o, tally *t)
 		else if (s->is_train[i] && (o->mode == RBD_SPLIT_OOD ? !in_group : in_group))
 			train_rows[n_train++] = i;
 	}
-	tally_outcomes(t, ds, test_rows, n_test);
-	t->n_train = n_train;
+	uint64_t seed = group_seed(o->seed, s->group_names[g]);
+	if (calibrating(o))
+		hold_out(train_rows, &n_train, val_rows, &n_val, o->validation_fraction, seed);
+	out->n_train = n_train;
 
-	view_store train, test;
+	view_store train;
 	view_build(&train, ds, train_rows, n_train, 1);
-	view_build(&test, ds, test_rows, n_test, 0);
 	rb_host_api host = {
 		.size = sizeof(rb_host_api),
 		.abi_minor = RB_ABI_MINOR,
@@ -449,7 +463,7 @@ static int eval_group(run *r, uint32_t g, const rbd_eval_opts *o, tally *t)
 		.host = &host,
 		.params = r->params->values,
 		.train = &train.v,
-		.seed = group_seed(o->seed, s->group_names[g]),
+		.seed = seed,
 		.task = s->group_names[g],
 	};
 	void *state = NULL;
@@ -480,152 +494,184 @@ static int eval_group(run *r, uint32_t g, const rbd_eval_opts *o, tally *t)
 	}
 	if (!r->point_params && (rc = describe_points(r, state)) < 0)
 		goto out_destroy;
-	if (t->n_points != r->P)
-		tally_size_points(t, r->M, r->P);
-	t0 = rbd_now();
-	if (router->kind == RB_ROUTER_PREDICTIVE)
-		rc = route_predictive(r, state, &train, &test, test_rows, t);
-	else
-		rc = route_policy(r, state, &test, test_rows, t);
-	r->route_seconds += rbd_now() - t0;
+	if (n_val && (rc = route_rows(r, state, &train, val_rows, n_val, &out->val)) < 0)
+		goto out_destroy;
+	rc = route_rows(r, state, &train, test_rows, n_test, &out->test);
 out_destroy:
 	router->destroy(state);
 out:
 	view_free(&train);
-	view_free(&test);
 	free(train_rows);
 	free(test_rows);
+	free(val_rows);
 	return rc;
 }
 
-static json_t *point_json(double q_sum, double c_sum, size_t n)
+/* The per-prompt arrays of a block: one group, or several pooled in group order. */
+typedef struct block_store {
+	rbd_block_view v;
+	const char **ids;
+	float *llm_q, *q;
+	double *llm_c, *c;
+	uint32_t *model;
+	double *eq, *ec;
+} block_store;
+
+static void block_build(block_store *b, const run *r, routed *const *parts, size_t n_parts)
 {
-	json_t *o = json_object();
-	json_object_set_new(o, "quality", json_real(n ? q_sum / (double)n : 0.0));
-	json_object_set_new(o, "cost_total", json_real(c_sum));
-	json_object_set_new(o, "cost_mean", json_real(n ? c_sum / (double)n : 0.0));
-	return o;
+	const rbd_dataset *ds = r->ds;
+	size_t n = 0, M = r->M, P = r->P;
+	for (size_t k = 0; k < n_parts; k++)
+		n += parts[k]->n;
+	memset(b, 0, sizeof(*b));
+	b->ids = rbd_xmalloc((n ? n : 1) * sizeof(char *));
+	b->llm_q = rbd_xmalloc((n ? n : 1) * M * sizeof(float));
+	b->llm_c = rbd_xmalloc((n ? n : 1) * M * sizeof(double));
+	b->model = rbd_xmalloc((n * P + 1) * sizeof(uint32_t));
+	b->q = rbd_xmalloc((n * P + 1) * sizeof(float));
+	b->c = rbd_xmalloc((n * P + 1) * sizeof(double));
+	b->eq = rbd_xcalloc(P ? P : 1, sizeof(double));
+	b->ec = rbd_xcalloc(P ? P : 1, sizeof(double));
+	size_t off = 0;
+	for (size_t k = 0; k < n_parts; k++) {
+		const routed *d = parts[k];
+		for (size_t i = 0; i < d->n; i++) {
+			b->ids[off + i] = ds->sample_ids[d->rows[i]];
+			memcpy(b->llm_q + (off + i) * M, ds->quality + d->rows[i] * M, M * sizeof(float));
+			memcpy(b->llm_c + (off + i) * M, ds->cost + d->rows[i] * M, M * sizeof(double));
+		}
+		for (size_t p = 0; p < P; p++) {
+			memcpy(b->model + p * n + off, d->model + p * d->n, d->n * sizeof(uint32_t));
+			memcpy(b->q + p * n + off, d->q + p * d->n, d->n * sizeof(float));
+			memcpy(b->c + p * n + off, d->c + p * d->n, d->n * sizeof(double));
+			b->eq[p] += d->eq[p];
+			b->ec[p] += d->ec[p];
+		}
+		off += d->n;
+	}
+	b->v = (rbd_block_view){
+		.n = n,
+		.M = r->M,
+		.P = r->P,
+		.model_names = ds->model_names,
+		.sample_ids = b->ids,
+		.llm_q = b->llm_q,
+		.llm_c = b->llm_c,
+		.model = b->model,
+		.q = b->q,
+		.c = b->c,
+	};
 }
 
-static json_t *hull_json(const rbd_point *pts, size_t n)
+static void block_free(block_store *b)
 {
-	rbd_point *hull = rbd_xmalloc((n ? n : 1) * sizeof(rbd_point));
-	size_t h = rbd_ndch(pts, n, hull);
-	json_t *arr = json_array();
-	for (size_t k = 0; k < h; k++)
-		json_array_append_new(arr, json_pack("[ff]", hull[k].cost, hull[k].quality));
-	free(hull);
-	return arr;
+	free(b->ids);
+	free(b->llm_q);
+	free(b->llm_c);
+	free(b->model);
+	free(b->q);
+	free(b->c);
+	free(b->eq);
+	free(b->ec);
 }
 
-static json_t *share_json(const run *r, const uint64_t *counts, size_t n)
+/* Per-prompt decisions (--keep-decisions): enough to recompute every figure, and to pair two
+ * results prompt by prompt (rbctl compare). */
+static json_t *decisions_json(const rbd_block_view *v)
 {
-	json_t *o = json_object();
+	json_t *ids = json_array(), *lq = json_array(), *lc = json_array(), *model = json_array(), *cost = json_array();
+	for (size_t i = 0; i < v->n; i++) {
+		json_array_append_new(ids, json_string(v->sample_ids[i]));
+		json_t *rq = json_array(), *rc = json_array();
+		for (uint32_t j = 0; j < v->M; j++) {
+			json_array_append_new(rq, json_real(v->llm_q[i * v->M + j]));
+			json_array_append_new(rc, json_real(v->llm_c[i * v->M + j]));
+		}
+		json_array_append_new(lq, rq);
+		json_array_append_new(lc, rc);
+	}
+	for (uint32_t p = 0; p < v->P; p++) {
+		json_t *m = json_array(), *c = json_array();
+		for (size_t i = 0; i < v->n; i++) {
+			json_array_append_new(m, json_integer(v->model[(size_t)p * v->n + i]));
+			json_array_append_new(c, json_real(v->c[(size_t)p * v->n + i]));
+		}
+		json_array_append_new(model, m);
+		json_array_append_new(cost, c);
+	}
+	return json_pack("{sososososo}", "sample_ids", ids, "llm_quality", lq, "llm_cost", lc, "model", model, "cost",
+			 cost);
+}
+
+/* Mean quality, cost and share of the chosen point over a set of routed parts. */
+static json_t *calibration_point(const run *r, routed *const *parts, const uint32_t *chosen, size_t n_parts)
+{
+	double q = 0.0, c = 0.0;
+	size_t n = 0;
+	uint64_t *share = rbd_xcalloc(r->M, sizeof(uint64_t));
+	for (size_t k = 0; k < n_parts; k++) {
+		const routed *d = parts[k];
+		for (size_t i = 0; i < d->n; i++) {
+			size_t at = (size_t)chosen[k] * d->n + i;
+			q += d->q[at];
+			c += d->c[at];
+			share[d->model[at]]++;
+		}
+		n += d->n;
+	}
+	json_t *o = json_pack("{sfsfsfsI}", "quality", n ? q / (double)n : 0.0, "cost_total", c, "cost_mean",
+			      n ? c / (double)n : 0.0, "n", (json_int_t)n);
+	json_t *s = json_object();
 	for (uint32_t j = 0; j < r->M; j++)
-		json_object_set_new(o, r->ds->model_names[j], json_real(n ? (double)counts[j] / (double)n : 0.0));
+		json_object_set_new(s, r->ds->model_names[j], json_real(n ? (double)share[j] / (double)n : 0.0));
+	json_object_set_new(o, "share", s);
+	free(share);
 	return o;
 }
 
-/* A policy router may label each point with a "curve" (e.g. the cascade's judge error rate);
- * each curve then gets its own hull and AIQ. NULL when the points carry no labels. */
-static json_t *curves_json(const run *r, const rbd_point *pts, double c_min, double c_max)
+/* Pick the point that meets the target on the validation part: the best quality within the
+ * budget (else the cheapest point), or the share closest to the target share. */
+static uint32_t calibration_choose(const run *r, const routed *val, int model_index, int *met)
 {
-	json_t *labels = json_array();
+	uint32_t best = 0;
+	double best_q = -1.0, best_c = INFINITY, best_gap = INFINITY, cheapest_c = INFINITY;
+	uint32_t cheapest = 0;
+	*met = 0;
 	for (uint32_t p = 0; p < r->P; p++) {
-		json_t *curve = json_object_get(json_array_get(r->point_params, p), "curve");
-		if (!curve) {
-			json_decref(labels);
-			return NULL;
+		double q = 0.0, c = 0.0, hits = 0.0;
+		for (size_t i = 0; i < val->n; i++) {
+			q += val->q[(size_t)p * val->n + i];
+			c += val->c[(size_t)p * val->n + i];
+			hits += val->model[(size_t)p * val->n + i] == (uint32_t)model_index;
 		}
-		size_t k;
-		for (k = 0; k < json_array_size(labels); k++)
-			if (json_equal(json_array_get(labels, k), curve))
-				break;
-		if (k == json_array_size(labels))
-			json_array_append(labels, curve);
-	}
-	json_t *curves = json_array();
-	rbd_point *sel = rbd_xmalloc((r->P ? r->P : 1) * sizeof(rbd_point));
-	size_t k;
-	json_t *label;
-	json_array_foreach(labels, k, label) {
-		json_t *idx = json_array();
-		size_t n_sel = 0;
-		for (uint32_t p = 0; p < r->P; p++) {
-			if (!json_equal(json_object_get(json_array_get(r->point_params, p), "curve"), label))
-				continue;
-			json_array_append_new(idx, json_integer(p));
-			sel[n_sel++] = pts[p];
+		double n = val->n ? (double)val->n : 1.0, cm = c / n, qm = q / n;
+		if (cm < cheapest_c) {
+			cheapest_c = cm;
+			cheapest = p;
 		}
-		json_t *c = json_object();
-		json_object_set(c, "curve", label);
-		json_object_set_new(c, "points", idx);
-		json_object_set_new(c, "ndch", hull_json(sel, n_sel));
-		json_object_set_new(c, "aiq", json_real(rbd_aiq(sel, n_sel, c_min, c_max)));
-		json_object_set_new(c, "aiq_code", json_real(rbd_aiq_code(sel, n_sel, c_max)));
-		json_array_append_new(curves, c);
+		if (r->o->target_share_model) {
+			double gap = fabs(hits / n - r->o->target_share);
+			if (gap < best_gap || (gap == best_gap && cm < best_c)) {
+				best_gap = gap;
+				best_c = cm;
+				best = p;
+				*met = 1;
+			}
+		} else if (cm <= r->o->target_budget && (qm > best_q || (qm == best_q && cm < best_c))) {
+			best_q = qm;
+			best_c = cm;
+			best = p;
+			*met = 1;
+		}
 	}
-	free(sel);
-	json_decref(labels);
-	return curves;
+	return *met ? best : cheapest;
 }
 
-static json_t *block_json(const run *r, const tally *t)
+static json_t *calibration_target(const rbd_eval_opts *o)
 {
-	size_t n = t->n_test, M = r->M;
-	json_t *b = json_object();
-	json_object_set_new(b, "n_train", json_integer((json_int_t)t->n_train));
-	json_object_set_new(b, "n_test", json_integer((json_int_t)n));
-
-	json_t *llms = json_object();
-	rbd_point *llm_pts = rbd_xmalloc(M * sizeof(rbd_point));
-	double c_min = INFINITY, c_max = -INFINITY;
-	for (size_t j = 0; j < M; j++) {
-		json_object_set_new(llms, r->ds->model_names[j], point_json(t->llm_q[j], t->llm_c[j], n));
-		llm_pts[j] = (rbd_point){t->llm_c[j], n ? t->llm_q[j] / (double)n : 0.0};
-		c_min = fmin(c_min, t->llm_c[j]);
-		c_max = fmax(c_max, t->llm_c[j]);
-	}
-	json_object_set_new(b, "llms", llms);
-	json_object_set_new(b, "oracle", point_json(t->oracle_q, t->oracle_c, n));
-	json_object_set_new(b, "aiq_domain", json_pack("[ff]", c_min, c_max));
-
-	json_t *zero = json_object();
-	json_object_set_new(zero, "ndch", hull_json(llm_pts, M));
-	json_object_set_new(zero, "aiq", json_real(rbd_aiq(llm_pts, M, c_min, c_max)));
-	json_object_set_new(zero, "aiq_code", json_real(rbd_aiq_code(llm_pts, M, c_max)));
-	json_object_set_new(b, "zero", zero);
-	free(llm_pts);
-
-	json_t *router = json_object(), *points = json_array();
-	rbd_point *pts = rbd_xmalloc((r->P ? r->P : 1) * sizeof(rbd_point));
-	size_t best = 0;
-	for (uint32_t p = 0; p < r->P; p++) {
-		json_t *pt = point_json(t->q[p], t->c[p], n);
-		json_object_set_new(pt, "param", json_deep_copy(json_array_get(r->point_params, p)));
-		json_object_set_new(pt, "share", share_json(r, t->share + (size_t)p * M, n));
-		if (r->has_distribution)
-			json_object_set_new(pt, "expected", point_json(t->eq[p], t->ec[p], n));
-		json_array_append_new(points, pt);
-		pts[p] = (rbd_point){t->c[p], n ? t->q[p] / (double)n : 0.0};
-		if (pts[p].quality > pts[best].quality ||
-		    (pts[p].quality == pts[best].quality && pts[p].cost < pts[best].cost))
-			best = p;
-	}
-	json_object_set_new(router, "points", points);
-	json_object_set_new(router, "ndch", hull_json(pts, r->P));
-	json_object_set_new(router, "aiq", json_real(rbd_aiq(pts, r->P, c_min, c_max)));
-	json_object_set_new(router, "aiq_code", json_real(rbd_aiq_code(pts, r->P, c_max)));
-	json_t *maxq = point_json(t->q[best], t->c[best], n);
-	json_object_set_new(maxq, "param", json_deep_copy(json_array_get(r->point_params, best)));
-	json_object_set_new(router, "max_quality", maxq);
-	json_object_set_new(router, "share", share_json(r, t->share + best * M, n));
-	json_t *curves = curves_json(r, pts, c_min, c_max);
-	if (curves)
-		json_object_set_new(router, "curves", curves);
-	json_object_set_new(b, "router", router);
-	free(pts);
-	return b;
+	if (o->target_share_model)
+		return json_pack("{sssf}", "model", o->target_share_model, "share", o->target_share);
+	return json_pack("{sf}", "budget_per_query", o->target_budget);
 }
 
 static int select_groups(const rbd_split *s, const rbd_eval_opts *o, uint8_t *selected, rbd_error *e)
@@ -653,9 +699,10 @@ static int select_groups(const rbd_split *s, const rbd_eval_opts *o, uint8_t *se
 	return 0;
 }
 
-static json_t *header_json(const run *r, const rbd_eval_opts *o)
+static json_t *header_json(const run *r)
 {
 	const rbd_dataset *ds = r->ds;
+	const rbd_eval_opts *o = r->o;
 	const rb_router *router = r->plugin->router;
 	char hex[65];
 	json_t *doc = json_object();
@@ -678,10 +725,52 @@ static json_t *header_json(const run *r, const rbd_eval_opts *o)
 	if (router->kind == RB_ROUTER_PREDICTIVE) {
 		json_t *l = json_array();
 		for (uint32_t p = 0; p < r->P; p++)
-			json_array_append_new(l, json_real(r->lambdas[p]));
+			json_array_append_new(l, json_real(o->lambdas[p]));
 		json_object_set_new(doc, "sweep", json_pack("{so}", "lambdas", l));
 	}
+	if (o->overhead_cost_per_query > 0)
+		json_object_set_new(doc, "overhead_cost_per_query", json_real(o->overhead_cost_per_query));
 	return doc;
+}
+
+/* One block's JSON, with the optional derived figures. */
+static json_t *block_result(const run *r, const block_store *b, size_t n_train)
+{
+	return rbd_block_json(&b->v, n_train, r->point_params, r->has_distribution ? b->eq : NULL,
+			      r->has_distribution ? b->ec : NULL);
+}
+
+static void add_extras(const run *r, const block_store *b, json_t *block)
+{
+	if (r->o->keep_decisions)
+		json_object_set_new(block, "decisions", decisions_json(&b->v));
+}
+
+static int check_opts(const rbd_eval_opts *o, const rbd_dataset *ds, int *share_model, rbd_error *e)
+{
+	if (o->n_lambdas == 0 || o->n_lambdas > 100000)
+		return rbd_fail(e, -EINVAL, "the λ sweep needs 1 to 100000 values, got %zu", o->n_lambdas);
+	for (size_t k = 0; k < o->n_lambdas; k++)
+		if (!(o->lambdas[k] >= 0.0 && isfinite(o->lambdas[k])))
+			return rbd_fail(e, -EINVAL, "willingness to pay λ = %g must be a finite number >= 0",
+					o->lambdas[k]);
+	if (!(o->overhead_cost_per_query >= 0.0 && isfinite(o->overhead_cost_per_query)))
+		return rbd_fail(e, -EINVAL, "overhead cost per query %g must be a finite number >= 0",
+				o->overhead_cost_per_query);
+	*share_model = -1;
+	if (o->target_share_model) {
+		if (o->target_budget >= 0.0)
+			return rbd_fail(e, -EINVAL, "choose one calibration target: a budget or a model share, not both");
+		*share_model = rbd_dataset_model_index(ds, o->target_share_model);
+		if (*share_model < 0)
+			return rbd_fail(e, -EINVAL, "target share: no model '%s' in the dataset", o->target_share_model);
+		if (!(o->target_share >= 0.0 && o->target_share <= 1.0))
+			return rbd_fail(e, -EINVAL, "target share %g must be between 0 and 1", o->target_share);
+	}
+	if (calibrating(o) && !(o->validation_fraction > 0.0 && o->validation_fraction < 1.0))
+		return rbd_fail(e, -EINVAL, "validation fraction %g must be between 0 and 1 (exclusive)",
+				o->validation_fraction);
+	return 0;
 }
 
 int rbd_evaluate(const rbd_dataset *ds, const rbd_plugin *plugin, const rbd_params *params,
@@ -696,17 +785,15 @@ int rbd_evaluate(const rbd_dataset *ds, const rbd_plugin *plugin, const rbd_para
 		opts.lambdas = rbd_paper_lambdas;
 		opts.n_lambdas = RBD_PAPER_LAMBDA_COUNT;
 	}
-	if (opts.n_lambdas == 0 || opts.n_lambdas > 100000)
-		return rbd_fail(e, -EINVAL, "the λ sweep needs 1 to 100000 values, got %zu", opts.n_lambdas);
-	for (size_t k = 0; k < opts.n_lambdas; k++)
-		if (!(opts.lambdas[k] >= 0.0 && isfinite(opts.lambdas[k])))
-			return rbd_fail(e, -EINVAL, "willingness to pay λ = %g must be a finite number >= 0",
-					opts.lambdas[k]);
+	int share_model = -1;
+	int rc = check_opts(&opts, ds, &share_model, e);
+	if (rc < 0)
+		return rc;
 	rbd_grouping default_grouping;
 	rbd_grouping_default(&default_grouping);
 	rbd_split *split = NULL;
-	int rc = rbd_split_make(ds, opts.grouping ? opts.grouping : &default_grouping, opts.seed, opts.train_fraction,
-				&split, e);
+	rc = rbd_split_make(ds, opts.grouping ? opts.grouping : &default_grouping, opts.seed, opts.train_fraction,
+			    &split, e);
 	rbd_grouping_clear(&default_grouping);
 	if (rc < 0)
 		return rc;
@@ -716,56 +803,90 @@ int rbd_evaluate(const rbd_dataset *ds, const rbd_plugin *plugin, const rbd_para
 		.plugin = plugin,
 		.params = params,
 		.split = split,
+		.o = &opts,
 		.M = ds->n_models,
-		.lambdas = opts.lambdas,
 		.has_distribution = plugin->router->kind == RB_ROUTER_POLICY && plugin->router->distribution,
 		.e = e,
 	};
 	if (plugin->router->kind == RB_ROUTER_PREDICTIVE)
 		r.P = (uint32_t)opts.n_lambdas;
 
-	uint8_t *selected = rbd_xmalloc(split->n_groups);
-	tally *tallies = rbd_xcalloc(split->n_groups, sizeof(tally));
+	uint32_t G = split->n_groups;
+	uint8_t *selected = rbd_xmalloc(G);
+	group_result *groups = rbd_xcalloc(G, sizeof(group_result));
 	json_t *doc = NULL;
 	rc = select_groups(split, &opts, selected, e);
 	double t0 = rbd_now();
-	for (uint32_t g = 0; g < split->n_groups && rc == 0; g++) {
+	for (uint32_t g = 0; g < G && rc == 0; g++) {
 		if (!selected[g])
 			continue;
-		tally_init(&tallies[g], r.M, r.P);
 		if (split->n_test[g] == 0)
 			rc = rbd_fail(e, -EINVAL, "task %s has no test prompts (%zu prompts, train fraction %g)",
 				      split->group_names[g], split->n_train[g], opts.train_fraction);
 		else
-			rc = eval_group(&r, g, &opts, &tallies[g]);
+			rc = eval_group(&r, g, &groups[g]);
 	}
 	double total_seconds = rbd_now() - t0;
 	if (rc == 0) {
-		doc = header_json(&r, &opts);
+		doc = header_json(&r);
 		json_t *tasks = json_object();
-		tally overall;
-		size_t own_train = 0;
-		tally_init(&overall, r.M, r.P);
-		for (uint32_t g = 0; g < split->n_groups; g++) {
+		routed **test_parts = rbd_xcalloc(G, sizeof(routed *)), **val_parts = rbd_xcalloc(G, sizeof(routed *));
+		uint32_t *chosen = rbd_xcalloc(G, sizeof(uint32_t));
+		size_t n_parts = 0, own_train = 0;
+		for (uint32_t g = 0; g < G; g++) {
 			if (!selected[g])
 				continue;
-			json_object_set_new(tasks, split->group_names[g], block_json(&r, &tallies[g]));
-			tally_add(&overall, &tallies[g], r.M, r.P);
+			block_store b;
+			block_build(&b, &r, (routed *const[]){&groups[g].test}, 1);
+			json_t *block = block_result(&r, &b, groups[g].n_train);
+			add_extras(&r, &b, block);
+			if (calibrating(&opts)) {
+				int met;
+				chosen[n_parts] = calibration_choose(&r, &groups[g].val, share_model, &met);
+				json_t *cal = json_pack("{soso}", "target", calibration_target(&opts), "point",
+							json_integer(chosen[n_parts]));
+				json_object_set_new(cal, "param", json_deep_copy(json_array_get(r.point_params, chosen[n_parts])));
+				json_object_set_new(cal, "met_on_validation", json_boolean(met));
+				json_object_set_new(cal, "validation",
+						    calibration_point(&r, (routed *const[]){&groups[g].val}, &chosen[n_parts], 1));
+				json_object_set_new(cal, "test",
+						    calibration_point(&r, (routed *const[]){&groups[g].test}, &chosen[n_parts], 1));
+				json_object_set_new(block, "calibration", cal);
+			}
+			json_object_set_new(tasks, split->group_names[g], block);
+			test_parts[n_parts] = &groups[g].test;
+			val_parts[n_parts] = &groups[g].val;
+			n_parts++;
 			own_train += split->n_train[g];
 		}
-		overall.n_train = own_train; /* each group's own train part, pooled (differs under OOD) */
 		json_object_set_new(doc, "tasks", tasks);
-		json_object_set_new(doc, "overall", block_json(&r, &overall));
-		tally_free(&overall);
+		block_store all;
+		block_build(&all, &r, test_parts, n_parts);
+		/* Overall: every evaluated test prompt pooled; n_train pools each group's own train part
+		 * (it differs from the routers' train views under OOD). */
+		json_t *overall = block_result(&r, &all, own_train);
+		add_extras(&r, &all, overall);
+		if (calibrating(&opts))
+			json_object_set_new(overall, "calibration",
+					    json_pack("{sososo}", "target", calibration_target(&opts), "validation",
+						      calibration_point(&r, val_parts, chosen, n_parts), "test",
+						      calibration_point(&r, test_parts, chosen, n_parts)));
+		json_object_set_new(doc, "overall", overall);
 		json_object_set_new(doc, "timing",
 				    json_pack("{sfsfsfsIsf}", "fit_seconds", r.fit_seconds, "route_seconds",
 					      r.route_seconds, "total_seconds", total_seconds, "decisions",
 					      (json_int_t)r.decisions, "route_seconds_per_prompt",
-					      r.route_seconds / (double)(overall.n_test ? overall.n_test : 1)));
+					      r.route_seconds / (double)(all.v.n ? all.v.n : 1)));
+		block_free(&all);
+		free(test_parts);
+		free(val_parts);
+		free(chosen);
 	}
-	for (uint32_t g = 0; g < split->n_groups; g++)
-		tally_free(&tallies[g]);
-	free(tallies);
+	for (uint32_t g = 0; g < G; g++) {
+		routed_free(&groups[g].test);
+		routed_free(&groups[g].val);
+	}
+	free(groups);
 	free(selected);
 	json_decref(r.point_params);
 	rbd_split_free(split);

@@ -23,6 +23,17 @@ typedef struct rbd_eval_opts {
 	const double *lambdas; /* predictive sweep; NULL: the paper's 32 values */
 	size_t n_lambdas;
 	uint32_t threads; /* CPU budget handed to the router; 0: online CPUs */
+
+	/* Beyond the paper (docs/metrics.md). */
+	uint32_t bootstrap_resamples;   /* B for the 95 % intervals; 0 turns the bootstrap off */
+	uint64_t bootstrap_seed;
+	double overhead_cost_per_query; /* USD added to every routed prompt's cost (router axis) */
+	int keep_decisions;             /* store per-prompt decisions in every block */
+	/* Calibration: choose the operating point on a validation part of the train split. */
+	double target_budget;           /* USD per query; < 0: none */
+	const char *target_share_model; /* with target_share in [0, 1]; NULL: none */
+	double target_share;
+	double validation_fraction;     /* of each group's train part, default 0.2 */
 } rbd_eval_opts;
 
 void rbd_eval_opts_default(rbd_eval_opts *o);
