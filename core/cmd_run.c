@@ -1,5 +1,7 @@
 /* cmd_run.c — `rbctl run`: the whole evaluation in one process, no daemon. */
 #include <errno.h>
+#include <math.h>
+#include <unistd.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +9,7 @@
 #include "commands.h"
 #include "eval.h"
 #include "rbds.h"
+#include "repeat.h"
 #include "report.h"
 
 static void run_usage(FILE *out)
@@ -27,6 +30,14 @@ static void run_usage(FILE *out)
 		"  --group PATTERN=NAME  task grouping rule (repeatable; default mmlu-*=mmlu); --no-default-groups drops it\n"
 		"  --lambdas A,B,...     willingness-to-pay sweep for predictive routers (default: the paper's 32 values)\n"
 		"  --threads N           CPU threads the router may use (default: all online CPUs)\n"
+		"  --bootstrap B         resamples for the 95%% intervals (default 1000; 0: none)\n"
+		"  --bootstrap-seed S    seed of the resamples (default 42; equal seeds pair two results)\n"
+		"  --splits K            repeat over K split seeds (seed, seed+1, ...): mean and spread\n"
+		"  --keep-decisions      store every per-prompt decision in the result (for rbctl compare)\n"
+		"  --overhead-cost-per-query USD  add a router's own cost (e.g. an embedding call) to each prompt\n"
+		"  --target-budget USD   calibrate: pick the point with the best quality within USD per query\n"
+		"  --target-share M=P    calibrate: pick the point routing a share P of prompts to model M\n"
+		"  --validation-fraction F  part of each train split that calibration holds out (default 0.2)\n"
 		"  --plugin-dir DIR      search DIR first for routers (repeatable)\n"
 		"  --json                print the result document as JSON\n"
 		"  -o, --output FILE     write the output to FILE (atomically) instead of stdout\n"
@@ -86,10 +97,44 @@ static int write_output(const char *path, json_t *result, int as_json)
 	return RBCTL_EXIT_OK;
 }
 
+/* One evaluation, or K over consecutive split seeds: the first result carries a "repeated"
+ * summary of all K (the bootstrap runs on the first only). */
+static int evaluate_splits(const rbd_dataset *ds, const rbd_plugin *plugin, const rbd_params *params,
+			   const rbd_eval_opts *opts, uint32_t k, json_t **result, rbd_error *e)
+{
+	json_t **all = rbd_xcalloc(k, sizeof(json_t *));
+	int rc = 0;
+	for (uint32_t i = 0; i < k && rc == 0; i++) {
+		rbd_eval_opts o = *opts;
+		if ((uint64_t)o.seed + i > UINT32_MAX) {
+			rc = rbd_fail(e, -EINVAL, "--splits %u from seed %u passes 4294967295", k, o.seed);
+			break;
+		}
+		o.seed += i;
+		if (i > 0)
+			o.bootstrap_resamples = 0;
+		if (k > 1 && isatty(2))
+			fprintf(stderr, "\rrbctl run: split %u/%u (seed %u)", i + 1, k, o.seed);
+		rc = rbd_evaluate(ds, plugin, params, &o, &all[i], e);
+	}
+	if (k > 1 && isatty(2))
+		fputc('\n', stderr);
+	if (rc == 0) {
+		if (k > 1)
+			json_object_set_new(all[0], "repeated", rbd_repeated_summary(all, k));
+		*result = json_incref(all[0]);
+	}
+	for (uint32_t i = 0; i < k; i++)
+		json_decref(all[i]);
+	free(all);
+	return rc;
+}
+
 int rbctl_run_main(int argc, char **argv)
 {
 	enum { OPT_SEED = 256, OPT_FRACTION, OPT_SPLIT, OPT_GROUP, OPT_NO_GROUPS, OPT_LAMBDAS, OPT_THREADS,
-	       OPT_PLUGIN_DIR, OPT_JSON, OPT_TASKS, OPT_SET };
+	       OPT_PLUGIN_DIR, OPT_JSON, OPT_TASKS, OPT_SET, OPT_BOOTSTRAP, OPT_BOOTSTRAP_SEED, OPT_SPLITS,
+	       OPT_KEEP, OPT_OVERHEAD, OPT_BUDGET, OPT_SHARE, OPT_VALIDATION };
 	static const struct option longopts[] = {
 		{"dataset", required_argument, NULL, 'd'},
 		{"router", required_argument, NULL, 'r'},
@@ -104,6 +149,14 @@ int rbctl_run_main(int argc, char **argv)
 		{"threads", required_argument, NULL, OPT_THREADS},
 		{"plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR},
 		{"json", no_argument, NULL, OPT_JSON},
+		{"bootstrap", required_argument, NULL, OPT_BOOTSTRAP},
+		{"bootstrap-seed", required_argument, NULL, OPT_BOOTSTRAP_SEED},
+		{"splits", required_argument, NULL, OPT_SPLITS},
+		{"keep-decisions", no_argument, NULL, OPT_KEEP},
+		{"overhead-cost-per-query", required_argument, NULL, OPT_OVERHEAD},
+		{"target-budget", required_argument, NULL, OPT_BUDGET},
+		{"target-share", required_argument, NULL, OPT_SHARE},
+		{"validation-fraction", required_argument, NULL, OPT_VALIDATION},
 		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -115,6 +168,8 @@ int rbctl_run_main(int argc, char **argv)
 	char **tasks = NULL;
 	double *lambdas = NULL;
 	int as_json = 0, default_groups = 1, status = RBCTL_EXIT_USAGE, c;
+	uint32_t splits = 1, resamples = 1000, bootstrap_seed = 42;
+	char *share_model = NULL;
 	rbd_eval_opts opts;
 	rbd_eval_opts_default(&opts);
 	rbd_grouping grouping = {0};
@@ -196,6 +251,62 @@ int rbctl_run_main(int argc, char **argv)
 		case OPT_PLUGIN_DIR:
 			plugin_dirs[n_dirs++] = optarg;
 			break;
+		case OPT_BOOTSTRAP:
+			if (parse_u32(optarg, &resamples) < 0 || resamples > 1000000) {
+				fprintf(stderr, "rbctl run: --bootstrap '%s' must be an integer from 0 to 1000000\n", optarg);
+				goto out;
+			}
+			break;
+		case OPT_BOOTSTRAP_SEED:
+			if (parse_u32(optarg, &bootstrap_seed) < 0) {
+				fprintf(stderr, "rbctl run: --bootstrap-seed '%s' must be an integer from 0 to 4294967295\n",
+					optarg);
+				goto out;
+			}
+			break;
+		case OPT_SPLITS:
+			if (parse_u32(optarg, &splits) < 0 || splits == 0 || splits > 1000) {
+				fprintf(stderr, "rbctl run: --splits '%s' must be an integer from 1 to 1000\n", optarg);
+				goto out;
+			}
+			break;
+		case OPT_KEEP:
+			opts.keep_decisions = 1;
+			break;
+		case OPT_OVERHEAD:
+		case OPT_BUDGET:
+		case OPT_VALIDATION: {
+			char *end;
+			double v = strtod(optarg, &end);
+			if (end == optarg || *end || !isfinite(v) || v < 0 || (c == OPT_VALIDATION && !(v > 0 && v < 1))) {
+				fprintf(stderr, "rbctl run: --%s '%s' must be a number %s\n",
+					c == OPT_OVERHEAD ? "overhead-cost-per-query" : c == OPT_BUDGET ? "target-budget" : "validation-fraction",
+					optarg, c == OPT_VALIDATION ? "between 0 and 1" : ">= 0 (USD per query)");
+				goto out;
+			}
+			if (c == OPT_OVERHEAD)
+				opts.overhead_cost_per_query = v;
+			else if (c == OPT_BUDGET)
+				opts.target_budget = v;
+			else
+				opts.validation_fraction = v;
+			break;
+		}
+		case OPT_SHARE: {
+			const char *eq = strrchr(optarg, '=');
+			char *end = NULL;
+			double v = eq ? strtod(eq + 1, &end) : -1;
+			if (!eq || eq == optarg || end == eq + 1 || *end || !(v >= 0 && v <= 1)) {
+				fprintf(stderr, "rbctl run: --target-share '%s' must be MODEL=P with P between 0 and 1\n",
+					optarg);
+				goto out;
+			}
+			free(share_model);
+			share_model = strndup(optarg, (size_t)(eq - optarg));
+			opts.target_share_model = share_model;
+			opts.target_share = v;
+			break;
+		}
 		case OPT_JSON:
 			as_json = 1;
 			break;
@@ -228,8 +339,13 @@ int rbctl_run_main(int argc, char **argv)
 	dirs = rbd_plugin_default_dirs(plugin_dirs);
 	if (rbd_plugin_resolve(router_name, (const char *const *)dirs, &router_path, &e) < 0 ||
 	    rbd_plugin_load(router_path, &plugin, &e) < 0 || rbd_rbds_open(dataset_path, &ds, &e) < 0 ||
-	    rbd_params_parse(plugin, ds, settings, n_settings, &params, &e) < 0 ||
-	    rbd_evaluate(ds, plugin, params, &opts, &result, &e) < 0) {
+	    rbd_params_parse(plugin, ds, settings, n_settings, &params, &e) < 0) {
+		fprintf(stderr, "rbctl run: %s\n", e.msg);
+		goto out;
+	}
+	opts.bootstrap_resamples = resamples;
+	opts.bootstrap_seed = bootstrap_seed;
+	if (evaluate_splits(ds, plugin, params, &opts, splits, &result, &e) < 0) {
 		fprintf(stderr, "rbctl run: %s\n", e.msg);
 		goto out;
 	}
@@ -243,6 +359,7 @@ out:
 	rbd_strv_free(tasks);
 	rbd_grouping_clear(&grouping);
 	free(router_path);
+	free(share_model);
 	free(lambdas);
 	free(settings);
 	free(plugin_dirs);

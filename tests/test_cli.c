@@ -236,3 +236,38 @@ Test(cli, gen_and_import_attach_text_features)
 	unlink(path);
 	rmdir(dir);
 }
+
+Test(cli, repeated_splits_summarise_mean_and_spread)
+{
+	char *dir = make_temp_dir(), path[512];
+	snprintf(path, sizeof(path), "%s/small.rbds", dir);
+	cmd_result r = rbctl((const char *[]){"gen", "--prompts", "3000", "--models", "4", "--tasks", "2", "-o", path,
+					      "--quiet", NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cmd_free(&r);
+	r = rbctl((const char *[]){"run", "--dataset", path, "--router", "random", "--splits", "3", "--bootstrap", "0",
+				   "--json", NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	json_t *doc = json_loads(r.out, 0, NULL);
+	cr_assert_not_null(doc);
+	json_t *rep = json_object_get(doc, "repeated");
+	cr_assert_eq(json_array_size(json_object_get(rep, "seeds")), 3);
+	cr_assert_eq(json_integer_value(json_array_get(json_object_get(rep, "seeds"), 2)), 44);
+	json_t *aiq = json_object_get(json_object_get(rep, "overall"), "aiq");
+	cr_assert_eq(json_array_size(json_object_get(aiq, "values")), 3);
+	cr_assert_float_eq(json_real_value(json_array_get(json_object_get(aiq, "values"), 0)),
+			   json_real_value(json_object_get(json_object_get(json_object_get(doc, "overall"), "router"), "aiq")),
+			   0, "the first value is this result's own");
+	cr_assert_gt(json_real_value(json_object_get(aiq, "sd")), 0.0, "different splits differ");
+	json_decref(doc);
+	cmd_free(&r);
+	r = rbctl((const char *[]){"run", "--dataset", path, "--router", "random", "--splits", "0", NULL});
+	cr_assert_eq(r.status, 2);
+	cmd_free(&r);
+	r = rbctl((const char *[]){"run", "--dataset", path, "--router", "random", "--target-share", "x", NULL});
+	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, "MODEL=P"), "%s", r.err);
+	cmd_free(&r);
+	unlink(path);
+	rmdir(dir);
+}

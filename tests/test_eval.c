@@ -261,3 +261,121 @@ Test(eval, bad_options_are_refused)
 	json_decref(r);
 	rbd_dataset_free(ds);
 }
+
+#include "metrics.h"
+
+Test(eval, overhead_is_charged_on_the_router_axis_only)
+{
+	rbd_dataset *ds = worked_example(0);
+	rbd_error e = {0};
+	rbd_eval_opts o;
+	rbd_eval_opts_default(&o);
+	o.overhead_cost_per_query = 0.01;
+	json_t *r = evaluate(ds, builtin_plugin("single"), "model=A", &o, &e);
+	cr_assert_not_null(r, "%s", e.msg);
+	cr_assert_float_eq(at(r, "tasks/t/llms/A/cost_total"), 0.004, EPS);
+	cr_assert_float_eq(at(r, "tasks/t/router/points/0/cost_total"), 0.004 + 4 * 0.01, EPS);
+	cr_assert_float_eq(at(r, "overhead_cost_per_query"), 0.01, 0);
+	rbd_point pt = {0.044, 0.25};
+	cr_assert_float_eq(at(r, "tasks/t/router/aiq"), rbd_aiq(&pt, 1, 0.004, 0.4), 1e-12);
+	json_decref(r);
+	o.overhead_cost_per_query = -1;
+	cr_assert_null(evaluate(ds, builtin_plugin("single"), "model=A", &o, &e));
+	cr_assert(strstr(e.msg, "overhead cost per query -1"), "%s", e.msg);
+	rbd_dataset_free(ds);
+}
+
+Test(eval, keep_decisions_exports_every_prompt)
+{
+	rbd_dataset *ds = worked_example(1);
+	rbd_error e = {0};
+	rbd_eval_opts o;
+	rbd_eval_opts_default(&o);
+	o.keep_decisions = 1;
+	json_t *r = evaluate(ds, builtin_plugin("single"), "model=C", &o, &e);
+	cr_assert_not_null(r, "%s", e.msg);
+	json_t *d = json_object_get(json_object_get(json_object_get(r, "tasks"), "t"), "decisions");
+	cr_assert_eq(json_array_size(json_object_get(d, "sample_ids")), 4);
+	cr_assert_eq(json_array_size(json_object_get(d, "model")), 1, "one array per point");
+	cr_assert_eq(json_integer_value(json_array_get(json_array_get(json_object_get(d, "model"), 0), 2)), 2);
+	cr_assert_float_eq(json_real_value(json_array_get(json_array_get(json_object_get(d, "cost"), 0), 0)), 0.1, EPS);
+	cr_assert_float_eq(json_real_value(json_array_get(json_array_get(json_object_get(d, "llm_quality"), 1), 0)), 0,
+			   EPS, "prompt 2: A is wrong");
+	json_t *all = json_object_get(json_object_get(r, "overall"), "decisions");
+	cr_assert_eq(json_array_size(json_object_get(all, "sample_ids")), 7, "overall pools both tasks");
+	json_decref(r);
+	rbd_dataset_free(ds);
+}
+
+/* 200 prompts: A (0.001) right on even prompts, B (0.01) always right. */
+static rbd_dataset *two_model_task(void)
+{
+	const char *models[2] = {"A", "B"};
+	rbd_builder *b = rbd_builder_new(2, models);
+	for (int i = 0; i < 200; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "p%d", i);
+		float q[2] = {(float)(i % 2 == 0), 1};
+		double c[2] = {0.001, 0.01};
+		rbd_sample_in s = {.sample_id = id, .eval_name = "t", .prompt = "x", .quality = q, .cost = c};
+		cr_assert_eq(rbd_builder_add(b, &s, NULL), 0);
+	}
+	rbd_dataset *ds;
+	cr_assert_eq(rbd_builder_finish(b, &ds, NULL), 0);
+	return ds;
+}
+
+Test(eval, calibration_meets_a_budget_and_a_share)
+{
+	rbd_dataset *ds = two_model_task();
+	rbd_error e = {0};
+	rbd_eval_opts o;
+	rbd_eval_opts_default(&o);
+	o.target_budget = 0.005; /* only "all to A" fits */
+	json_t *r = evaluate(ds, fixture_plugin("good_predictive"), NULL, &o, &e);
+	cr_assert_not_null(r, "%s", e.msg);
+	/* 140 train prompts: 28 held out for validation, 112 fit the router. */
+	cr_assert_eq(at(r, "tasks/t/n_train"), 112);
+	cr_assert_eq(at(r, "tasks/t/calibration/validation/n"), 28);
+	cr_assert_float_eq(at(r, "tasks/t/calibration/validation/cost_mean"), 0.001, EPS);
+	cr_assert_float_eq(at(r, "tasks/t/calibration/test/cost_mean"), 0.001, EPS);
+	cr_assert_float_eq(at(r, "tasks/t/calibration/test/share/A"), 1.0, EPS);
+	cr_assert(json_is_true(json_object_get(json_object_get(json_object_get(json_object_get(r, "tasks"), "t"),
+								"calibration"), "met_on_validation")));
+	cr_assert_float_eq(at(r, "overall/calibration/test/cost_mean"), 0.001, EPS);
+	json_decref(r);
+
+	rbd_eval_opts_default(&o);
+	o.target_share_model = "B";
+	o.target_share = 1.0;
+	r = evaluate(ds, fixture_plugin("good_predictive"), NULL, &o, &e);
+	cr_assert_not_null(r, "%s", e.msg);
+	cr_assert_float_eq(at(r, "tasks/t/calibration/test/share/B"), 1.0, EPS);
+	cr_assert_float_eq(at(r, "tasks/t/calibration/test/quality"), 1.0, EPS);
+	json_decref(r);
+
+	o.target_share_model = "Z";
+	cr_assert_null(evaluate(ds, fixture_plugin("good_predictive"), NULL, &o, &e));
+	cr_assert(strstr(e.msg, "no model 'Z'"), "%s", e.msg);
+	o.target_share_model = "A";
+	o.target_budget = 1;
+	cr_assert_null(evaluate(ds, fixture_plugin("good_predictive"), NULL, &o, &e));
+	cr_assert(strstr(e.msg, "choose one calibration target"), "%s", e.msg);
+	rbd_dataset_free(ds);
+}
+
+Test(eval, unreachable_budget_falls_back_to_the_cheapest_point)
+{
+	rbd_dataset *ds = two_model_task();
+	rbd_error e = {0};
+	rbd_eval_opts o;
+	rbd_eval_opts_default(&o);
+	o.target_budget = 0.0001; /* below every model */
+	json_t *r = evaluate(ds, fixture_plugin("good_predictive"), NULL, &o, &e);
+	cr_assert_not_null(r, "%s", e.msg);
+	cr_assert(json_is_false(json_object_get(json_object_get(json_object_get(json_object_get(r, "tasks"), "t"),
+								 "calibration"), "met_on_validation")));
+	cr_assert_float_eq(at(r, "tasks/t/calibration/test/cost_mean"), 0.001, EPS);
+	json_decref(r);
+	rbd_dataset_free(ds);
+}
