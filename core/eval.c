@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "blockjson.h"
+#include "families.h"
 #include "metrics.h"
 #include "rb/version.h"
 
@@ -742,6 +743,7 @@ static json_t *block_result(const run *r, const block_store *b, size_t n_train)
 
 static void add_extras(const run *r, const block_store *b, json_t *block)
 {
+	json_object_set_new(block, "families", rbd_families_block(&b->v));
 	if (r->o->keep_decisions)
 		json_object_set_new(block, "decisions", decisions_json(&b->v));
 }
