@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "blockjson.h"
+#include "bootstrap.h"
 #include "families.h"
 #include "metrics.h"
 #include "rb/version.h"
@@ -731,6 +732,11 @@ static json_t *header_json(const run *r)
 	}
 	if (o->overhead_cost_per_query > 0)
 		json_object_set_new(doc, "overhead_cost_per_query", json_real(o->overhead_cost_per_query));
+	if (o->bootstrap_resamples)
+		json_object_set_new(doc, "bootstrap",
+				    json_pack("{sIsIsfss}", "resamples", (json_int_t)o->bootstrap_resamples, "seed",
+					      (json_int_t)o->bootstrap_seed, "level", RBD_BOOTSTRAP_DEFAULT_LEVEL,
+					      "method", "percentile"));
 	return doc;
 }
 
@@ -741,11 +747,20 @@ static json_t *block_result(const run *r, const block_store *b, size_t n_train)
 			      r->has_distribution ? b->ec : NULL);
 }
 
-static void add_extras(const run *r, const block_store *b, json_t *block)
+static int add_extras(const run *r, const block_store *b, const char *name, json_t *block)
 {
 	json_object_set_new(block, "families", rbd_families_block(&b->v));
+	if (r->o->bootstrap_resamples) {
+		rbd_bootstrap_opts bo = {.resamples = r->o->bootstrap_resamples,
+					 .seed = r->o->bootstrap_seed,
+					 .level = RBD_BOOTSTRAP_DEFAULT_LEVEL};
+		int rc = rbd_bootstrap_block(&b->v, name, &bo, block, r->e);
+		if (rc < 0)
+			return rc;
+	}
 	if (r->o->keep_decisions)
 		json_object_set_new(block, "decisions", decisions_json(&b->v));
+	return 0;
 }
 
 static int check_opts(const rbd_eval_opts *o, const rbd_dataset *ds, int *share_model, rbd_error *e)
@@ -841,7 +856,9 @@ int rbd_evaluate(const rbd_dataset *ds, const rbd_plugin *plugin, const rbd_para
 			block_store b;
 			block_build(&b, &r, (routed *const[]){&groups[g].test}, 1);
 			json_t *block = block_result(&r, &b, groups[g].n_train);
-			add_extras(&r, &b, block);
+			if (rc == 0)
+				rc = add_extras(&r, &b, split->group_names[g], block);
+			block_free(&b);
 			if (calibrating(&opts)) {
 				int met;
 				chosen[n_parts] = calibration_choose(&r, &groups[g].val, share_model, &met);
@@ -867,7 +884,8 @@ int rbd_evaluate(const rbd_dataset *ds, const rbd_plugin *plugin, const rbd_para
 		/* Overall: every evaluated test prompt pooled; n_train pools each group's own train part
 		 * (it differs from the routers' train views under OOD). */
 		json_t *overall = block_result(&r, &all, own_train);
-		add_extras(&r, &all, overall);
+		if (rc == 0)
+			rc = add_extras(&r, &all, "overall", overall);
 		if (calibrating(&opts))
 			json_object_set_new(overall, "calibration",
 					    json_pack("{sososo}", "target", calibration_target(&opts), "validation",
@@ -892,8 +910,10 @@ int rbd_evaluate(const rbd_dataset *ds, const rbd_plugin *plugin, const rbd_para
 	free(selected);
 	json_decref(r.point_params);
 	rbd_split_free(split);
-	if (rc < 0)
+	if (rc < 0) {
+		json_decref(doc);
 		return rc;
+	}
 	*result = doc;
 	return 0;
 }

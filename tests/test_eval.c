@@ -379,3 +379,30 @@ Test(eval, unreachable_budget_falls_back_to_the_cheapest_point)
 	json_decref(r);
 	rbd_dataset_free(ds);
 }
+
+Test(eval, bootstrap_intervals_are_attached_to_every_block)
+{
+	rbd_dataset *ds = two_model_task();
+	rbd_error e = {0};
+	rbd_eval_opts o;
+	rbd_eval_opts_default(&o);
+	o.bootstrap_resamples = 300;
+	json_t *r = evaluate(ds, fixture_plugin("good_predictive"), NULL, &o, &e);
+	cr_assert_not_null(r, "%s", e.msg);
+	cr_assert_eq(at(r, "bootstrap/resamples"), 300);
+	for (int k = 0; k < 2; k++) {
+		const char *block = k ? "overall" : "tasks/t";
+		char path[128];
+		snprintf(path, sizeof(path), "%s/router/aiq", block);
+		double aiq = at(r, path);
+		snprintf(path, sizeof(path), "%s/router/aiq_ci95/0", block);
+		double lo = at(r, path);
+		snprintf(path, sizeof(path), "%s/router/aiq_ci95/1", block);
+		double hi = at(r, path);
+		cr_assert(lo <= aiq && aiq <= hi, "%s: %g in [%g, %g]", block, aiq, lo, hi);
+		snprintf(path, sizeof(path), "%s/llms/A/ci95/quality/1", block);
+		cr_assert_gt(at(r, path), 0.0);
+	}
+	json_decref(r);
+	rbd_dataset_free(ds);
+}
