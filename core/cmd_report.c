@@ -1,10 +1,126 @@
-/* Temporary until the module lands in this session. */
-#include <stdio.h>
+/* cmd_report.c — `rbctl report`: leaderboards of result documents as HTML (with plots) or Markdown. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
 #include "commands.h"
+#include "htmlreport.h"
+
+static void report_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: rbctl report RESULT.json... -o FILE.html|FILE.md [--format html|md]\n"
+		"\n"
+		"Write a leaderboard per task group and overall for `rbctl run --json` results (all on one\n"
+		"dataset): each router with its parameters, AIQ (with its bootstrap interval when the\n"
+		"result has one), the official code's AIQ, its highest quality and that point's cost per\n"
+		"query, and the cost saving against the best single model at that model's quality; the\n"
+		"Oracle and the Zero router as reference rows. HTML is self-contained and embeds one plot\n"
+		"per task group. docs/reports.md describes the report.\n"
+		"\n"
+		"  -o, --output FILE   write to FILE (atomically; default: standard output)\n"
+		"  --format html|md    output format (default: from FILE's extension, else html)\n"
+		"  -h, --help          this text\n"
+		"\n"
+		"exit status: 0 success, 1 bad input (the message names the file), 2 usage error\n");
+}
+
+/* The format a file name asks for: 0 and *fmt set, or -1 when the extension says nothing. */
+static int format_of_path(const char *path, rbd_report_format *fmt)
+{
+	const char *dot = strrchr(path, '.');
+	if (dot && strchr(dot, '/'))
+		dot = NULL;
+	if (dot && (!strcasecmp(dot, ".html") || !strcasecmp(dot, ".htm"))) {
+		*fmt = RBD_REPORT_HTML;
+		return 0;
+	}
+	if (dot && (!strcasecmp(dot, ".md") || !strcasecmp(dot, ".markdown"))) {
+		*fmt = RBD_REPORT_MD;
+		return 0;
+	}
+	return -1;
+}
+
 int rbctl_report_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "rbctl: 'report' is being built\n");
-	return RBCTL_EXIT_FAIL;
+	enum { OPT_FORMAT = 256 };
+	static const struct option longopts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	const char *output = NULL, *format = NULL;
+	int c;
+	rbd_report_format fmt = RBD_REPORT_HTML;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			output = optarg;
+			break;
+		case OPT_FORMAT:
+			format = optarg;
+			break;
+		case 'h':
+			report_usage(stdout);
+			return RBCTL_EXIT_OK;
+		case ':':
+			fprintf(stderr, "rbctl report: option '%s' needs a value\n", argv[optind - 1]);
+			return RBCTL_EXIT_USAGE;
+		default:
+			fprintf(stderr, "rbctl report: unknown option '%s'\n", argv[optind - 1]);
+			report_usage(stderr);
+			return RBCTL_EXIT_USAGE;
+		}
+	}
+	if (format) {
+		if (!strcmp(format, "html"))
+			fmt = RBD_REPORT_HTML;
+		else if (!strcmp(format, "md") || !strcmp(format, "markdown"))
+			fmt = RBD_REPORT_MD;
+		else {
+			fprintf(stderr, "rbctl report: --format '%s' must be html or md\n", format);
+			return RBCTL_EXIT_USAGE;
+		}
+	} else if (output && format_of_path(output, &fmt) < 0) {
+		fprintf(stderr, "rbctl report: cannot tell the format from '%s': name it .html or .md, or give --format html|md\n",
+			output);
+		return RBCTL_EXIT_USAGE;
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "rbctl report: give at least one result file (rbctl run --json -o FILE)\n");
+		report_usage(stderr);
+		return RBCTL_EXIT_USAGE;
+	}
+
+	rbd_error e = {0};
+	rbd_resultset rs = {0};
+	if (rbd_resultset_load(&rs, (const char *const *)argv + optind, (size_t)(argc - optind), &e) < 0) {
+		fprintf(stderr, "rbctl report: %s\n", e.msg);
+		return RBCTL_EXIT_FAIL;
+	}
+	int status = RBCTL_EXIT_FAIL;
+	rbd_atomic_file af = {0};
+	FILE *out = stdout;
+	if (output) {
+		if (rbd_atomic_open(&af, output, &e) < 0) {
+			fprintf(stderr, "rbctl report: %s\n", e.msg);
+			goto out;
+		}
+		out = af.fp;
+	}
+	rbd_report_write(out, &rs, fmt);
+	if (output ? rbd_atomic_commit(&af, &e) < 0 : fflush(stdout) != 0) {
+		fprintf(stderr, "rbctl report: %s\n", output ? e.msg : "cannot write to standard output");
+		goto out;
+	}
+	status = RBCTL_EXIT_OK;
+out:
+	rbd_resultset_clear(&rs);
+	return status;
 }
