@@ -3,9 +3,14 @@
 #define RB_TEST_HELPERS_H
 
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "plugin.h"
@@ -45,6 +50,95 @@ static inline char *make_temp_dir(void)
 	snprintf(dir, sizeof(dir), "/tmp/rbtest.XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
 	return dir;
+}
+
+extern char **environ;
+
+/* A whole file as a NUL-terminated string (owned: free). */
+static inline char *slurp_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	cr_assert_not_null(f, "open %s", path);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	rewind(f);
+	char *s = malloc((size_t)n + 1);
+	cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+	s[n] = '\0';
+	fclose(f);
+	return s;
+}
+
+/* Run argv (argv[0] a path) in its own process group with stdin from /dev/null and stdout and
+ * stderr to the given files; kill the whole group after timeout_s. Exit status, 128 + signal,
+ * or -1 on timeout. */
+static inline int spawn_wait(char *const argv[], const char *out_path, const char *err_path, int timeout_s)
+{
+	int out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int err_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	cr_assert(out_fd >= 0 && err_fd >= 0);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+	posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawnattr_t attr;
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&attr, 0);
+	pid_t pid;
+	int rc = posix_spawn(&pid, argv[0], &fa, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	close(out_fd);
+	close(err_fd);
+	cr_assert_eq(rc, 0, "spawn %s: %s", argv[0], strerror(rc));
+	int st = 0;
+	for (int waited_ms = 0;; waited_ms += 50) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+		if (w == pid)
+			break;
+		if (waited_ms >= timeout_s * 1000) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			return -1;
+		}
+		nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+	}
+	kill(-pid, SIGKILL); /* helpers the main process left behind, if any */
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+typedef struct cmd_result {
+	int status;
+	char *out, *err; /* owned: cmd_free */
+} cmd_result;
+
+/* Run $RBCTL with args (NULL-terminated), capturing stdout and stderr. */
+static inline cmd_result rbctl_cmd(const char *const *args)
+{
+	const char *bin = env_or("RBCTL", "build/rbctl");
+	char *argv[64];
+	size_t n = 0;
+	argv[n++] = (char *)bin;
+	for (size_t k = 0; args[k] && n < 63; k++)
+		argv[n++] = (char *)args[k];
+	argv[n] = NULL;
+	char out_path[] = "/tmp/rbtest.out.XXXXXX", err_path[] = "/tmp/rbtest.err.XXXXXX";
+	close(mkstemp(out_path));
+	close(mkstemp(err_path));
+	cmd_result r = {.status = spawn_wait(argv, out_path, err_path, 200)};
+	r.out = slurp_file(out_path);
+	r.err = slurp_file(err_path);
+	unlink(out_path);
+	unlink(err_path);
+	return r;
+}
+
+static inline void cmd_free(cmd_result *r)
+{
+	free(r->out);
+	free(r->err);
 }
 
 #endif

@@ -9,90 +9,33 @@
 
 #include "helpers.h"
 
-extern char **environ;
-
-typedef struct cmd_result {
-	int status;
-	char *out, *err;
-} cmd_result;
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	rewind(f);
-	char *s = malloc((size_t)n + 1);
-	cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-	s[n] = '\0';
-	fclose(f);
-	return s;
-}
-
-/* Run rbctl with args (NULL-terminated), capturing stdout and stderr. */
-static cmd_result rbctl(const char *const *args)
-{
-	const char *bin = env_or("RBCTL", "build/rbctl");
-	char *argv[64];
-	size_t n = 0;
-	argv[n++] = (char *)bin;
-	for (; args[n - 1] && n < 63; n++)
-		argv[n] = (char *)args[n - 1];
-	argv[n] = NULL;
-	char out_path[] = "/tmp/rbcli.out.XXXXXX", err_path[] = "/tmp/rbcli.err.XXXXXX";
-	int out_fd = mkstemp(out_path), err_fd = mkstemp(err_path);
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-	posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
-	pid_t pid;
-	cr_assert_eq(posix_spawn(&pid, bin, &fa, NULL, argv, environ), 0, "spawn %s", bin);
-	int st;
-	waitpid(pid, &st, 0);
-	posix_spawn_file_actions_destroy(&fa);
-	close(out_fd);
-	close(err_fd);
-	cmd_result r = {.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st)};
-	r.out = slurp(out_path);
-	r.err = slurp(err_path);
-	unlink(out_path);
-	unlink(err_path);
-	return r;
-}
-
-static void cmd_free(cmd_result *r)
-{
-	free(r->out);
-	free(r->err);
-}
 
 Test(cli, usage_and_exit_codes)
 {
-	cmd_result r = rbctl((const char *[]){"--help", NULL});
+	cmd_result r = rbctl_cmd((const char *[]){"--help", NULL});
 	cr_assert_eq(r.status, 0);
 	cr_assert(strstr(r.out, "run"), "%s", r.out);
 	cmd_free(&r);
-	r = rbctl((const char *[]){"frobnicate", NULL});
+	r = rbctl_cmd((const char *[]){"frobnicate", NULL});
 	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "unknown command 'frobnicate'"));
 	cmd_free(&r);
-	r = rbctl((const char *[]){"run", "--help", NULL});
+	r = rbctl_cmd((const char *[]){"run", "--help", NULL});
 	cr_assert_eq(r.status, 0);
 	cr_assert(strstr(r.out, "--dataset"));
 	cmd_free(&r);
-	r = rbctl((const char *[]){"run", "--router", "random", NULL});
+	r = rbctl_cmd((const char *[]){"run", "--router", "random", NULL});
 	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "--dataset and --router are required"));
 	cmd_free(&r);
-	r = rbctl((const char *[]){"run", "--dataset", "x", "--router", "random", "--seed", "-1", NULL});
+	r = rbctl_cmd((const char *[]){"run", "--dataset", "x", "--router", "random", "--seed", "-1", NULL});
 	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "--seed '-1' must be an integer from 0 to 4294967295"), "%s", r.err);
 	cmd_free(&r);
-	r = rbctl((const char *[]){"run", "--dataset", "x", "--router", "random", "--train-fraction", "1.5", NULL});
+	r = rbctl_cmd((const char *[]){"run", "--dataset", "x", "--router", "random", "--train-fraction", "1.5", NULL});
 	cr_assert_eq(r.status, 2);
 	cmd_free(&r);
-	r = rbctl((const char *[]){"routers", NULL});
+	r = rbctl_cmd((const char *[]){"routers", NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.out, "single") && strstr(r.out, "random"), "%s", r.out);
 	cr_assert(strstr(r.out, "--set model=<model>"), "%s", r.out);
@@ -101,11 +44,11 @@ Test(cli, usage_and_exit_codes)
 
 Test(cli, missing_dataset_and_router_are_clear_errors)
 {
-	cmd_result r = rbctl((const char *[]){"run", "--dataset", "/nonexistent.rbds", "--router", "random", NULL});
+	cmd_result r = rbctl_cmd((const char *[]){"run", "--dataset", "/nonexistent.rbds", "--router", "random", NULL});
 	cr_assert_eq(r.status, 1);
 	cr_assert(strstr(r.err, "/nonexistent.rbds"), "%s", r.err);
 	cmd_free(&r);
-	r = rbctl((const char *[]){"run", "--dataset", "/nonexistent.rbds", "--router", "nosuch", NULL});
+	r = rbctl_cmd((const char *[]){"run", "--dataset", "/nonexistent.rbds", "--router", "nosuch", NULL});
 	cr_assert_eq(r.status, 1);
 	cr_assert(strstr(r.err, "no router 'nosuch'"), "%s", r.err);
 	cmd_free(&r);
@@ -148,11 +91,11 @@ Test(cli, real_rows_paper_split_single_gpt4, .timeout = 120)
 	args[n++] = "-o";
 	args[n++] = out;
 	args[n] = NULL;
-	cmd_result r = rbctl(args);
+	cmd_result r = rbctl_cmd(args);
 	cr_assert_eq(r.status, 0, "import failed: %s", r.err);
 	cmd_free(&r);
 
-	r = rbctl((const char *[]){"run", "--dataset", out, "--router", "single", "--set", "model=gpt-4-1106-preview",
+	r = rbctl_cmd((const char *[]){"run", "--dataset", out, "--router", "single", "--set", "model=gpt-4-1106-preview",
 				   "--json", NULL});
 	cr_assert_eq(r.status, 0, "run failed: %s", r.err);
 	json_error_t jerr;
@@ -201,17 +144,17 @@ Test(cli, gen_and_import_attach_text_features)
 {
 	char *dir = make_temp_dir(), path[512];
 	snprintf(path, sizeof(path), "%s/small.rbds", dir);
-	cmd_result r = rbctl((const char *[]){"gen", "--prompts", "2000", "--models", "4", "--tasks", "2", "-o", path,
+	cmd_result r = rbctl_cmd((const char *[]){"gen", "--prompts", "2000", "--models", "4", "--tasks", "2", "-o", path,
 					      "--quiet", NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cmd_free(&r);
 	cr_assert_eq(feature_dim_of(path), 0, "no features by default at synthetic scale");
-	r = rbctl((const char *[]){"gen", "--prompts", "2000", "--models", "4", "--tasks", "2", "-o", path,
+	r = rbctl_cmd((const char *[]){"gen", "--prompts", "2000", "--models", "4", "--tasks", "2", "-o", path,
 				   "--features", "tfidf:32", "--quiet", NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cmd_free(&r);
 	cr_assert_eq(feature_dim_of(path), 32);
-	r = rbctl((const char *[]){"gen", "--prompts", "2000", "-o", path, "--features", "words", NULL});
+	r = rbctl_cmd((const char *[]){"gen", "--prompts", "2000", "-o", path, "--features", "words", NULL});
 	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "--features 'words': expected none, tfidf or tfidf:DIM"), "%s", r.err);
 	cmd_free(&r);
@@ -224,11 +167,11 @@ Test(cli, gen_and_import_attach_text_features)
 	      "s2,\"['other words']\",t,0.0,\"['y']\",0.5\n",
 	      f);
 	fclose(f);
-	r = rbctl((const char *[]){"import", csv, "-o", path, "--quiet", NULL});
+	r = rbctl_cmd((const char *[]){"import", csv, "-o", path, "--quiet", NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cmd_free(&r);
 	cr_assert_eq(feature_dim_of(path), 256, "import attaches 256-dim tfidf by default");
-	r = rbctl((const char *[]){"import", csv, "-o", path, "--features", "none", "--quiet", NULL});
+	r = rbctl_cmd((const char *[]){"import", csv, "-o", path, "--features", "none", "--quiet", NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cmd_free(&r);
 	cr_assert_eq(feature_dim_of(path), 0);
@@ -241,11 +184,11 @@ Test(cli, repeated_splits_summarise_mean_and_spread)
 {
 	char *dir = make_temp_dir(), path[512];
 	snprintf(path, sizeof(path), "%s/small.rbds", dir);
-	cmd_result r = rbctl((const char *[]){"gen", "--prompts", "3000", "--models", "4", "--tasks", "2", "-o", path,
+	cmd_result r = rbctl_cmd((const char *[]){"gen", "--prompts", "3000", "--models", "4", "--tasks", "2", "-o", path,
 					      "--quiet", NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cmd_free(&r);
-	r = rbctl((const char *[]){"run", "--dataset", path, "--router", "random", "--splits", "3", "--bootstrap", "0",
+	r = rbctl_cmd((const char *[]){"run", "--dataset", path, "--router", "random", "--splits", "3", "--bootstrap", "0",
 				   "--json", NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	json_t *doc = json_loads(r.out, 0, NULL);
@@ -261,10 +204,10 @@ Test(cli, repeated_splits_summarise_mean_and_spread)
 	cr_assert_gt(json_real_value(json_object_get(aiq, "sd")), 0.0, "different splits differ");
 	json_decref(doc);
 	cmd_free(&r);
-	r = rbctl((const char *[]){"run", "--dataset", path, "--router", "random", "--splits", "0", NULL});
+	r = rbctl_cmd((const char *[]){"run", "--dataset", path, "--router", "random", "--splits", "0", NULL});
 	cr_assert_eq(r.status, 2);
 	cmd_free(&r);
-	r = rbctl((const char *[]){"run", "--dataset", path, "--router", "random", "--target-share", "x", NULL});
+	r = rbctl_cmd((const char *[]){"run", "--dataset", path, "--router", "random", "--target-share", "x", NULL});
 	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "MODEL=P"), "%s", r.err);
 	cmd_free(&r);

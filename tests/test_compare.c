@@ -14,66 +14,15 @@
 #include "helpers.h"
 #include "metrics.h"
 
-extern char **environ;
-
-/* ---- running rbctl ---- */
-
-typedef struct cmd_result {
-	int status;
-	char *out, *err;
-} cmd_result;
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "open %s", path);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	rewind(f);
-	char *s = malloc((size_t)n + 1);
-	cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-	s[n] = '\0';
-	fclose(f);
-	return s;
-}
-
 /* rbctl compare ARGS... (NULL-terminated), capturing stdout and stderr. */
 static cmd_result compare(const char *const *args)
 {
-	const char *bin = env_or("RBCTL", "build/rbctl");
-	char *argv[32];
-	size_t n = 0;
-	argv[n++] = (char *)bin;
-	argv[n++] = "compare";
+	const char *argv[32] = {"compare"};
+	size_t n = 1;
 	for (size_t k = 0; args[k] && n < 31; k++)
-		argv[n++] = (char *)args[k];
+		argv[n++] = args[k];
 	argv[n] = NULL;
-	char out_path[] = "/tmp/rbcmp.out.XXXXXX", err_path[] = "/tmp/rbcmp.err.XXXXXX";
-	int out_fd = mkstemp(out_path), err_fd = mkstemp(err_path);
-	cr_assert(out_fd >= 0 && err_fd >= 0);
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-	posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
-	pid_t pid;
-	cr_assert_eq(posix_spawn(&pid, bin, &fa, NULL, argv, environ), 0, "spawn %s", bin);
-	int st;
-	waitpid(pid, &st, 0);
-	posix_spawn_file_actions_destroy(&fa);
-	close(out_fd);
-	close(err_fd);
-	cmd_result r = {.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st)};
-	r.out = slurp(out_path);
-	r.err = slurp(err_path);
-	unlink(out_path);
-	unlink(err_path);
-	return r;
-}
-
-static void cmd_free(cmd_result *r)
-{
-	free(r->out);
-	free(r->err);
+	return rbctl_cmd(argv);
 }
 
 /* The --json document of a successful comparison. */

@@ -14,16 +14,12 @@
 
 #include "dataset.h"
 #include "featurize.h"
+#include "helpers.h"
 #include "rbds.h"
 #include "util.h"
 
 extern char **environ;
 
-static const char *env_or(const char *name, const char *fallback)
-{
-	const char *v = getenv(name);
-	return v && *v ? v : fallback;
-}
 
 /* ---- a second implementation, written from the document, not from features.c ---- */
 
@@ -556,38 +552,23 @@ Test(features, embeddings_wrong_size_and_non_finite_refused)
 
 /* ---- rbctl featurize ---- */
 
-typedef struct cmd_result {
+typedef struct feat_result {
 	int status;
 	char err[8192];
-} cmd_result;
+} feat_result;
 
-static cmd_result rbctl(const char *const *args)
+/* rbctl featurize ARGS... (NULL-terminated); stderr kept, stdout dropped. */
+static feat_result featurize(const char *const *args)
 {
-	const char *bin = env_or("RBCTL", "build/rbctl");
-	char *argv[32];
-	size_t n = 0;
-	argv[n++] = (char *)bin;
-	argv[n++] = "featurize";
+	const char *argv[32] = {"featurize"};
+	size_t n = 1;
 	for (size_t k = 0; args[k] && n < 31; k++)
-		argv[n++] = (char *)args[k];
+		argv[n++] = args[k];
 	argv[n] = NULL;
-	char err_path[] = "/tmp/rbfeat.err.XXXXXX";
-	int err_fd = mkstemp(err_path), null_fd = open("/dev/null", O_WRONLY);
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, null_fd, 1);
-	posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
-	pid_t pid;
-	cr_assert_eq(posix_spawn(&pid, bin, &fa, NULL, argv, environ), 0, "spawn %s", bin);
-	int st;
-	waitpid(pid, &st, 0);
-	posix_spawn_file_actions_destroy(&fa);
-	cmd_result r = {.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st)};
-	ssize_t got = pread(err_fd, r.err, sizeof(r.err) - 1, 0);
-	r.err[got > 0 ? got : 0] = '\0';
-	close(err_fd);
-	close(null_fd);
-	unlink(err_path);
+	cmd_result c = rbctl_cmd(argv);
+	feat_result r = {.status = c.status};
+	snprintf(r.err, sizeof(r.err), "%s", c.err);
+	cmd_free(&c);
 	return r;
 }
 
@@ -626,12 +607,12 @@ Test(features, cli_tfidf_in_place_and_thread_independent)
 	char *dir = temp_dir();
 	char *in = write_ds(dir, "in.rbds", ds_prompts, 5, WITH_RESPONSES | WITH_TOKENS);
 	char *one = join(dir, "one.rbds"), *two = join(dir, "two.rbds");
-	cmd_result r = rbctl((const char *[]){in, "-o", one, "--threads", "1", "--dim", "64", NULL});
+	feat_result r = featurize((const char *[]){in, "-o", one, "--threads", "1", "--dim", "64", NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.err, "tfidf features, dim 64, 5 prompts") && strstr(r.err, "nonzeros per prompt") &&
 			  strstr(r.err, "1 empty prompt"),
 		  "%s", r.err);
-	r = rbctl((const char *[]){"--tfidf", "--dim=64", "--threads=2", "-q", "--output", two, in, NULL});
+	r = featurize((const char *[]){"--tfidf", "--dim=64", "--threads=2", "-q", "--output", two, in, NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_str_eq(r.err, "", "--quiet");
 	cr_assert(same_bytes(one, two), "the written file does not depend on the thread count");
@@ -648,14 +629,14 @@ Test(features, cli_tfidf_in_place_and_thread_independent)
 	rbd_dataset_free(orig);
 
 	/* IN == OUT: the writer renames into place, so the mapped input stays valid. */
-	r = rbctl((const char *[]){in, "-o", in, "-q", NULL});
+	r = featurize((const char *[]){in, "-o", in, "-q", NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	got = open_ds(in);
 	cr_assert_eq(got->feature_dim, RBD_TFIDF_DEFAULT_DIM);
 	cr_assert_str_eq(got->feature_name, "tfidf");
 	cr_assert_str_eq(got->prompts[3], ds_prompts[3]);
 	rbd_dataset_free(got);
-	r = rbctl((const char *[]){in, "-o", in, NULL});
+	r = featurize((const char *[]){in, "-o", in, NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.err, "replacing 'tfidf' (dim 256)"), "%s", r.err);
 
@@ -678,7 +659,7 @@ Test(features, cli_embeddings_round_trip)
 		raw[k] = (float)(k % 7) - 2.5f;
 	write_bytes(emb, raw, sizeof(raw));
 
-	cmd_result r = rbctl((const char *[]){in, "--embeddings", emb, "--dim", "4", "--no-normalize", "--name",
+	feat_result r = featurize((const char *[]){in, "--embeddings", emb, "--dim", "4", "--no-normalize", "--name",
 					      "e5-small", "-o", out, NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.err, "e5-small features, dim 4") && strstr(r.err, "replacing 'embedding' (dim 3)"), "%s", r.err);
@@ -689,7 +670,7 @@ Test(features, cli_embeddings_round_trip)
 	cr_assert_eq(memcmp(got->features, raw, sizeof(raw)), 0, "--no-normalize keeps the bits");
 	rbd_dataset_free(got);
 
-	r = rbctl((const char *[]){in, "--embeddings", emb, "--dim", "4", "-o", out, "-q", NULL});
+	r = featurize((const char *[]){in, "--embeddings", emb, "--dim", "4", "-o", out, "-q", NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	got = open_ds(out);
 	cr_assert_str_eq(got->feature_name, "embedding");
@@ -703,14 +684,14 @@ Test(features, cli_embeddings_round_trip)
 	rbd_dataset_free(orig);
 
 	/* wrong size: exit 1, the sizes named */
-	r = rbctl((const char *[]){in, "--embeddings", emb, "--dim", "3", "-o", out, NULL});
+	r = featurize((const char *[]){in, "--embeddings", emb, "--dim", "3", "-o", out, NULL});
 	cr_assert_eq(r.status, 1, "%s", r.err);
 	cr_assert(strstr(r.err, "80 bytes") && strstr(r.err, "expected 5 samples × 3 dimensions × 4 bytes = 60 bytes"),
 		  "%s", r.err);
 	/* a NaN: exit 1, row and column named */
 	raw[1 * 4 + 3] = NAN;
 	write_bytes(emb, raw, sizeof(raw));
-	r = rbctl((const char *[]){in, "--embeddings", emb, "--dim", "4", "-o", out, NULL});
+	r = featurize((const char *[]){in, "--embeddings", emb, "--dim", "4", "-o", out, NULL});
 	cr_assert_eq(r.status, 1, "%s", r.err);
 	cr_assert(strstr(r.err, "row 1 (sample id-1), column 3: NaN"), "%s", r.err);
 
@@ -751,7 +732,7 @@ Test(features, cli_usage_and_exit_codes)
 		{{in, "-o", "/nonexistent/dir/out.rbds"}, 1, "/nonexistent/dir/out.rbds"},
 	};
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-		cmd_result r = rbctl(cases[k].args);
+		feat_result r = featurize(cases[k].args);
 		cr_assert_eq(r.status, cases[k].status, "case %zu: exit %d: %s", k, r.status, r.err);
 		cr_assert(strstr(r.err, cases[k].says), "case %zu: '%s' not in: %s", k, cases[k].says, r.err);
 	}
@@ -772,7 +753,7 @@ Test(features, demo_dataset_featurizes, .timeout = 240)
 	char cmd[1024];
 	snprintf(cmd, sizeof(cmd), "'%s' gen --preset routerbench --seed 1 -o '%s' --quiet", bin, demo);
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
-	cmd_result r = rbctl((const char *[]){demo, "-o", out, NULL});
+	feat_result r = featurize((const char *[]){demo, "-o", out, NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	rbd_dataset *ds = open_ds(out);
 	cr_assert_eq(ds->n, 34778);

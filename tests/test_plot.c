@@ -14,93 +14,6 @@
 
 #include "helpers.h"
 
-extern char **environ;
-
-typedef struct cmd_result {
-	int status;
-	char *out, *err;
-} cmd_result;
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	cr_assert_not_null(f, "open %s", path);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	rewind(f);
-	char *s = malloc((size_t)n + 1);
-	cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-	s[n] = '\0';
-	fclose(f);
-	return s;
-}
-
-/* Spawn argv[0] in its own process group with stdout/stderr to files; wait at most timeout_s
- * seconds, then kill the group (Chromium starts helpers). Returns the exit status, or -1 on a
- * timeout. */
-static int spawn_wait(char *const argv[], const char *out_path, const char *err_path, int timeout_s)
-{
-	int out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	int err_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	cr_assert(out_fd >= 0 && err_fd >= 0);
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
-	posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawnattr_t attr;
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-	posix_spawnattr_setpgroup(&attr, 0);
-	pid_t pid;
-	int rc = posix_spawn(&pid, argv[0], &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	close(out_fd);
-	close(err_fd);
-	cr_assert_eq(rc, 0, "spawn %s: %s", argv[0], strerror(rc));
-	int st = 0;
-	for (int waited_ms = 0;; waited_ms += 50) {
-		pid_t w = waitpid(pid, &st, WNOHANG);
-		if (w == pid)
-			break;
-		if (waited_ms >= timeout_s * 1000) {
-			kill(-pid, SIGKILL);
-			waitpid(pid, &st, 0);
-			return -1;
-		}
-		nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
-	}
-	kill(-pid, SIGKILL); /* helpers the main process left behind, if any */
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-/* Run rbctl with args (NULL-terminated), capturing stdout and stderr. */
-static cmd_result rbctl(const char *const *args)
-{
-	const char *bin = env_or("RBCTL", "build/rbctl");
-	char *argv[64];
-	size_t n = 0;
-	argv[n++] = (char *)bin;
-	for (; args[n - 1] && n < 63; n++)
-		argv[n] = (char *)args[n - 1];
-	argv[n] = NULL;
-	char out_path[] = "/tmp/rbplot.out.XXXXXX", err_path[] = "/tmp/rbplot.err.XXXXXX";
-	close(mkstemp(out_path));
-	close(mkstemp(err_path));
-	cmd_result r = {.status = spawn_wait(argv, out_path, err_path, 100)};
-	r.out = slurp(out_path);
-	r.err = slurp(err_path);
-	unlink(out_path);
-	unlink(err_path);
-	return r;
-}
-
-static void cmd_free(cmd_result *r)
-{
-	free(r->out);
-	free(r->err);
-}
 
 static size_t count(const char *hay, const char *needle)
 {
@@ -124,11 +37,11 @@ static void setup(void)
 	path_in(random_path, sizeof(random_path), "random.json");
 	path_in(single_path, sizeof(single_path), "single.json");
 	path_in(knn_path, sizeof(knn_path), "knn.json");
-	cmd_result r = rbctl((const char *[]){"gen", "--prompts", "3000", "--models", "5", "--tasks", "2", "--features",
+	cmd_result r = rbctl_cmd((const char *[]){"gen", "--prompts", "3000", "--models", "5", "--tasks", "2", "--features",
 					      "tfidf:32", "-o", ds_path, "--quiet", NULL});
 	cr_assert_eq(r.status, 0, "gen: %s", r.err);
 	cmd_free(&r);
-	r = rbctl((const char *[]){"run", "--dataset", ds_path, "--router", "random", "--json", "-o", random_path, NULL});
+	r = rbctl_cmd((const char *[]){"run", "--dataset", ds_path, "--router", "random", "--json", "-o", random_path, NULL});
 	cr_assert_eq(r.status, 0, "run random: %s", r.err);
 	cmd_free(&r);
 	json_t *doc = json_load_file(random_path, 0, NULL);
@@ -138,11 +51,11 @@ static void setup(void)
 	snprintf(setting, sizeof(setting), "model=%s",
 		 json_string_value(json_array_get(models, json_array_size(models) - 1)));
 	json_decref(doc);
-	r = rbctl((const char *[]){"run", "--dataset", ds_path, "--router", "single", "--set", setting, "--json", "-o",
+	r = rbctl_cmd((const char *[]){"run", "--dataset", ds_path, "--router", "single", "--set", setting, "--json", "-o",
 				   single_path, NULL});
 	cr_assert_eq(r.status, 0, "run single: %s", r.err);
 	cmd_free(&r);
-	r = rbctl((const char *[]){"run", "--dataset", ds_path, "--router", "knn", "--set", "k=20", "--json", "-o", knn_path,
+	r = rbctl_cmd((const char *[]){"run", "--dataset", ds_path, "--router", "knn", "--set", "k=20", "--json", "-o", knn_path,
 				   NULL});
 	cr_assert_eq(r.status, 0, "run knn: %s", r.err);
 	cmd_free(&r);
@@ -318,10 +231,10 @@ static char *plot_to(const char *name, const char *extra1, const char *extra2)
 	if (extra2)
 		args[n++] = extra2;
 	args[n] = NULL;
-	cmd_result r = rbctl(args);
+	cmd_result r = rbctl_cmd(args);
 	cr_assert_eq(r.status, 0, "plot failed (%d): %s", r.status, r.err);
 	cmd_free(&r);
-	return slurp(out);
+	return slurp_file(out);
 }
 
 Test(plot, svg_has_a_panel_per_task_with_hulls_legend_and_axes)
@@ -393,12 +306,12 @@ Test(plot, task_selection_and_deterministic_output)
 	cr_assert(strstr(a, ">task-2<tspan"));
 	free(a);
 
-	cmd_result r = rbctl((const char *[]){"plot", knn_path, "--task", "nosuch", "-o", "/dev/null", NULL});
+	cmd_result r = rbctl_cmd((const char *[]){"plot", knn_path, "--task", "nosuch", "-o", "/dev/null", NULL});
 	cr_assert_eq(r.status, 1, "%s", r.err);
 	cr_assert(strstr(r.err, "'nosuch'") && strstr(r.err, "task-1, task-2, overall"), "%s", r.err);
 	cmd_free(&r);
 	/* standard output when -o is absent */
-	r = rbctl((const char *[]){"plot", knn_path, "--task", "task-1", NULL});
+	r = rbctl_cmd((const char *[]){"plot", knn_path, "--task", "task-1", NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.out, "<svg xmlns=\"http://www.w3.org/2000/svg\""));
 	cmd_free(&r);
@@ -409,7 +322,7 @@ static void expect_fail(const char *cmd, const char *a, const char *b, int statu
 {
 	char out[600];
 	path_in(out, sizeof(out), !strcmp(cmd, "plot") ? "x.svg" : "x.html");
-	cmd_result r = rbctl((const char *[]){cmd, a, b, "-o", out, NULL});
+	cmd_result r = rbctl_cmd((const char *[]){cmd, a, b, "-o", out, NULL});
 	cr_assert_eq(r.status, status, "%s %s %s: status %d: %s", cmd, a, b, r.status, r.err);
 	cr_assert(strstr(r.err, must1), "%s: stderr lacks '%s': %s", cmd, must1, r.err);
 	if (must2)
@@ -467,34 +380,34 @@ Test(plot, malformed_results_name_the_file_and_field)
 
 Test(plot, usage_errors_exit_2)
 {
-	cmd_result r = rbctl((const char *[]){"plot", NULL});
+	cmd_result r = rbctl_cmd((const char *[]){"plot", NULL});
 	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "at least one result file"), "%s", r.err);
 	cmd_free(&r);
-	r = rbctl((const char *[]){"plot", knn_path, "--frobnicate", NULL});
+	r = rbctl_cmd((const char *[]){"plot", knn_path, "--frobnicate", NULL});
 	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "unknown option '--frobnicate'"), "%s", r.err);
 	cmd_free(&r);
-	r = rbctl((const char *[]){"plot", knn_path, "-o", NULL});
+	r = rbctl_cmd((const char *[]){"plot", knn_path, "-o", NULL});
 	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "needs a value"), "%s", r.err);
 	cmd_free(&r);
-	r = rbctl((const char *[]){"plot", "--help", NULL});
+	r = rbctl_cmd((const char *[]){"plot", "--help", NULL});
 	cr_assert_eq(r.status, 0);
 	cr_assert(strstr(r.out, "usage: rbctl plot") && strstr(r.out, "--log-cost"), "%s", r.out);
 	cmd_free(&r);
-	r = rbctl((const char *[]){"report", NULL});
+	r = rbctl_cmd((const char *[]){"report", NULL});
 	cr_assert_eq(r.status, 2);
 	cmd_free(&r);
-	r = rbctl((const char *[]){"report", knn_path, "--format", "pdf", NULL});
+	r = rbctl_cmd((const char *[]){"report", knn_path, "--format", "pdf", NULL});
 	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "--format 'pdf' must be html or md"), "%s", r.err);
 	cmd_free(&r);
-	r = rbctl((const char *[]){"report", knn_path, "-o", "/tmp/report.txt", NULL});
+	r = rbctl_cmd((const char *[]){"report", knn_path, "-o", "/tmp/report.txt", NULL});
 	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "cannot tell the format from '/tmp/report.txt'"), "%s", r.err);
 	cmd_free(&r);
-	r = rbctl((const char *[]){"report", "--help", NULL});
+	r = rbctl_cmd((const char *[]){"report", "--help", NULL});
 	cr_assert_eq(r.status, 0);
 	cr_assert(strstr(r.out, "usage: rbctl report"), "%s", r.out);
 	cmd_free(&r);
@@ -513,10 +426,10 @@ static char *report_to(const char *name, const char *extra1, const char *extra2)
 	if (extra2)
 		args[n++] = extra2;
 	args[n] = NULL;
-	cmd_result r = rbctl(args);
+	cmd_result r = rbctl_cmd(args);
 	cr_assert_eq(r.status, 0, "report failed (%d): %s", r.status, r.err);
 	cmd_free(&r);
-	return slurp(out);
+	return slurp_file(out);
 }
 
 /* The data-aiq values of one leaderboard table, in order, must not rise. Returns the rows. */
@@ -611,7 +524,7 @@ Test(plot, markdown_report_has_a_sorted_table_per_task)
 	}
 	free(md);
 	/* --format md to standard output */
-	cmd_result r = rbctl((const char *[]){"report", knn_path, "--format", "md", NULL});
+	cmd_result r = rbctl_cmd((const char *[]){"report", knn_path, "--format", "md", NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(!strncmp(r.out, "# routerbench report", 20));
 	cmd_free(&r);
@@ -662,28 +575,28 @@ Test(plot, text_is_escaped)
 	const char *esc = "&lt;b&gt;&amp;&quot;x&#39;&lt;/b&gt;";
 	char out[600];
 	path_in(out, sizeof(out), "odd.svg");
-	cmd_result r = rbctl((const char *[]){"plot", odd, random_path, "-o", out, NULL});
+	cmd_result r = rbctl_cmd((const char *[]){"plot", odd, random_path, "-o", out, NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cmd_free(&r);
-	char *s = slurp(out);
+	char *s = slurp_file(out);
 	cr_assert_null(markup_error(s), "%s", markup_error(s));
 	cr_assert(strstr(s, esc));
 	cr_assert_null(strstr(s, "<b>"));
 	free(s);
 	path_in(out, sizeof(out), "odd.html");
-	r = rbctl((const char *[]){"report", odd, random_path, "-o", out, NULL});
+	r = rbctl_cmd((const char *[]){"report", odd, random_path, "-o", out, NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cmd_free(&r);
-	s = slurp(out);
+	s = slurp_file(out);
 	cr_assert_null(markup_error(s), "%s", markup_error(s));
 	cr_assert_geq(count(s, esc), 4, "tables, inputs and legends");
 	cr_assert_null(strstr(s, "<b>&"));
 	free(s);
 	path_in(out, sizeof(out), "odd.md");
-	r = rbctl((const char *[]){"report", odd, random_path, "-o", out, NULL});
+	r = rbctl_cmd((const char *[]){"report", odd, random_path, "-o", out, NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cmd_free(&r);
-	s = slurp(out);
+	s = slurp_file(out);
 	cr_assert(strstr(s, "\\<b\\>\\&\"x'\\</b\\>"), "%s", s);
 	cr_assert(strstr(s, "note=a\\|b\\*c"), "%s", s);
 	free(s);
@@ -724,7 +637,7 @@ static long screenshot(const char *chromium, const char *page, const char *png)
 			"--disable-sync", user_data, shot, "--window-size=1200,900", url, NULL};
 	/* Two screenshots per test must fit the test's 120 s, or a hung browser outlives the test. */
 	int st = spawn_wait(argv, log_out, log_err, 50);
-	char *err = slurp(log_err);
+	char *err = slurp_file(log_err);
 	cr_assert_eq(st, 0, "chromium exit %d for %s:\n%.2000s", st, page, err);
 	free(err);
 	rm_tree(profile);
