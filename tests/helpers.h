@@ -13,6 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
+#include "eval.h"
+#include "params.h"
 #include "plugin.h"
 
 static inline const char *env_or(const char *name, const char *fallback)
@@ -50,6 +54,37 @@ static inline char *make_temp_dir(void)
 	snprintf(dir, sizeof(dir), "/tmp/rbtest.XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
 	return dir;
+}
+
+/* Evaluate the router at plugin_path on ds with settings ("name=value") and options (NULL:
+ * defaults). The result (owned), or NULL with e filled when the parameters or the run fail. */
+static inline json_t *run_router(const char *plugin_path, const rbd_dataset *ds, const char *const *settings,
+				 size_t n_settings, const rbd_eval_opts *o, rbd_error *e)
+{
+	rbd_plugin *p = load_or_fail(plugin_path);
+	rbd_params *params = NULL;
+	json_t *result = NULL;
+	int rc = rbd_params_parse(p, ds, settings, n_settings, &params, e);
+	if (rc == 0) {
+		rbd_eval_opts defaults;
+		rbd_eval_opts_default(&defaults);
+		rc = rbd_evaluate(ds, p, params, o ? o : &defaults, &result, e);
+	}
+	rbd_params_free(params);
+	rbd_plugin_free(p);
+	return rc == 0 ? result : NULL;
+}
+
+/* The number at a slash-separated path of object keys and array indices ("tasks/t/llms/A/quality"). */
+static inline double json_at(json_t *root, const char *path)
+{
+	json_t *cur = root;
+	char buf[256];
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *save = NULL, *tok = strtok_r(buf, "/", &save); tok; tok = strtok_r(NULL, "/", &save))
+		cur = json_is_array(cur) ? json_array_get(cur, (size_t)atoi(tok)) : json_object_get(cur, tok);
+	cr_assert_not_null(cur, "no %s in the result", path);
+	return json_number_value(cur);
 }
 
 extern char **environ;

@@ -105,16 +105,11 @@ static json_t *get(json_t *root, const char *path)
 	return cur;
 }
 
-static double at(json_t *root, const char *path)
-{
-	return json_number_value(get(root, path));
-}
-
 static double atf(json_t *root, const char *fmt, int k)
 {
 	char path[256];
 	snprintf(path, sizeof(path), fmt, k);
-	return at(root, path);
+	return json_at(root, path);
 }
 
 Test(cascade, eps0_unlimited_budget_reaches_the_oracle_quality)
@@ -122,11 +117,11 @@ Test(cascade, eps0_unlimited_budget_reaches_the_oracle_quality)
 	rbd_dataset *ds = random_dataset(400, 7);
 	const char *set[] = {"budgets=1e9", "error_rates=0"};
 	json_t *r = run_ok(ds, set, 2, NULL);
-	double oracle = at(r, "tasks/t/oracle/quality");
+	double oracle = json_at(r, "tasks/t/oracle/quality");
 	cr_assert_gt(oracle, 0.9, "five coin flips: almost every prompt has a correct model");
-	cr_assert_float_eq(at(r, "tasks/t/router/points/0/quality"), oracle, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/0/quality"), oracle, EPS);
 	/* It pays at least what the oracle pays: it also pays for the cheaper models it rejected. */
-	cr_assert_geq(at(r, "tasks/t/router/points/0/cost_total"), at(r, "tasks/t/oracle/cost_total") - EPS);
+	cr_assert_geq(json_at(r, "tasks/t/router/points/0/cost_total"), json_at(r, "tasks/t/oracle/cost_total") - EPS);
 	json_decref(r);
 	rbd_dataset_free(ds);
 }
@@ -140,9 +135,9 @@ Test(cascade, tiny_budget_always_answers_with_the_cheapest_model)
 	cr_assert_eq(n_points, 2 * 8, "2 budgets × the 8 default error rates");
 	for (int p = 0; p < (int)n_points; p++) {
 		cr_assert_float_eq(atf(r, "tasks/t/router/points/%d/share/b", p), 1.0, EPS, "point %d", p);
-		cr_assert_float_eq(atf(r, "tasks/t/router/points/%d/cost_total", p), at(r, "tasks/t/llms/b/cost_total"),
+		cr_assert_float_eq(atf(r, "tasks/t/router/points/%d/cost_total", p), json_at(r, "tasks/t/llms/b/cost_total"),
 				   EPS);
-		cr_assert_float_eq(atf(r, "tasks/t/router/points/%d/quality", p), at(r, "tasks/t/llms/b/quality"), EPS);
+		cr_assert_float_eq(atf(r, "tasks/t/router/points/%d/quality", p), json_at(r, "tasks/t/llms/b/quality"), EPS);
 	}
 	json_decref(r);
 	rbd_dataset_free(ds);
@@ -166,10 +161,10 @@ Test(cascade, equal_mean_costs_keep_dataset_order)
 	 * "second" (0.5 + 0.5 <= 1.2, accepted); "dear" would need 2.0. */
 	const char *set[] = {"budgets=0,1.2", "error_rates=0"};
 	json_t *r = run_ok(ds, set, 2, NULL);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/0/share/first"), 1.0, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/1/share/second"), 1.0, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/1/quality"), 1.0, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/1/cost_mean"), 1.0, EPS, "paid for first and second");
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/0/share/first"), 1.0, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/1/share/second"), 1.0, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/1/quality"), 1.0, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/1/cost_mean"), 1.0, EPS, "paid for first and second");
 	json_decref(r);
 	rbd_dataset_free(ds);
 }
@@ -180,27 +175,27 @@ Test(cascade, worked_example_by_hand_eps0_and_eps1)
 	const char *set[] = {"budgets=1e9,0.02", "error_rates=0,1", "threshold=0.5"};
 	json_t *r = run_ok(ds, set, 3, NULL);
 	/* Point order: ε-major. 0: (1e9, 0), 1: (0.02, 0), 2: (1e9, 1), 3: (0.02, 1). */
-	cr_assert_float_eq(at(r, "tasks/t/router/points/2/param/max_cost_per_response"), 1e9, 0);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/2/param/judge_error_rate"), 1, 0);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/2/param/max_cost_per_response"), 1e9, 0);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/2/param/judge_error_rate"), 1, 0);
 
 	/* ε = 0, unlimited: 1 → A (0.001); 2 → A, B (0.011); 3 → A, B, C (0.111); 4 → all
 	 * rejected, C is final (0.111). Quality 3/4 = the oracle's. */
-	cr_assert_float_eq(at(r, "tasks/t/router/points/0/quality"), 0.75, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/0/cost_total"), 0.234, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/0/quality"), 0.75, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/0/cost_total"), 0.234, EPS);
 	/* ε = 0, budget 0.02 (B fits after A: 0.011; C never): 1 → A; 2 → B; 3, 4 → B final. */
-	cr_assert_float_eq(at(r, "tasks/t/router/points/1/quality"), 0.5, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/1/cost_total"), 0.001 + 3 * 0.011, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/1/share/B"), 0.75, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/1/quality"), 0.5, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/1/cost_total"), 0.001 + 3 * 0.011, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/1/share/B"), 0.75, EPS);
 
 	/* ε = 1: every verdict flipped. 1: A right → rejected, B right → rejected, C final
 	 * (0.111, quality 1); 2, 3, 4: A wrong → accepted (0.001 each, quality 0). */
-	cr_assert_float_eq(at(r, "tasks/t/router/points/2/quality"), 0.25, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/2/cost_total"), 0.114, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/2/share/A"), 0.75, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/2/share/C"), 0.25, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/2/quality"), 0.25, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/2/cost_total"), 0.114, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/2/share/A"), 0.75, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/2/share/C"), 0.25, EPS);
 	/* ε = 1, budget 0.02: prompt 1 stops at B (C does not fit): 0.011, quality 1. */
-	cr_assert_float_eq(at(r, "tasks/t/router/points/3/quality"), 0.25, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/3/cost_total"), 0.014, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/3/quality"), 0.25, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/3/cost_total"), 0.014, EPS);
 	json_decref(r);
 	rbd_dataset_free(ds);
 }
@@ -234,12 +229,12 @@ Test(cascade, a_prompt_calling_two_models_costs_both_at_its_real_prices)
 	 * train cost 0.01 does not fit after A's 0.001, so A alone: 0.002. */
 	const char *set[] = {"budgets=1e9,0.005", "error_rates=0", "threshold=0.5"};
 	json_t *r = run_ok(ds, set, 3, &o);
-	cr_assert_eq(at(r, "tasks/t/n_test"), 1);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/0/cost_total"), 0.032, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/0/quality"), 1.0, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/0/share/B"), 1.0, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/1/cost_total"), 0.002, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/1/quality"), 0.0, EPS);
+	cr_assert_eq(json_at(r, "tasks/t/n_test"), 1);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/0/cost_total"), 0.032, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/0/quality"), 1.0, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/0/share/B"), 1.0, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/1/cost_total"), 0.002, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/1/quality"), 0.0, EPS);
 	json_decref(r);
 	rbd_dataset_free(ds);
 }
@@ -286,7 +281,7 @@ static double cheap_share(const rbd_dataset *ds, const char *setting)
 	o.train_fraction = 0.5;
 	const char *set[] = {"budgets=1e9", "error_rates=0", setting};
 	json_t *r = run_ok(ds, set, setting ? 3 : 2, &o);
-	double share = at(r, "tasks/t/router/points/0/share/cheap");
+	double share = json_at(r, "tasks/t/router/points/0/share/cheap");
 	json_decref(r);
 	return share;
 }
@@ -324,9 +319,9 @@ Test(cascade, each_error_rate_is_its_own_curve_with_its_own_aiq)
 		cr_assert(json_is_array(json_object_get(c, "ndch")));
 		cr_assert(json_is_number(json_object_get(c, "aiq_code")));
 	}
-	cr_assert_float_eq(at(r, "tasks/t/router/points/12/param/max_cost_per_response"), 0.005, 0);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/12/param/judge_error_rate"), 0.01, 0);
-	cr_assert(at(r, "tasks/t/router/curves/0/aiq") > at(r, "tasks/t/router/curves/7/aiq"),
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/12/param/max_cost_per_response"), 0.005, 0);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/12/param/judge_error_rate"), 0.01, 0);
+	cr_assert(json_at(r, "tasks/t/router/curves/0/aiq") > json_at(r, "tasks/t/router/curves/7/aiq"),
 		  "a judge wrong 80%% of the time does worse than a perfect one");
 	cr_assert_not_null(get(r, "overall/router/curves/7/aiq"));
 
@@ -334,7 +329,7 @@ Test(cascade, each_error_rate_is_its_own_curve_with_its_own_aiq)
 	const char *one[] = {"error_rates=0.1"};
 	json_t *r1 = run_ok(ds, one, 1, NULL);
 	cr_assert_eq(json_array_size(get(r1, "tasks/t/router/curves")), 1);
-	cr_assert_float_eq(at(r1, "tasks/t/router/curves/0/aiq"), at(r1, "tasks/t/router/aiq"), 0);
+	cr_assert_float_eq(json_at(r1, "tasks/t/router/curves/0/aiq"), json_at(r1, "tasks/t/router/aiq"), 0);
 	json_decref(r1);
 	json_decref(r);
 	rbd_dataset_free(ds);
@@ -507,8 +502,8 @@ Test(cascade, full_grid_on_ten_thousand_test_prompts_is_quick, .timeout = 120)
 {
 	rbd_dataset *ds = random_dataset(33000, 13);
 	json_t *r = run_ok(ds, NULL, 0, NULL);
-	cr_assert_eq(at(r, "tasks/t/n_test"), 9900);
-	double route = at(r, "timing/route_seconds");
+	cr_assert_eq(json_at(r, "tasks/t/n_test"), 9900);
+	double route = json_at(r, "timing/route_seconds");
 	cr_log_info("cascade: 88 points × 9900 prompts routed in %.3f s", route);
 	cr_assert_lt(route, 10.0);
 	json_decref(r);

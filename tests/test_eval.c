@@ -45,28 +45,8 @@ static rbd_dataset *worked_example(int with_second_task)
 static json_t *evaluate(rbd_dataset *ds, const char *plugin_path, const char *setting, const rbd_eval_opts *o,
 			rbd_error *e)
 {
-	rbd_plugin *p = load_or_fail(plugin_path);
-	rbd_params *params = NULL;
 	const char *settings[1] = {setting};
-	cr_assert_eq(rbd_params_parse(p, ds, settings, setting ? 1 : 0, &params, e), 0, "%s", e->msg);
-	rbd_eval_opts defaults;
-	rbd_eval_opts_default(&defaults);
-	json_t *result = NULL;
-	int rc = rbd_evaluate(ds, p, params, o ? o : &defaults, &result, e);
-	rbd_params_free(params);
-	rbd_plugin_free(p);
-	return rc == 0 ? result : NULL;
-}
-
-static double at(json_t *root, const char *path)
-{
-	json_t *cur = root;
-	char buf[256];
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *save = NULL, *tok = strtok_r(buf, "/", &save); tok; tok = strtok_r(NULL, "/", &save))
-		cur = json_is_array(cur) ? json_array_get(cur, (size_t)atoi(tok)) : json_object_get(cur, tok);
-	cr_assert_not_null(cur, "no %s in the result", path);
-	return json_number_value(cur);
+	return run_router(plugin_path, ds, settings, setting ? 1 : 0, o, e);
 }
 
 Test(eval, worked_example_llms_oracle_zero)
@@ -76,26 +56,26 @@ Test(eval, worked_example_llms_oracle_zero)
 	json_t *r = evaluate(ds, builtin_plugin("single"), "model=B", NULL, &e);
 	cr_assert_not_null(r, "%s", e.msg);
 	cr_assert_str_eq(json_string_value(json_object_get(r, "schema")), "routerbench.result/1");
-	cr_assert_eq(at(r, "tasks/t/n_test"), 4);
-	cr_assert_eq(at(r, "tasks/t/n_train"), 9);
-	cr_assert_float_eq(at(r, "tasks/t/llms/A/quality"), 0.25, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/llms/A/cost_total"), 0.004, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/llms/B/cost_mean"), 0.01, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/llms/C/quality"), 0.75, EPS);
+	cr_assert_eq(json_at(r, "tasks/t/n_test"), 4);
+	cr_assert_eq(json_at(r, "tasks/t/n_train"), 9);
+	cr_assert_float_eq(json_at(r, "tasks/t/llms/A/quality"), 0.25, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/llms/A/cost_total"), 0.004, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/llms/B/cost_mean"), 0.01, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/llms/C/quality"), 0.75, EPS);
 	/* Oracle: A, B, C, and nobody for the prompt no model answers. */
-	cr_assert_float_eq(at(r, "tasks/t/oracle/quality"), 0.75, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/oracle/cost_total"), 0.111, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/zero/aiq"), 0.2385 / 0.396, 1e-12);
-	cr_assert_float_eq(at(r, "tasks/t/zero/aiq_code"), 0.2385 / 0.4, 1e-12);
+	cr_assert_float_eq(json_at(r, "tasks/t/oracle/quality"), 0.75, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/oracle/cost_total"), 0.111, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/zero/aiq"), 0.2385 / 0.396, 1e-12);
+	cr_assert_float_eq(json_at(r, "tasks/t/zero/aiq_code"), 0.2385 / 0.4, 1e-12);
 	cr_assert_eq(json_array_size(json_object_get(json_object_get(json_object_get(json_object_get(r, "tasks"), "t"), "zero"), "ndch")),
 		     3);
 	/* The single router's one point is model B's point; all prompts go to B. */
-	cr_assert_float_eq(at(r, "tasks/t/router/points/0/quality"), 0.5, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/0/cost_total"), 0.04, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/router/share/B"), 1.0, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/router/max_quality/quality"), 0.5, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/0/quality"), 0.5, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/0/cost_total"), 0.04, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/share/B"), 1.0, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/max_quality/quality"), 0.5, EPS);
 	/* One task: overall equals it. */
-	cr_assert_float_eq(at(r, "overall/zero/aiq"), at(r, "tasks/t/zero/aiq"), 0);
+	cr_assert_float_eq(json_at(r, "overall/zero/aiq"), json_at(r, "tasks/t/zero/aiq"), 0);
 	json_decref(r);
 	rbd_dataset_free(ds);
 }
@@ -109,10 +89,10 @@ Test(eval, random_router_is_seeded_and_reports_exact_expectation)
 	cr_assert_not_null(r1, "%s", e.msg);
 	cr_assert(json_equal(json_object_get(r1, "tasks"), json_object_get(r2, "tasks")), "same seed, same result");
 	/* Expectation = per-prompt mean over models: quality (0.25+0.5+0.75)/3, cost 4·0.111/3. */
-	cr_assert_float_eq(at(r1, "tasks/t/router/points/0/expected/quality"), 0.5, 1e-12);
-	cr_assert_float_eq(at(r1, "tasks/t/router/points/0/expected/cost_total"), 0.444 / 3, 1e-12);
-	double shares = at(r1, "tasks/t/router/share/A") + at(r1, "tasks/t/router/share/B") +
-			at(r1, "tasks/t/router/share/C");
+	cr_assert_float_eq(json_at(r1, "tasks/t/router/points/0/expected/quality"), 0.5, 1e-12);
+	cr_assert_float_eq(json_at(r1, "tasks/t/router/points/0/expected/cost_total"), 0.444 / 3, 1e-12);
+	double shares = json_at(r1, "tasks/t/router/share/A") + json_at(r1, "tasks/t/router/share/B") +
+			json_at(r1, "tasks/t/router/share/C");
 	cr_assert_float_eq(shares, 1.0, 1e-12);
 	json_decref(r1);
 	json_decref(r2);
@@ -132,11 +112,11 @@ Test(eval, predictive_sweep_goes_from_cheapest_to_best_predicted)
 	cr_assert_not_null(r, "%s", e.msg);
 	/* q̂ = train means (0, 1, 0.5); ĉ = train mean costs. λ→0: cheapest (A); λ = 0.05: B
 	 * (0.05 − 0.01 > 0 − 0.001); λ→∞: B, the best predicted. */
-	cr_assert_float_eq(at(r, "tasks/t/router/points/0/share/A"), 1.0, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/0/param"), 1e-10, 0);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/1/share/B"), 1.0, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/2/share/B"), 1.0, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/2/quality"), 0.5, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/0/share/A"), 1.0, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/0/param"), 1e-10, 0);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/1/share/B"), 1.0, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/2/share/B"), 1.0, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/2/quality"), 0.5, EPS);
 	cr_assert_eq(json_array_size(json_object_get(json_object_get(r, "sweep"), "lambdas")), 3);
 	json_decref(r);
 	rbd_dataset_free(ds);
@@ -162,7 +142,7 @@ Test(eval, ties_go_to_the_earlier_model)
 	for (int p = 0; p < RBD_PAPER_LAMBDA_COUNT; p++) {
 		char path[64];
 		snprintf(path, sizeof(path), "tasks/t/router/points/%d/share/first", p);
-		cr_assert_float_eq(at(r, path), 1.0, EPS);
+		cr_assert_float_eq(json_at(r, path), 1.0, EPS);
 	}
 	json_decref(r);
 	rbd_dataset_free(ds);
@@ -194,9 +174,9 @@ Test(eval, tasks_selection_overall_pooling_and_unknown_task)
 	json_t *all = evaluate(ds, builtin_plugin("single"), "model=A", NULL, &e);
 	cr_assert_not_null(all, "%s", e.msg);
 	/* u: 10 prompts → 3 test prompts, all answered by A. Overall pools 4 + 3. */
-	cr_assert_eq(at(all, "overall/n_test"), 7);
-	cr_assert_float_eq(at(all, "overall/llms/A/quality"), (1.0 + 3.0) / 7.0, EPS);
-	cr_assert_float_eq(at(all, "overall/llms/A/cost_total"), 0.007, EPS);
+	cr_assert_eq(json_at(all, "overall/n_test"), 7);
+	cr_assert_float_eq(json_at(all, "overall/llms/A/quality"), (1.0 + 3.0) / 7.0, EPS);
+	cr_assert_float_eq(json_at(all, "overall/llms/A/cost_total"), 0.007, EPS);
 
 	const char *only_t[1] = {"t"};
 	rbd_eval_opts o;
@@ -228,12 +208,12 @@ Test(eval, ood_split_trains_on_the_other_tasks)
 	o.mode = RBD_SPLIT_OOD;
 	json_t *r = evaluate(ds, fixture_plugin("good_predictive"), NULL, &o, &e);
 	cr_assert_not_null(r, "%s", e.msg);
-	cr_assert_eq(at(r, "tasks/t/n_train"), 7, "t trains on u's 7 train prompts");
-	cr_assert_eq(at(r, "tasks/u/n_train"), 9, "u trains on t's 9 train prompts");
-	cr_assert_eq(at(r, "overall/n_train"), 16);
+	cr_assert_eq(json_at(r, "tasks/t/n_train"), 7, "t trains on u's 7 train prompts");
+	cr_assert_eq(json_at(r, "tasks/u/n_train"), 9, "u trains on t's 9 train prompts");
+	cr_assert_eq(json_at(r, "overall/n_train"), 16);
 	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "split"), "mode")), "ood");
 	/* u's train prompts score 1 everywhere: for t, q̂ ties at λ→∞ go to A, the first model. */
-	cr_assert_float_eq(at(r, "tasks/t/router/points/31/share/A"), 1.0, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/31/share/A"), 1.0, EPS);
 	json_decref(r);
 	rbd_dataset_free(ds);
 }
@@ -257,7 +237,7 @@ Test(eval, bad_options_are_refused)
 	o.train_fraction = 0.99; /* floor(12.87) = 12 train, 1 test */
 	r = evaluate(ds, builtin_plugin("single"), "model=A", &o, &e);
 	cr_assert_not_null(r, "%s", e.msg);
-	cr_assert_eq(at(r, "tasks/t/n_test"), 1);
+	cr_assert_eq(json_at(r, "tasks/t/n_test"), 1);
 	json_decref(r);
 	rbd_dataset_free(ds);
 }
@@ -273,11 +253,11 @@ Test(eval, overhead_is_charged_on_the_router_axis_only)
 	o.overhead_cost_per_query = 0.01;
 	json_t *r = evaluate(ds, builtin_plugin("single"), "model=A", &o, &e);
 	cr_assert_not_null(r, "%s", e.msg);
-	cr_assert_float_eq(at(r, "tasks/t/llms/A/cost_total"), 0.004, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/0/cost_total"), 0.004 + 4 * 0.01, EPS);
-	cr_assert_float_eq(at(r, "overhead_cost_per_query"), 0.01, 0);
+	cr_assert_float_eq(json_at(r, "tasks/t/llms/A/cost_total"), 0.004, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/0/cost_total"), 0.004 + 4 * 0.01, EPS);
+	cr_assert_float_eq(json_at(r, "overhead_cost_per_query"), 0.01, 0);
 	rbd_point pt = {0.044, 0.25};
-	cr_assert_float_eq(at(r, "tasks/t/router/aiq"), rbd_aiq(&pt, 1, 0.004, 0.4), 1e-12);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/aiq"), rbd_aiq(&pt, 1, 0.004, 0.4), 1e-12);
 	json_decref(r);
 	o.overhead_cost_per_query = -1;
 	cr_assert_null(evaluate(ds, builtin_plugin("single"), "model=A", &o, &e));
@@ -335,14 +315,14 @@ Test(eval, calibration_meets_a_budget_and_a_share)
 	json_t *r = evaluate(ds, fixture_plugin("good_predictive"), NULL, &o, &e);
 	cr_assert_not_null(r, "%s", e.msg);
 	/* 140 train prompts: 28 held out for validation, 112 fit the router. */
-	cr_assert_eq(at(r, "tasks/t/n_train"), 112);
-	cr_assert_eq(at(r, "tasks/t/calibration/validation/n"), 28);
-	cr_assert_float_eq(at(r, "tasks/t/calibration/validation/cost_mean"), 0.001, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/calibration/test/cost_mean"), 0.001, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/calibration/test/share/A"), 1.0, EPS);
+	cr_assert_eq(json_at(r, "tasks/t/n_train"), 112);
+	cr_assert_eq(json_at(r, "tasks/t/calibration/validation/n"), 28);
+	cr_assert_float_eq(json_at(r, "tasks/t/calibration/validation/cost_mean"), 0.001, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/calibration/test/cost_mean"), 0.001, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/calibration/test/share/A"), 1.0, EPS);
 	cr_assert(json_is_true(json_object_get(json_object_get(json_object_get(json_object_get(r, "tasks"), "t"),
 								"calibration"), "met_on_validation")));
-	cr_assert_float_eq(at(r, "overall/calibration/test/cost_mean"), 0.001, EPS);
+	cr_assert_float_eq(json_at(r, "overall/calibration/test/cost_mean"), 0.001, EPS);
 	json_decref(r);
 
 	rbd_eval_opts_default(&o);
@@ -350,8 +330,8 @@ Test(eval, calibration_meets_a_budget_and_a_share)
 	o.target_share = 1.0;
 	r = evaluate(ds, fixture_plugin("good_predictive"), NULL, &o, &e);
 	cr_assert_not_null(r, "%s", e.msg);
-	cr_assert_float_eq(at(r, "tasks/t/calibration/test/share/B"), 1.0, EPS);
-	cr_assert_float_eq(at(r, "tasks/t/calibration/test/quality"), 1.0, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/calibration/test/share/B"), 1.0, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/calibration/test/quality"), 1.0, EPS);
 	json_decref(r);
 
 	o.target_share_model = "Z";
@@ -375,7 +355,7 @@ Test(eval, unreachable_budget_falls_back_to_the_cheapest_point)
 	cr_assert_not_null(r, "%s", e.msg);
 	cr_assert(json_is_false(json_object_get(json_object_get(json_object_get(json_object_get(r, "tasks"), "t"),
 								 "calibration"), "met_on_validation")));
-	cr_assert_float_eq(at(r, "tasks/t/calibration/test/cost_mean"), 0.001, EPS);
+	cr_assert_float_eq(json_at(r, "tasks/t/calibration/test/cost_mean"), 0.001, EPS);
 	json_decref(r);
 	rbd_dataset_free(ds);
 }
@@ -389,19 +369,19 @@ Test(eval, bootstrap_intervals_are_attached_to_every_block)
 	o.bootstrap_resamples = 300;
 	json_t *r = evaluate(ds, fixture_plugin("good_predictive"), NULL, &o, &e);
 	cr_assert_not_null(r, "%s", e.msg);
-	cr_assert_eq(at(r, "bootstrap/resamples"), 300);
+	cr_assert_eq(json_at(r, "bootstrap/resamples"), 300);
 	for (int k = 0; k < 2; k++) {
 		const char *block = k ? "overall" : "tasks/t";
 		char path[128];
 		snprintf(path, sizeof(path), "%s/router/aiq", block);
-		double aiq = at(r, path);
+		double aiq = json_at(r, path);
 		snprintf(path, sizeof(path), "%s/router/aiq_ci95/0", block);
-		double lo = at(r, path);
+		double lo = json_at(r, path);
 		snprintf(path, sizeof(path), "%s/router/aiq_ci95/1", block);
-		double hi = at(r, path);
+		double hi = json_at(r, path);
 		cr_assert(lo <= aiq && aiq <= hi, "%s: %g in [%g, %g]", block, aiq, lo, hi);
 		snprintf(path, sizeof(path), "%s/llms/A/ci95/quality/1", block);
-		cr_assert_gt(at(r, path), 0.0);
+		cr_assert_gt(json_at(r, path), 0.0);
 	}
 	json_decref(r);
 	rbd_dataset_free(ds);

@@ -226,35 +226,13 @@ Test(knn, cost_tokens_predicts_the_per_token_form)
 static json_t *evaluate(rbd_dataset *ds, const char *const *settings, size_t n_settings, const rbd_eval_opts *o,
 			rbd_error *e)
 {
-	rbd_plugin *p = load_or_fail(builtin_plugin("knn"));
-	rbd_params *params = NULL;
-	int rc = rbd_params_parse(p, ds, settings, n_settings, &params, e);
-	json_t *result = NULL;
-	if (rc == 0) {
-		rbd_eval_opts defaults;
-		rbd_eval_opts_default(&defaults);
-		rc = rbd_evaluate(ds, p, params, o ? o : &defaults, &result, e);
-	}
-	rbd_params_free(params);
-	rbd_plugin_free(p);
-	return rc == 0 ? result : NULL;
+	return run_router(builtin_plugin("knn"), ds, settings, n_settings, o, e);
 }
 
 static json_t *evaluate1(rbd_dataset *ds, const char *setting, const rbd_eval_opts *o, rbd_error *e)
 {
 	const char *settings[1] = {setting};
 	return evaluate(ds, settings, setting ? 1 : 0, o, e);
-}
-
-static double at(json_t *root, const char *path)
-{
-	json_t *cur = root;
-	char buf[256];
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *save = NULL, *tok = strtok_r(buf, "/", &save); tok; tok = strtok_r(NULL, "/", &save))
-		cur = json_is_array(cur) ? json_array_get(cur, (size_t)atoi(tok)) : json_object_get(cur, tok);
-	cr_assert_not_null(cur, "no %s in the result", path);
-	return json_number_value(cur);
 }
 
 enum { DS_DIM = 12, DS_M = 3 };
@@ -370,12 +348,12 @@ Test(knn, k1_routes_a_duplicated_prompt_to_its_twins_best_model)
 	rbd_error e = {0};
 	json_t *r = evaluate1(ds, "k=1", &o, &e);
 	cr_assert_not_null(r, "%s", e.msg);
-	cr_assert_eq(at(r, "tasks/t/n_test"), (double)n_test);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/0/quality"), 1.0, 1e-12);
+	cr_assert_eq(json_at(r, "tasks/t/n_test"), (double)n_test);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/0/quality"), 1.0, 1e-12);
 	for (int j = 0; j < M; j++) {
 		char path[64];
 		snprintf(path, sizeof(path), "tasks/t/router/points/0/share/%s", models[j]);
-		cr_assert_float_eq(at(r, path), (double)expected[j] / (double)n_test, 1e-12);
+		cr_assert_float_eq(json_at(r, path), (double)expected[j] / (double)n_test, 1e-12);
 	}
 	json_decref(r);
 	rbd_dataset_free(ds);
@@ -388,8 +366,8 @@ Test(knn, neighbours_beat_the_zero_router_on_clustered_prompts)
 	json_t *r = evaluate1(ds, "k=5", NULL, &e);
 	cr_assert_not_null(r, "%s", e.msg);
 	/* Each cluster's best model is recoverable from the neighbours: well above any single model. */
-	cr_assert_gt(at(r, "tasks/t/router/max_quality/quality"), at(r, "tasks/t/llms/large/quality") + 0.2);
-	cr_assert_gt(at(r, "tasks/t/router/aiq"), at(r, "tasks/t/zero/aiq"));
+	cr_assert_gt(json_at(r, "tasks/t/router/max_quality/quality"), json_at(r, "tasks/t/llms/large/quality") + 0.2);
+	cr_assert_gt(json_at(r, "tasks/t/router/aiq"), json_at(r, "tasks/t/zero/aiq"));
 	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "router"), "version")), "1.0");
 	json_decref(r);
 	rbd_dataset_free(ds);
@@ -486,7 +464,7 @@ Test(knn, never_sees_test_outcomes)
 		cr_assert(json_equal(json_object_get(json_array_get(p0, p), "share"),
 				     json_object_get(json_array_get(p1, p), "share")),
 			  "routing at point %zu depends on test qualities", p);
-	cr_assert_neq(at(r0, "tasks/t/router/max_quality/quality"), at(r1, "tasks/t/router/max_quality/quality"));
+	cr_assert_neq(json_at(r0, "tasks/t/router/max_quality/quality"), json_at(r1, "tasks/t/router/max_quality/quality"));
 	/* Task u's train outcomes changed: task t's block is untouched. */
 	cr_assert(json_equal(json_object_get(tasks_block(r0), "t"), json_object_get(tasks_block(r2), "t")));
 	cr_assert(!json_equal(json_object_get(tasks_block(r0), "u"), json_object_get(tasks_block(r2), "u")));
@@ -507,9 +485,9 @@ Test(knn, empty_train_split_predicts_nothing_and_runs)
 	rbd_error e = {0};
 	json_t *r = evaluate1(ds, NULL, &o, &e);
 	cr_assert_not_null(r, "%s", e.msg);
-	cr_assert_eq(at(r, "tasks/t/n_train"), 0);
+	cr_assert_eq(json_at(r, "tasks/t/n_train"), 0);
 	/* No neighbours: q̂ = 0 everywhere, so every λ picks the cheapest model. */
-	cr_assert_float_eq(at(r, "tasks/t/router/points/31/share/small"), 1.0, 1e-12);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/31/share/small"), 1.0, 1e-12);
 	json_decref(r);
 	rbd_dataset_free(ds);
 }

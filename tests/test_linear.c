@@ -274,35 +274,13 @@ Test(linear, cost_tokens_predicts_the_per_token_form)
 static json_t *evaluate(rbd_dataset *ds, const char *const *settings, size_t n_settings, const rbd_eval_opts *o,
 			rbd_error *e)
 {
-	rbd_plugin *p = load_or_fail(builtin_plugin("linear"));
-	rbd_params *params = NULL;
-	int rc = rbd_params_parse(p, ds, settings, n_settings, &params, e);
-	json_t *result = NULL;
-	if (rc == 0) {
-		rbd_eval_opts defaults;
-		rbd_eval_opts_default(&defaults);
-		rc = rbd_evaluate(ds, p, params, o ? o : &defaults, &result, e);
-	}
-	rbd_params_free(params);
-	rbd_plugin_free(p);
-	return rc == 0 ? result : NULL;
+	return run_router(builtin_plugin("linear"), ds, settings, n_settings, o, e);
 }
 
 static json_t *evaluate1(rbd_dataset *ds, const char *setting, const rbd_eval_opts *o, rbd_error *e)
 {
 	const char *settings[1] = {setting};
 	return evaluate(ds, settings, setting ? 1 : 0, o, e);
-}
-
-static double at(json_t *root, const char *path)
-{
-	json_t *cur = root;
-	char buf[256];
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *save = NULL, *tok = strtok_r(buf, "/", &save); tok; tok = strtok_r(NULL, "/", &save))
-		cur = json_is_array(cur) ? json_array_get(cur, (size_t)atoi(tok)) : json_object_get(cur, tok);
-	cr_assert_not_null(cur, "no %s in the result", path);
-	return json_number_value(cur);
 }
 
 enum { PERTURB_U_TRAIN = 1, PERTURB_T_TEST = 2 };
@@ -359,9 +337,9 @@ Test(linear, ranks_models_like_the_oracle)
 	rbd_error e = {0};
 	json_t *r = evaluate1(ds, "alpha=1e-4", &o, &e);
 	cr_assert_not_null(r, "%s", e.msg);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/1/quality"), at(r, "tasks/t/oracle/quality"), 1e-9);
-	cr_assert_float_eq(at(r, "tasks/u/router/points/1/quality"), at(r, "tasks/u/oracle/quality"), 1e-9);
-	cr_assert_float_eq(at(r, "tasks/t/router/points/0/share/a"), 1.0, 1e-12, "λ → 0: the cheapest model");
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/1/quality"), json_at(r, "tasks/t/oracle/quality"), 1e-9);
+	cr_assert_float_eq(json_at(r, "tasks/u/router/points/1/quality"), json_at(r, "tasks/u/oracle/quality"), 1e-9);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/0/share/a"), 1.0, 1e-12, "λ → 0: the cheapest model");
 	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "router"), "version")), "1.0");
 	json_decref(r);
 	rbd_dataset_free(ds);
@@ -452,7 +430,7 @@ Test(linear, never_sees_test_outcomes)
 		cr_assert(json_equal(json_object_get(json_array_get(p0, p), "share"),
 				     json_object_get(json_array_get(p2, p), "share")),
 			  "routing at point %zu depends on test qualities", p);
-	cr_assert_neq(at(r0, "tasks/t/llms/a/quality"), at(r2, "tasks/t/llms/a/quality"));
+	cr_assert_neq(json_at(r0, "tasks/t/llms/a/quality"), json_at(r2, "tasks/t/llms/a/quality"));
 	json_decref(r0);
 	json_decref(r1);
 	json_decref(r2);

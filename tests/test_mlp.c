@@ -106,11 +106,6 @@ static json_t *get(json_t *root, const char *path)
 	return cur;
 }
 
-static double at(json_t *root, const char *path)
-{
-	return json_number_value(get(root, path));
-}
-
 Test(mlp, learns_a_separable_mapping)
 {
 	rbd_dataset *ds = toy_dataset(200, 1, 0, 0);
@@ -123,14 +118,14 @@ Test(mlp, learns_a_separable_mapping)
 		cr_assert_not_null(r, "%s", e.msg);
 		/* λ = 1e9 (the last paper value): the predicted best model for every prompt, which is
 		 * the oracle's choice; the oracle here is perfect. */
-		cr_assert_float_eq(at(r, "tasks/t/oracle/quality"), 1.0, 1e-12);
-		cr_assert_float_eq(at(r, "tasks/t/router/points/31/quality"), at(r, "tasks/t/oracle/quality"), 1e-12,
+		cr_assert_float_eq(json_at(r, "tasks/t/oracle/quality"), 1.0, 1e-12);
+		cr_assert_float_eq(json_at(r, "tasks/t/router/points/31/quality"), json_at(r, "tasks/t/oracle/quality"), 1e-12,
 				   "%s: routed quality at λ = 1e9", cases[c][0]);
-		cr_assert_float_eq(at(r, "tasks/t/router/points/31/cost_total"), at(r, "tasks/t/oracle/cost_total"),
+		cr_assert_float_eq(json_at(r, "tasks/t/router/points/31/cost_total"), json_at(r, "tasks/t/oracle/cost_total"),
 				   1e-12);
 		/* λ → 0: the cheapest model, C, everywhere. */
-		cr_assert_float_eq(at(r, "tasks/t/router/points/0/share/C"), 1.0, 1e-12);
-		cr_assert_gt(at(r, "tasks/t/router/aiq"), at(r, "tasks/t/zero/aiq"), "%s beats the zero router",
+		cr_assert_float_eq(json_at(r, "tasks/t/router/points/0/share/C"), 1.0, 1e-12);
+		cr_assert_gt(json_at(r, "tasks/t/router/aiq"), json_at(r, "tasks/t/zero/aiq"), "%s beats the zero router",
 			     cases[c][0]);
 		json_decref(r);
 	}
@@ -235,7 +230,7 @@ Test(mlp, never_reads_test_quality)
 	cr_assert_not_null(r1, "%s", e.msg);
 	json_t *r2 = evaluate(flipped, settings, 4, 2, &e);
 	cr_assert_not_null(r2, "%s", e.msg);
-	cr_assert_float_eq(at(r2, "tasks/t/router/points/31/quality"), 0.0, 1e-12, "routed by the train part");
+	cr_assert_float_eq(json_at(r2, "tasks/t/router/points/31/quality"), 0.0, 1e-12, "routed by the train part");
 	for (int k = 0; k < RBD_PAPER_LAMBDA_COUNT; k++) {
 		char path[64];
 		snprintf(path, sizeof(path), "tasks/t/router/points/%d/share", k);
@@ -255,7 +250,7 @@ Test(mlp, token_cost_model)
 	json_t *r = evaluate(ds, settings, 3, 2, &e);
 	cr_assert_not_null(r, "%s", e.msg);
 	/* Costs are flat per model, so the fitted ĉ is the model's price: λ → 0 picks C. */
-	cr_assert_float_eq(at(r, "tasks/t/router/points/0/share/C"), 1.0, 1e-12);
+	cr_assert_float_eq(json_at(r, "tasks/t/router/points/0/share/C"), 1.0, 1e-12);
 	json_decref(r);
 	rbd_dataset_free(ds);
 
@@ -276,7 +271,7 @@ Test(mlp, tiny_train_parts)
 		rbd_error e = {0};
 		json_t *r = evaluate_split(ds, settings, 2, 2, fractions[k], &e);
 		cr_assert_not_null(r, "%s", e.msg);
-		cr_assert_eq(at(r, "tasks/t/n_train"), k == 0 ? 0 : 2);
+		cr_assert_eq(json_at(r, "tasks/t/n_train"), k == 0 ? 0 : 2);
 		json_decref(r);
 	}
 	rbd_dataset_free(ds);
