@@ -24,6 +24,8 @@ static void run_usage(FILE *out)
 		"  --router NAME|PATH    router plugin: a name searched in the plugin directories, or a .so path\n"
 		"  --set NAME=VALUE      router parameter (repeatable); `rbctl routers` lists them\n"
 		"  --tasks A,B           evaluate only these task groups (default: all)\n"
+		"  --models A,B          route among these models only (e.g. a strong and a weak one, for\n"
+		"                        RouteLLM's two-model figures); default: every model of the dataset\n"
 		"  --seed N              split seed, 0..4294967295 (default 42, the paper's)\n"
 		"  --train-fraction F    train share of each task group (default 0.7)\n"
 		"  --split paper|ood     paper: train on the group's own 70%%; ood: on the other groups' (default paper)\n"
@@ -134,12 +136,13 @@ int rbctl_run_main(int argc, char **argv)
 {
 	enum { OPT_SEED = 256, OPT_FRACTION, OPT_SPLIT, OPT_GROUP, OPT_NO_GROUPS, OPT_LAMBDAS, OPT_THREADS,
 	       OPT_PLUGIN_DIR, OPT_JSON, OPT_TASKS, OPT_SET, OPT_BOOTSTRAP, OPT_BOOTSTRAP_SEED, OPT_SPLITS,
-	       OPT_KEEP, OPT_OVERHEAD, OPT_BUDGET, OPT_SHARE, OPT_VALIDATION };
+	       OPT_KEEP, OPT_OVERHEAD, OPT_BUDGET, OPT_SHARE, OPT_VALIDATION, OPT_MODELS };
 	static const struct option longopts[] = {
 		{"dataset", required_argument, NULL, 'd'},
 		{"router", required_argument, NULL, 'r'},
 		{"set", required_argument, NULL, OPT_SET},
 		{"tasks", required_argument, NULL, OPT_TASKS},
+		{"models", required_argument, NULL, OPT_MODELS},
 		{"seed", required_argument, NULL, OPT_SEED},
 		{"train-fraction", required_argument, NULL, OPT_FRACTION},
 		{"split", required_argument, NULL, OPT_SPLIT},
@@ -165,7 +168,8 @@ int rbctl_run_main(int argc, char **argv)
 	const char **settings = rbd_xcalloc((size_t)argc + 1, sizeof(char *));
 	const char **plugin_dirs = rbd_xcalloc((size_t)argc + 1, sizeof(char *));
 	size_t n_settings = 0, n_dirs = 0, n_tasks = 0, n_lambdas = 0;
-	char **tasks = NULL;
+	char **tasks = NULL, **models = NULL;
+	size_t n_models = 0;
 	double *lambdas = NULL;
 	int as_json = 0, default_groups = 1, status = RBCTL_EXIT_USAGE, c;
 	uint32_t splits = 1, resamples = 1000, bootstrap_seed = 42;
@@ -198,6 +202,14 @@ int rbctl_run_main(int argc, char **argv)
 		case OPT_TASKS:
 			rbd_strv_free(tasks);
 			tasks = split_commas(optarg, &n_tasks);
+			break;
+		case OPT_MODELS:
+			rbd_strv_free(models);
+			models = split_commas(optarg, &n_models);
+			if (n_models == 0) {
+				fprintf(stderr, "rbctl run: --models '%s' names no model\n", optarg);
+				goto out;
+			}
 			break;
 		case OPT_SEED:
 			if (parse_u32(optarg, &opts.seed) < 0) {
@@ -343,6 +355,22 @@ int rbctl_run_main(int argc, char **argv)
 		fprintf(stderr, "rbctl run: %s\n", e.msg);
 		goto out;
 	}
+	if (models) {
+		rbd_dataset *pool = NULL;
+		if (rbd_dataset_select_models(ds, (const char *const *)models, (uint32_t)n_models, &pool, &e) < 0) {
+			fprintf(stderr, "rbctl run: --models: %s\n", e.msg);
+			goto out;
+		}
+		rbd_dataset_free(ds);
+		ds = pool;
+		/* Parameters naming a model are checked against the pool. */
+		rbd_params_free(params);
+		params = NULL;
+		if (rbd_params_parse(plugin, ds, settings, n_settings, &params, &e) < 0) {
+			fprintf(stderr, "rbctl run: %s\n", e.msg);
+			goto out;
+		}
+	}
 	opts.bootstrap_resamples = resamples;
 	opts.bootstrap_seed = bootstrap_seed;
 	if (evaluate_splits(ds, plugin, params, &opts, splits, &result, &e) < 0) {
@@ -357,6 +385,7 @@ out:
 	rbd_dataset_free(ds);
 	rbd_strv_free(dirs);
 	rbd_strv_free(tasks);
+	rbd_strv_free(models);
 	rbd_grouping_clear(&grouping);
 	free(router_path);
 	free(share_model);

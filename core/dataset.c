@@ -284,3 +284,76 @@ int rbd_dataset_model_index(const rbd_dataset *ds, const char *name)
 			return (int)j;
 	return -1;
 }
+
+int rbd_dataset_select_models(const rbd_dataset *ds, const char *const *names, uint32_t k, rbd_dataset **out,
+			      rbd_error *e)
+{
+	if (k == 0)
+		return rbd_fail(e, -EINVAL, "no models selected");
+	uint32_t *idx = rbd_xmalloc(k * sizeof(uint32_t));
+	for (uint32_t a = 0; a < k; a++) {
+		int j = rbd_dataset_model_index(ds, names[a]);
+		int repeated = 0;
+		for (uint32_t b = 0; b < a; b++)
+			repeated |= !strcmp(names[a], names[b]);
+		if (j < 0 || repeated) {
+			free(idx);
+			return rbd_fail(e, -EINVAL, "model '%s' %s", names[a],
+					repeated ? "is named twice" : "is not in the dataset");
+		}
+		idx[a] = (uint32_t)j;
+	}
+	rbd_builder *b = rbd_builder_new(k, names);
+	if (ds->responses)
+		rbd_builder_want_responses(b);
+	if (ds->completion_tokens)
+		rbd_builder_want_tokens(b);
+	if (ds->feature_dim)
+		rbd_builder_want_features(b, ds->feature_dim, ds->feature_name);
+	rbd_builder_reserve(b, ds->n);
+	float *q = rbd_xmalloc(k * sizeof(float));
+	double *c = rbd_xmalloc(k * sizeof(double));
+	const char **resp = rbd_xmalloc(k * sizeof(char *));
+	uint32_t *tok = rbd_xmalloc(k * sizeof(uint32_t));
+	int rc = 0;
+	size_t M = ds->n_models;
+	for (size_t i = 0; i < ds->n && rc == 0; i++) {
+		for (uint32_t a = 0; a < k; a++) {
+			q[a] = ds->quality[i * M + idx[a]];
+			c[a] = ds->cost[i * M + idx[a]];
+			if (ds->responses)
+				resp[a] = ds->responses[i * M + idx[a]];
+			if (ds->completion_tokens)
+				tok[a] = ds->completion_tokens[i * M + idx[a]];
+		}
+		rbd_sample_in s = {
+			.sample_id = ds->sample_ids[i],
+			.eval_name = ds->eval_names[ds->eval[i]],
+			.prompt = ds->prompts[i],
+			.quality = q,
+			.cost = c,
+			.responses = ds->responses ? resp : NULL,
+			.prompt_tokens = ds->prompt_tokens ? ds->prompt_tokens[i] : 0,
+			.completion_tokens = ds->completion_tokens ? tok : NULL,
+			.features = ds->feature_dim ? ds->features + i * ds->feature_dim : NULL,
+		};
+		rc = rbd_builder_add(b, &s, e);
+	}
+	free(q);
+	free(c);
+	free(resp);
+	free(tok);
+	free(idx);
+	if (rc < 0) {
+		rbd_builder_free(b);
+		return rc;
+	}
+	rbd_builder_set_name(b, ds->name ? ds->name : "dataset");
+	rbd_dataset *sub = NULL;
+	rc = rbd_builder_finish(b, &sub, e);
+	if (rc < 0)
+		return rc;
+	memcpy(sub->sha256, ds->sha256, sizeof(sub->sha256));
+	*out = sub;
+	return 0;
+}

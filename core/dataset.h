@@ -39,6 +39,12 @@ void rbd_dataset_free(rbd_dataset *ds); /* accepts NULL */
 /* Index of a model by exact name, or -1. */
 int rbd_dataset_model_index(const rbd_dataset *ds, const char *name);
 
+/* A copy of ds (borrowed) keeping only the models named in names (k of them, in the given
+ * order) and every prompt; it keeps ds's name and content hash, so results say which data the
+ * pool was cut from. Owned result: rbd_dataset_free. -EINVAL naming an unknown or repeated model. */
+int rbd_dataset_select_models(const rbd_dataset *ds, const char *const *names, uint32_t k, rbd_dataset **out,
+			      rbd_error *e);
+
 /* One sample handed to the builder; all pointers borrowed for the call. */
 typedef struct rbd_sample_in {
 	const char *sample_id;

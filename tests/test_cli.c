@@ -214,3 +214,33 @@ Test(cli, repeated_splits_summarise_mean_and_spread)
 	unlink(path);
 	rmdir(dir);
 }
+
+Test(cli, models_option_routes_within_a_two_model_pool)
+{
+	char *dir = make_temp_dir(), path[512];
+	snprintf(path, sizeof(path), "%s/small.rbds", dir);
+	cmd_result r = rbctl_cmd((const char *[]){"gen", "--prompts", "2000", "--models", "4", "--tasks", "2", "-o", path,
+						  "--features", "tfidf:32", "--quiet", NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cmd_free(&r);
+	r = rbctl_cmd((const char *[]){"run", "--dataset", path, "--router", "knn", "--models",
+				       "gpt-4-1106-preview,mistralai/mistral-7b-chat", "--bootstrap", "0", "--json", NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	json_t *doc = json_loads(r.out, 0, NULL);
+	cr_assert_not_null(doc);
+	json_t *models = json_object_get(json_object_get(doc, "dataset"), "models");
+	cr_assert_eq(json_array_size(models), 2);
+	cr_assert_str_eq(json_string_value(json_array_get(models, 1)), "mistralai/mistral-7b-chat");
+	json_t *routellm = json_object_get(json_object_get(json_object_get(doc, "overall"), "families"), "routellm");
+	cr_assert(json_is_object(routellm), "a two-model pool has RouteLLM figures");
+	cr_assert_str_eq(json_string_value(json_object_get(routellm, "weak")), "mistralai/mistral-7b-chat");
+	json_decref(doc);
+	cmd_free(&r);
+	r = rbctl_cmd((const char *[]){"run", "--dataset", path, "--router", "random", "--models", "gpt-4-1106-preview,nope",
+				       NULL});
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, "model 'nope' is not in the dataset"), "%s", r.err);
+	cmd_free(&r);
+	unlink(path);
+	rmdir(dir);
+}
