@@ -224,7 +224,7 @@ Test(cli, models_option_routes_within_a_two_model_pool)
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cmd_free(&r);
 	r = rbctl_cmd((const char *[]){"run", "--dataset", path, "--router", "knn", "--models",
-				       "gpt-4-1106-preview,mistralai/mistral-7b-chat", "--bootstrap", "0", "--json", NULL});
+				       "mistralai/mixtral-8x7b-chat,mistralai/mistral-7b-chat", "--bootstrap", "0", "--json", NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	json_t *doc = json_loads(r.out, 0, NULL);
 	cr_assert_not_null(doc);
@@ -236,7 +236,7 @@ Test(cli, models_option_routes_within_a_two_model_pool)
 	cr_assert_str_eq(json_string_value(json_object_get(routellm, "weak")), "mistralai/mistral-7b-chat");
 	json_decref(doc);
 	cmd_free(&r);
-	r = rbctl_cmd((const char *[]){"run", "--dataset", path, "--router", "random", "--models", "gpt-4-1106-preview,nope",
+	r = rbctl_cmd((const char *[]){"run", "--dataset", path, "--router", "random", "--models", "mistralai/mistral-7b-chat,nope",
 				       NULL});
 	cr_assert_eq(r.status, 1);
 	cr_assert(strstr(r.err, "model 'nope' is not in the dataset"), "%s", r.err);
