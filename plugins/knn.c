@@ -48,9 +48,7 @@ typedef struct knn_state {
 	float *panels;        /* [n_panels][dim][KNN_PANEL]: train rows scaled to unit length,
 			       * transposed panel by panel; zero padding past n_train */
 	const float *quality; /* train qualities, borrowed: the train view lives until destroy() */
-	uint32_t threads;
-	int cost_tokens; /* cost=tokens: predict ĉ with the per-token model */
-	rbp_cost_model cost;
+	rbp_common common;    /* threads and the cost estimate */
 } knn_state;
 
 /* One kept neighbour. */
@@ -153,40 +151,24 @@ static void knn_destroy(void *state)
 	if (!s)
 		return;
 	free(s->panels);
-	rbp_cost_model_free(&s->cost);
+	rbp_common_free(&s->common);
 	free(s);
 }
 
 static int knn_create(const rb_create_args *args, void **state, char *err, size_t errlen)
 {
 	const rb_view *train = args->train;
-	const char *cost = args->params[P_COST].s;
-	if (strcmp(cost, "mean") != 0 && strcmp(cost, "tokens") != 0) {
-		snprintf(err, errlen, "cost must be 'mean' or 'tokens', not '%s'", cost);
-		return -EINVAL;
-	}
-	int rc = rbp_check_features(train, args->params[P_FEATURE].s, err, errlen);
-	if (rc < 0)
-		return rc;
-
 	knn_state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	int rc = rbp_common_init(&s->common, args, args->params[P_FEATURE].s, args->params[P_COST].s, err, errlen);
+	if (rc < 0)
+		goto fail;
 	s->n_models = train->n_models;
 	s->dim = train->feature_dim;
 	s->n_train = train->n;
 	s->k = train->n < (size_t)args->params[P_K].i ? (uint32_t)train->n : (uint32_t)args->params[P_K].i;
 	s->quality = train->quality;
-	/* host->threads arrived with the first ABI; still read it only if the host's struct has it. */
-	const rb_host_api *host = args->host;
-	s->threads = host && host->size >= offsetof(rb_host_api, threads) + sizeof(host->threads) && host->threads
-			     ? host->threads
-			     : 1;
-	if (strcmp(cost, "tokens") == 0) {
-		s->cost_tokens = 1;
-		if ((rc = rbp_cost_model_fit(&s->cost, train, err, errlen)) < 0)
-			goto fail;
-	}
 
 	/* Scale each train row to unit length once, so a similarity is one dot product, and lay the
 	 * rows out as the kernel reads them. */
@@ -284,12 +266,10 @@ static int knn_predict(void *state, const rb_view *queries, float *q_hat, double
 	if (queries->n && (!queries->features || queries->feature_dim != s->dim))
 		return -EINVAL; /* the query view must carry the train view's features */
 	knn_job job = {.s = s, .queries = queries, .q_hat = q_hat};
-	rbp_parallel_for(queries->n, s->threads, knn_range, &job);
+	rbp_parallel_for(queries->n, s->common.threads, knn_range, &job);
 	if (job.rc < 0)
 		return job.rc;
-	*has_cost = s->cost_tokens;
-	if (s->cost_tokens)
-		rbp_cost_model_predict(&s->cost, queries, c_hat);
+	rbp_common_costs(&s->common, queries, c_hat, has_cost);
 	return 0;
 }
 

@@ -33,9 +33,7 @@ typedef struct linear_state {
 	uint32_t dim;
 	double *w; /* [dim][n_models] */
 	double *b; /* [n_models] */
-	uint32_t threads;
-	int cost_tokens;
-	rbp_cost_model cost;
+	rbp_common common; /* threads and the cost estimate */
 } linear_state;
 
 static void linear_destroy(void *state)
@@ -45,7 +43,7 @@ static void linear_destroy(void *state)
 		return;
 	free(s->w);
 	free(s->b);
-	rbp_cost_model_free(&s->cost);
+	rbp_common_free(&s->common);
 	free(s);
 }
 
@@ -168,7 +166,7 @@ static int linear_fit(linear_state *s, const rb_view *train, double alpha, const
 		mean_y[j] /= (double)n;
 
 	gram_job job = {.train = train, .mean_x = mean_x, .mean_y = mean_y, .G = G, .R = R};
-	rbp_parallel_for((D + 1) / 2, s->threads, gram_range, &job);
+	rbp_parallel_for((D + 1) / 2, s->common.threads, gram_range, &job);
 	if ((rc = job.rc) < 0)
 		goto out;
 
@@ -216,31 +214,15 @@ out:
 static int linear_create(const rb_create_args *args, void **state, char *err, size_t errlen)
 {
 	const rb_view *train = args->train;
-	const char *cost = args->params[P_COST].s;
-	if (strcmp(cost, "mean") != 0 && strcmp(cost, "tokens") != 0) {
-		snprintf(err, errlen, "cost must be 'mean' or 'tokens', not '%s'", cost);
-		return -EINVAL;
-	}
-	int rc = rbp_check_features(train, args->params[P_FEATURE].s, err, errlen);
-	if (rc < 0)
-		return rc;
-
 	linear_state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
+	int rc = rbp_common_init(&s->common, args, args->params[P_FEATURE].s, args->params[P_COST].s, err, errlen);
+	if (rc < 0)
+		goto fail;
 	s->n_models = train->n_models;
 	s->dim = train->feature_dim;
-	/* host->threads arrived with the first ABI; still read it only if the host's struct has it. */
-	const rb_host_api *host = args->host;
-	s->threads = host && host->size >= offsetof(rb_host_api, threads) + sizeof(host->threads) && host->threads
-			     ? host->threads
-			     : 1;
-	if (strcmp(cost, "tokens") == 0) {
-		s->cost_tokens = 1;
-		if ((rc = rbp_cost_model_fit(&s->cost, train, err, errlen)) < 0)
-			goto fail;
-	}
-	if ((rc = linear_fit(s, train, args->params[P_ALPHA].r, host)) < 0) {
+	if ((rc = linear_fit(s, train, args->params[P_ALPHA].r, args->host)) < 0) {
 		if (rc == -EDOM)
 			snprintf(err, errlen, "the ridge system stays singular; are the features finite?");
 		goto fail;
@@ -281,10 +263,8 @@ static int linear_predict(void *state, const rb_view *queries, float *q_hat, dou
 	if (queries->n && (!queries->features || queries->feature_dim != s->dim))
 		return -EINVAL; /* the query view must carry the train view's features */
 	linear_job job = {.s = s, .queries = queries, .q_hat = q_hat};
-	rbp_parallel_for(queries->n, s->threads, linear_range, &job);
-	*has_cost = s->cost_tokens;
-	if (s->cost_tokens)
-		rbp_cost_model_predict(&s->cost, queries, c_hat);
+	rbp_parallel_for(queries->n, s->common.threads, linear_range, &job);
+	rbp_common_costs(&s->common, queries, c_hat, has_cost);
 	return 0;
 }
 

@@ -75,10 +75,9 @@ typedef struct mlp_net {
 
 typedef struct mlp_state {
 	mlp_net net;
-	uint32_t feature_dim, n_models, threads;
+	uint32_t feature_dim, n_models;
 	const rb_host_api *host;
-	int tokens_cost;
-	rbp_cost_model cost;
+	rbp_common common; /* threads and the cost estimate */
 } mlp_state;
 
 static size_t round_lanes(size_t n)
@@ -541,7 +540,7 @@ static void mlp_destroy(void *state)
 	if (!st)
 		return;
 	net_free(&st->net);
-	rbp_cost_model_free(&st->cost);
+	rbp_common_free(&st->common);
 	free(st);
 }
 
@@ -553,27 +552,14 @@ static int mlp_create(const rb_create_args *args, void **state, char *err, size_
 	int rc = parse_hidden(pv[P_HIDDEN].s, hidden, &n_hidden, err, errlen);
 	if (rc < 0)
 		return rc;
-	const char *cost = pv[P_COST].s;
-	if (strcmp(cost, "mean") != 0 && strcmp(cost, "tokens") != 0) {
-		snprintf(err, errlen, "parameter 'cost': '%s' is neither 'mean' nor 'tokens'", cost);
-		return -EINVAL;
-	}
-	if ((rc = rbp_check_features(train, pv[P_FEATURE].s, err, errlen)) < 0)
-		return rc;
-
 	mlp_state *st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
+	if ((rc = rbp_common_init(&st->common, args, pv[P_FEATURE].s, pv[P_COST].s, err, errlen)) < 0)
+		goto fail;
 	st->feature_dim = train->feature_dim;
 	st->n_models = train->n_models;
 	st->host = args->host;
-	st->threads = 1;
-	if (args->host && args->host->size >= offsetof(rb_host_api, threads) + sizeof(uint32_t) &&
-	    args->host->threads > 0)
-		st->threads = args->host->threads;
-	st->tokens_cost = strcmp(cost, "tokens") == 0;
-	if (st->tokens_cost && (rc = rbp_cost_model_fit(&st->cost, train, err, errlen)) < 0)
-		goto fail;
 	if ((rc = net_alloc(&st->net, train->feature_dim, hidden, n_hidden, train->n_models)) < 0)
 		goto fail;
 	rb_rng rng;
@@ -619,7 +605,7 @@ static int mlp_predict(void *state, const rb_view *queries, float *q_hat, double
 {
 	const mlp_state *st = state;
 	if (queries->n == 0) {
-		*has_cost = st->tokens_cost;
+		rbp_common_costs(&st->common, queries, c_hat, has_cost);
 		return 0;
 	}
 	if (!queries->features || queries->feature_dim != st->feature_dim) {
@@ -630,12 +616,10 @@ static int mlp_predict(void *state, const rb_view *queries, float *q_hat, double
 	}
 	predict_job job = {.st = st, .q = queries, .q_hat = q_hat};
 	size_t blocks = (queries->n + MLP_PREDICT_BLOCK - 1) / MLP_PREDICT_BLOCK;
-	rbp_parallel_for(blocks, st->threads, predict_blocks, &job);
+	rbp_parallel_for(blocks, st->common.threads, predict_blocks, &job);
 	if (job.failed)
 		return -ENOMEM;
-	if (st->tokens_cost)
-		rbp_cost_model_predict(&st->cost, queries, c_hat);
-	*has_cost = st->tokens_cost;
+	rbp_common_costs(&st->common, queries, c_hat, has_cost);
 	return 0;
 }
 

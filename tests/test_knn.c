@@ -398,7 +398,7 @@ Test(knn, bad_parameters_are_refused)
 	expect_parse_error(ds, "k=0", "parameter 'k': 0 is out of range [1, 10000]");
 	expect_parse_error(ds, "k=10001", "parameter 'k': 10001 is out of range [1, 10000]");
 	expect_parse_error(ds, "k=ten", "parameter 'k': 'ten' is not");
-	expect_create_error(ds, "cost=bogus", "router 'knn' failed in create for task t: cost must be 'mean' or 'tokens', not 'bogus'");
+	expect_create_error(ds, "cost=bogus", "router 'knn' failed in create for task t: parameter 'cost': 'bogus' is neither 'mean' nor 'tokens'");
 	expect_create_error(ds, "cost=tokens", "cost=tokens needs prompt token counts, and the dataset has none");
 	expect_create_error(ds, "feature=embedding", "feature 'embedding' requested but the dataset's features are 'tfidf'");
 	rbd_dataset_free(ds);

@@ -372,7 +372,7 @@ Test(linear, bad_parameters_are_refused)
 	expect_parse_error(ds, "alpha=lots", "parameter 'alpha': 'lots' is not");
 	expect_parse_error(ds, "k=3", "router 'linear' has no parameter 'k'");
 	expect_create_error(ds, "cost=bogus",
-			    "router 'linear' failed in create for task t: cost must be 'mean' or 'tokens', not 'bogus'");
+			    "router 'linear' failed in create for task t: parameter 'cost': 'bogus' is neither 'mean' nor 'tokens'");
 	expect_create_error(ds, "cost=tokens", "cost=tokens needs prompt token counts, and the dataset has none");
 	expect_create_error(ds, "feature=embedding", "feature 'embedding' requested but the dataset's features are 'tfidf'");
 	rbd_dataset_free(ds);

@@ -5,6 +5,7 @@
 #define RB_PLUGINS_PREDICTIVE_H
 
 #include <errno.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,47 @@ static inline void rbp_cost_model_free(rbp_cost_model *cm)
 	free(cm->a);
 	free(cm->b);
 	cm->a = cm->b = NULL;
+}
+
+/* What every predictive built-in sets up the same way: the feature and cost parameters
+ * checked, the host's thread budget, and the per-token cost model when cost=tokens. */
+typedef struct rbp_common {
+	uint32_t threads;     /* >= 1 */
+	int cost_tokens;      /* cost=tokens: predict ĉ with the per-token model */
+	rbp_cost_model cost;
+} rbp_common;
+
+static inline int rbp_common_init(rbp_common *c, const rb_create_args *args, const char *feature, const char *cost,
+				  char *err, size_t errlen)
+{
+	memset(c, 0, sizeof(*c));
+	if (strcmp(cost, "mean") != 0 && strcmp(cost, "tokens") != 0) {
+		snprintf(err, errlen, "parameter 'cost': '%s' is neither 'mean' nor 'tokens'", cost);
+		return -EINVAL;
+	}
+	int rc = rbp_check_features(args->train, feature, err, errlen);
+	if (rc < 0)
+		return rc;
+	/* host->threads arrived with the first ABI; still read it only if the host's struct has it. */
+	const rb_host_api *host = args->host;
+	c->threads = host && host->size >= offsetof(rb_host_api, threads) + sizeof(host->threads) && host->threads
+			     ? host->threads
+			     : 1;
+	c->cost_tokens = strcmp(cost, "tokens") == 0;
+	return c->cost_tokens ? rbp_cost_model_fit(&c->cost, args->train, err, errlen) : 0;
+}
+
+/* The predict() tail: ĉ from the per-token model, or leave it to the host's train mean. */
+static inline void rbp_common_costs(const rbp_common *c, const rb_view *queries, double *c_hat, int *has_cost)
+{
+	*has_cost = c->cost_tokens;
+	if (c->cost_tokens)
+		rbp_cost_model_predict(&c->cost, queries, c_hat);
+}
+
+static inline void rbp_common_free(rbp_common *c)
+{
+	rbp_cost_model_free(&c->cost);
 }
 
 /* Run fn(ctx, begin, end) over [0, n) split into `threads` contiguous chunks. */
