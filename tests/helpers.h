@@ -75,6 +75,31 @@ static inline json_t *run_router(const char *plugin_path, const rbd_dataset *ds,
 	return rc == 0 ? result : NULL;
 }
 
+/* The schema check refuses setting for the router, before anything runs, naming the problem. */
+static inline void expect_param_refused(const char *plugin_path, const rbd_dataset *ds, const char *setting,
+					const char *needle)
+{
+	rbd_plugin *p = load_or_fail(plugin_path);
+	rbd_params *params = NULL;
+	rbd_error e = {0};
+	const char *settings[1] = {setting};
+	cr_assert_lt(rbd_params_parse(p, ds, settings, setting ? 1 : 0, &params, &e), 0, "%s should be refused", setting);
+	cr_assert_null(params);
+	cr_assert(strstr(e.msg, needle), "%s: message lacks '%s': %s", setting, needle, e.msg);
+	rbd_plugin_free(p);
+}
+
+/* The evaluation with setting (and options o, NULL: defaults) fails, naming the problem. */
+static inline void expect_run_refused(const char *plugin_path, const rbd_dataset *ds, const char *setting,
+				      const rbd_eval_opts *o, const char *needle)
+{
+	rbd_error e = {0};
+	const char *settings[1] = {setting};
+	json_t *r = run_router(plugin_path, ds, settings, setting ? 1 : 0, o, &e);
+	cr_assert_null(r, "%s should fail", setting ? setting : "(defaults)");
+	cr_assert(strstr(e.msg, needle), "%s: message lacks '%s': %s", setting ? setting : "(defaults)", needle, e.msg);
+}
+
 /* The number at a slash-separated path of object keys and array indices ("tasks/t/llms/A/quality"). */
 static inline double json_at(json_t *root, const char *path)
 {

@@ -72,18 +72,7 @@ static rbd_dataset *worked_example(void)
 static json_t *run_cascade(const rbd_dataset *ds, const char *const *settings, size_t n_settings,
 			   const rbd_eval_opts *o, rbd_error *e)
 {
-	rbd_plugin *p = load_or_fail(builtin_plugin("cascade"));
-	rbd_params *params = NULL;
-	json_t *result = NULL;
-	if (rbd_params_parse(p, ds, settings, n_settings, &params, e) == 0) {
-		rbd_eval_opts defaults;
-		rbd_eval_opts_default(&defaults);
-		if (rbd_evaluate(ds, p, params, o ? o : &defaults, &result, e) < 0)
-			result = NULL;
-	}
-	rbd_params_free(params);
-	rbd_plugin_free(p);
-	return result;
+	return run_router(builtin_plugin("cascade"), ds, settings, n_settings, o, e);
 }
 
 static json_t *run_ok(const rbd_dataset *ds, const char *const *settings, size_t n_settings, const rbd_eval_opts *o)
@@ -465,10 +454,7 @@ static void expect_refused(const char *setting, const char *needle, double train
 	rbd_eval_opts o;
 	rbd_eval_opts_default(&o);
 	o.train_fraction = train_fraction;
-	rbd_error e = {0};
-	json_t *r = run_cascade(ds, &setting, setting ? 1 : 0, &o, &e);
-	cr_assert_null(r, "%s should be refused", setting);
-	cr_assert(strstr(e.msg, needle), "message for %s lacks '%s': %s", setting, needle, e.msg);
+	expect_run_refused(builtin_plugin("cascade"), ds, setting, &o, needle);
 	rbd_dataset_free(ds);
 }
 

@@ -375,21 +375,12 @@ Test(knn, neighbours_beat_the_zero_router_on_clustered_prompts)
 
 static void expect_parse_error(rbd_dataset *ds, const char *setting, const char *needle)
 {
-	rbd_plugin *p = load_or_fail(builtin_plugin("knn"));
-	rbd_params *params = NULL;
-	rbd_error e = {0};
-	const char *settings[1] = {setting};
-	cr_assert_lt(rbd_params_parse(p, ds, settings, 1, &params, &e), 0, "%s should be refused", setting);
-	cr_assert(strstr(e.msg, needle), "message lacks '%s': %s", needle, e.msg);
-	rbd_plugin_free(p);
+	expect_param_refused(builtin_plugin("knn"), ds, setting, needle);
 }
 
 static void expect_create_error(rbd_dataset *ds, const char *setting, const char *needle)
 {
-	rbd_error e = {0};
-	json_t *r = evaluate1(ds, setting, NULL, &e);
-	cr_assert_null(r, "%s should fail", setting ? setting : "(defaults)");
-	cr_assert(strstr(e.msg, needle), "message lacks '%s': %s", needle, e.msg);
+	expect_run_refused(builtin_plugin("knn"), ds, setting, NULL, needle);
 }
 
 Test(knn, bad_parameters_are_refused)

@@ -75,18 +75,11 @@ static rbd_dataset *toy_dataset(size_t n, int with_features, int with_tokens, in
 static json_t *evaluate_split(const rbd_dataset *ds, const char *const *settings, size_t n, uint32_t threads,
 			      double train_fraction, rbd_error *e)
 {
-	rbd_plugin *p = load_or_fail(builtin_plugin("mlp"));
-	rbd_params *params = NULL;
-	cr_assert_eq(rbd_params_parse(p, ds, settings, n, &params, e), 0, "%s", e->msg);
 	rbd_eval_opts o;
 	rbd_eval_opts_default(&o);
 	o.threads = threads;
 	o.train_fraction = train_fraction;
-	json_t *result = NULL;
-	int rc = rbd_evaluate(ds, p, params, &o, &result, e);
-	rbd_params_free(params);
-	rbd_plugin_free(p);
-	return rc == 0 ? result : NULL;
+	return run_router(builtin_plugin("mlp"), ds, settings, n, &o, e);
 }
 
 static json_t *evaluate(const rbd_dataset *ds, const char *const *settings, size_t n, uint32_t threads,
@@ -280,13 +273,7 @@ Test(mlp, tiny_train_parts)
 static void expect_schema_error(const char *setting, const char *needle)
 {
 	rbd_dataset *ds = toy_dataset(20, 1, 0, 0);
-	rbd_plugin *p = load_or_fail(builtin_plugin("mlp"));
-	rbd_params *params = NULL;
-	rbd_error e = {0};
-	const char *settings[1] = {setting};
-	cr_assert_lt(rbd_params_parse(p, ds, settings, 1, &params, &e), 0, "%s accepted", setting);
-	cr_assert(strstr(e.msg, needle), "%s: message lacks '%s': %s", setting, needle, e.msg);
-	rbd_plugin_free(p);
+	expect_param_refused(builtin_plugin("mlp"), ds, setting, needle);
 	rbd_dataset_free(ds);
 }
 

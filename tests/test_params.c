@@ -19,12 +19,7 @@ static rbd_dataset *two_models(void)
 
 static void expect_error(rbd_plugin *p, rbd_dataset *ds, const char *setting, const char *needle)
 {
-	rbd_params *params = NULL;
-	rbd_error e = {0};
-	const char *settings[1] = {setting};
-	cr_assert_lt(rbd_params_parse(p, ds, settings, setting ? 1 : 0, &params, &e), 0, "%s accepted", setting);
-	cr_assert_null(params);
-	cr_assert(strstr(e.msg, needle), "'%s': message lacks '%s': %s", setting, needle, e.msg);
+	expect_param_refused(p->path, ds, setting, needle);
 }
 
 Test(params, model_parameter_resolves_names)
