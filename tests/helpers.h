@@ -18,6 +18,7 @@
 #include "eval.h"
 #include "params.h"
 #include "plugin.h"
+#include "rbds.h"
 
 static inline const char *env_or(const char *name, const char *fallback)
 {
@@ -98,6 +99,60 @@ static inline void expect_run_refused(const char *plugin_path, const rbd_dataset
 	json_t *r = run_router(plugin_path, ds, settings, setting ? 1 : 0, o, &e);
 	cr_assert_null(r, "%s should fail", setting ? setting : "(defaults)");
 	cr_assert(strstr(e.msg, needle), "%s: message lacks '%s': %s", setting ? setting : "(defaults)", needle, e.msg);
+}
+
+/* Every field of two datasets is equal (names, order, values, optional sections). */
+static inline void expect_same_dataset(const rbd_dataset *a, const rbd_dataset *b)
+{
+	cr_assert_eq(a->n, b->n);
+	cr_assert_eq(a->n_models, b->n_models);
+	cr_assert_eq(a->n_evals, b->n_evals);
+	size_t n = a->n, m = a->n_models;
+	for (size_t j = 0; j < m; j++)
+		cr_assert_str_eq(a->model_names[j], b->model_names[j]);
+	for (size_t k = 0; k < a->n_evals; k++)
+		cr_assert_str_eq(a->eval_names[k], b->eval_names[k]);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_str_eq(a->sample_ids[i], b->sample_ids[i]);
+		cr_assert_str_eq(a->prompts[i], b->prompts[i]);
+		cr_assert_eq(a->eval[i], b->eval[i]);
+	}
+	cr_assert_eq(memcmp(a->quality, b->quality, n * m * sizeof(float)), 0);
+	cr_assert_eq(memcmp(a->cost, b->cost, n * m * sizeof(double)), 0);
+	cr_assert_eq(!a->responses, !b->responses);
+	if (a->responses)
+		for (size_t k = 0; k < n * m; k++)
+			cr_assert_str_eq(a->responses[k], b->responses[k]);
+	cr_assert_eq(!a->prompt_tokens, !b->prompt_tokens);
+	if (a->prompt_tokens)
+		cr_assert_eq(memcmp(a->prompt_tokens, b->prompt_tokens, n * sizeof(uint32_t)), 0);
+	cr_assert_eq(!a->completion_tokens, !b->completion_tokens);
+	if (a->completion_tokens)
+		cr_assert_eq(memcmp(a->completion_tokens, b->completion_tokens, n * m * sizeof(uint32_t)), 0);
+	cr_assert_eq(a->feature_dim, b->feature_dim);
+	cr_assert_eq(!a->features, !b->features);
+	if (a->features) {
+		cr_assert_eq(memcmp(a->features, b->features, n * a->feature_dim * sizeof(float)), 0);
+		cr_assert_str_eq(a->feature_name, b->feature_name);
+	} else {
+		cr_assert_null(b->feature_name);
+	}
+}
+
+/* ds written to a temporary .rbds and opened again (owned: rbd_dataset_free); the file is gone
+ * already, the mapping stays. */
+static inline rbd_dataset *rbds_round_trip(const rbd_dataset *ds)
+{
+	char dir[] = "/tmp/rbtest-rt.XXXXXX", path[64];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/rt.rbds", dir);
+	rbd_error e = {0};
+	rbd_dataset *back = NULL;
+	cr_assert_eq(rbd_rbds_write(ds, path, &e), 0, "%s", e.msg);
+	cr_assert_eq(rbd_rbds_open(path, &back, &e), 0, "%s", e.msg);
+	unlink(path);
+	rmdir(dir);
+	return back;
 }
 
 /* The number at a slash-separated path of object keys and array indices ("tasks/t/llms/A/quality"). */

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "import.h"
 #include "rbds.h"
 
@@ -359,30 +360,13 @@ Test(import, dataset_name_is_the_output_stem)
 Test(import, jsonl_dataset_round_trips_through_rbds)
 {
 	rbd_import_opts o = {.name = "rt"};
-	rbd_dataset *ds = import_ok(NAMES("good.jsonl"), &o, NULL), *back = NULL;
-	char dir[] = "/tmp/rb-import-XXXXXX";
-	cr_assert_not_null(mkdtemp(dir));
-	char *path;
-	cr_assert(asprintf(&path, "%s/rt.rbds", dir) > 0);
-	rbd_error e = {0};
-	cr_assert_eq(rbd_rbds_write(ds, path, &e), 0, "%s", e.msg);
-	cr_assert_eq(rbd_rbds_open(path, &back, &e), 0, "%s", e.msg);
-	cr_assert_eq(back->n, ds->n);
-	cr_assert_eq(back->n_models, ds->n_models);
+	rbd_dataset *ds = import_ok(NAMES("good.jsonl"), &o, NULL);
+	rbd_dataset *back = rbds_round_trip(ds);
+	expect_same_dataset(ds, back);
 	cr_assert_eq(back->feature_dim, 3);
 	cr_assert_str_eq(back->feature_name, "embedding");
-	cr_assert_eq(memcmp(back->features, ds->features, ds->n * 3 * sizeof(float)), 0);
-	cr_assert_eq(memcmp(back->quality, ds->quality, ds->n * ds->n_models * sizeof(float)), 0);
-	cr_assert_eq(memcmp(back->cost, ds->cost, ds->n * ds->n_models * sizeof(double)), 0);
-	for (size_t k = 0; k < ds->n * ds->n_models; k++)
-		cr_assert_str_eq(back->responses[k], ds->responses[k]);
-	for (size_t i = 0; i < ds->n; i++)
-		cr_assert_str_eq(back->prompts[i], ds->prompts[i]);
 	rbd_dataset_free(back);
 	rbd_dataset_free(ds);
-	unlink(path);
-	rmdir(dir);
-	free(path);
 }
 
 /* ---- one test per error class ------------------------------------------------------------------ */

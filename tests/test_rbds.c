@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "dataset.h"
+#include "helpers.h"
 #include "rbds.h"
 #include "util.h"
 
@@ -238,42 +239,6 @@ static uint8_t *good_file(const char *path, size_t *len, int want)
 	return b;
 }
 
-static void expect_same(const rbd_dataset *a, const rbd_dataset *b)
-{
-	cr_assert_eq(a->n, b->n);
-	cr_assert_eq(a->n_models, b->n_models);
-	cr_assert_eq(a->n_evals, b->n_evals);
-	size_t n = a->n, m = a->n_models;
-	for (size_t j = 0; j < m; j++)
-		cr_assert_str_eq(a->model_names[j], b->model_names[j]);
-	for (size_t k = 0; k < a->n_evals; k++)
-		cr_assert_str_eq(a->eval_names[k], b->eval_names[k]);
-	for (size_t i = 0; i < n; i++) {
-		cr_assert_str_eq(a->sample_ids[i], b->sample_ids[i]);
-		cr_assert_str_eq(a->prompts[i], b->prompts[i]);
-		cr_assert_eq(a->eval[i], b->eval[i]);
-	}
-	cr_assert_eq(memcmp(a->quality, b->quality, n * m * sizeof(float)), 0);
-	cr_assert_eq(memcmp(a->cost, b->cost, n * m * sizeof(double)), 0);
-	cr_assert_eq(!a->responses, !b->responses);
-	if (a->responses)
-		for (size_t k = 0; k < n * m; k++)
-			cr_assert_str_eq(a->responses[k], b->responses[k]);
-	cr_assert_eq(!a->prompt_tokens, !b->prompt_tokens);
-	if (a->prompt_tokens)
-		cr_assert_eq(memcmp(a->prompt_tokens, b->prompt_tokens, n * sizeof(uint32_t)), 0);
-	cr_assert_eq(!a->completion_tokens, !b->completion_tokens);
-	if (a->completion_tokens)
-		cr_assert_eq(memcmp(a->completion_tokens, b->completion_tokens, n * m * sizeof(uint32_t)), 0);
-	cr_assert_eq(a->feature_dim, b->feature_dim);
-	cr_assert_eq(!a->features, !b->features);
-	if (a->features) {
-		cr_assert_eq(memcmp(a->features, b->features, n * a->feature_dim * sizeof(float)), 0);
-		cr_assert_str_eq(a->feature_name, b->feature_name);
-	} else {
-		cr_assert_null(b->feature_name);
-	}
-}
 
 /* ---- round trip ---------------------------------------------------------------------------- */
 
@@ -285,7 +250,7 @@ Test(rbds, round_trip_required_sections)
 	static const uint8_t zero[32];
 	cr_expect_eq(memcmp(ds->sha256, zero, 32), 0, "writing must not touch the dataset");
 	rbd_dataset *rd = open_ok(p);
-	expect_same(ds, rd);
+	expect_same_dataset(ds, rd);
 	cr_expect_str_eq(rd->name, "plain");
 	cr_expect_neq(memcmp(rd->sha256, zero, 32), 0);
 	rbd_rbds_info info;
@@ -308,7 +273,7 @@ Test(rbds, round_trip_all_sections)
 	char *p = path_in("full.data.rbds");
 	write_ok(ds, p);
 	rbd_dataset *rd = open_ok(p);
-	expect_same(ds, rd);
+	expect_same_dataset(ds, rd);
 	cr_expect_str_eq(rd->name, "full.data");
 	cr_expect_str_eq(rd->feature_name, "embedding");
 	rbd_dataset_free(rd);
@@ -324,7 +289,7 @@ Test(rbds, round_trip_each_optional_alone)
 		char *p = path_in("one.rbds");
 		write_ok(ds, p);
 		rbd_dataset *rd = open_ok(p);
-		expect_same(ds, rd);
+		expect_same_dataset(ds, rd);
 		rbd_dataset_free(rd);
 		rbd_dataset_free(ds);
 		free(p);
@@ -338,7 +303,7 @@ Test(rbds, round_trip_large, .timeout = 60)
 	char *p = path_in("large.rbds");
 	write_ok(ds, p);
 	rbd_dataset *rd = open_ok(p);
-	expect_same(ds, rd);
+	expect_same_dataset(ds, rd);
 	rbd_dataset_free(rd);
 	rbd_dataset_free(ds);
 	free(p);
@@ -469,7 +434,7 @@ Test(rbds, open_fd_memfd_outlives_the_fd)
 	cr_assert_eq(rbd_rbds_open_fd(fd, "shm/gen-3.rbds", &ds, &e), 0, "%s", e.msg);
 	close(fd);
 	rbd_dataset *rd = open_ok(p);
-	expect_same(rd, ds);
+	expect_same_dataset(rd, ds);
 	cr_expect_str_eq(ds->name, "gen-3");
 	cr_expect_eq(memcmp(ds->sha256, b + OFF_HASH, 32), 0);
 	rbd_dataset_free(rd);

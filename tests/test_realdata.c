@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "import.h"
 #include "rbds.h"
 
@@ -210,38 +211,13 @@ Test(realdata, every_value_matches_the_python_reference)
 
 Test(realdata, round_trips_through_rbds)
 {
-	rbd_dataset *ds = import_real(0, NULL), *back = NULL;
-	char dir[] = "/tmp/rb-realdata-XXXXXX";
-	cr_assert_not_null(mkdtemp(dir));
-	char *path;
-	cr_assert(asprintf(&path, "%s/routerbench-zs.rbds", dir) > 0);
-	rbd_error e = {0};
-	cr_assert_eq(rbd_rbds_write(ds, path, &e), 0, "%s", e.msg);
-	cr_assert_eq(rbd_rbds_open(path, &back, &e), 0, "%s", e.msg);
-	cr_assert_eq(back->n, ds->n);
-	cr_assert_eq(back->n_models, ds->n_models);
-	cr_assert_eq(back->n_evals, ds->n_evals);
-	for (uint32_t j = 0; j < ds->n_models; j++)
-		cr_assert_str_eq(back->model_names[j], ds->model_names[j]);
-	for (uint32_t k = 0; k < ds->n_evals; k++)
-		cr_assert_str_eq(back->eval_names[k], ds->eval_names[k]);
-	size_t cells = ds->n * ds->n_models;
-	cr_assert_eq(memcmp(back->quality, ds->quality, cells * sizeof(float)), 0);
-	cr_assert_eq(memcmp(back->cost, ds->cost, cells * sizeof(double)), 0);
-	cr_assert_eq(memcmp(back->eval, ds->eval, ds->n * sizeof(uint32_t)), 0);
-	for (size_t i = 0; i < ds->n; i++) {
-		cr_assert_str_eq(back->sample_ids[i], ds->sample_ids[i]);
-		cr_assert_str_eq(back->prompts[i], ds->prompts[i]);
-	}
+	rbd_dataset *ds = import_real(0, NULL);
+	rbd_dataset *back = rbds_round_trip(ds);
+	expect_same_dataset(ds, back);
 	cr_assert_not_null(back->responses);
-	for (size_t k = 0; k < cells; k++)
-		cr_assert_str_eq(back->responses[k], ds->responses[k]);
 	char hex[65];
 	digest_of(back, hex);
 	cr_assert_str_eq(hex, REFERENCE_DIGEST);
 	rbd_dataset_free(back);
 	rbd_dataset_free(ds);
-	unlink(path);
-	rmdir(dir);
-	free(path);
 }
