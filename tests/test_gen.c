@@ -12,6 +12,7 @@
 
 #include "dataset.h"
 #include "gen.h"
+#include "helpers.h"
 #include "rbds.h"
 #include "util.h"
 
@@ -58,33 +59,20 @@ static void tmp_path(char *out, size_t n, const char *name)
  * the exit status. */
 static int run_rbctl(const char *const *args)
 {
-	const char *rbctl = getenv("RBCTL");
-	cr_assert_not_null(rbctl, "RBCTL is not set (run the suite through meson test)");
-	char out[300], err[300];
-	tmp_path(out, sizeof(out), "stdout");
-	tmp_path(err, sizeof(err), "stderr");
-	const char *argv[32];
-	int k = 0;
-	argv[k++] = rbctl;
-	for (int i = 0; args[i]; i++)
-		argv[k++] = args[i];
-	argv[k] = NULL;
-	pid_t pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fo < 0 || fe < 0)
-			_exit(127);
-		dup2(fo, 1);
-		dup2(fe, 2);
-		execv(rbctl, (char *const *)argv);
-		_exit(127);
+	cr_assert_not_null(getenv("RBCTL"), "RBCTL is not set (run the suite through meson test)");
+	cmd_result r = rbctl_cmd(args);
+	const char *names[2] = {"stdout", "stderr"}, *texts[2] = {r.out, r.err};
+	for (int k = 0; k < 2; k++) {
+		char path[300];
+		tmp_path(path, sizeof(path), names[k]);
+		FILE *f = fopen(path, "w");
+		cr_assert_not_null(f, "%s", path);
+		fputs(texts[k], f);
+		fclose(f);
 	}
-	int st = 0;
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	cr_assert(WIFEXITED(st), "rbctl did not exit normally");
-	return WEXITSTATUS(st);
+	cmd_free(&r);
+	cr_assert(r.status >= 0 && r.status < 128, "rbctl did not exit normally");
+	return r.status;
 }
 
 static char *read_tmp(const char *name, size_t *len)

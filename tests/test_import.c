@@ -615,50 +615,14 @@ typedef struct run_result {
 	char out[8192], err[8192];
 } run_result;
 
-static void slurp(const char *path, char *buf, size_t cap)
-{
-	FILE *fp = fopen(path, "rb");
-	size_t n = fp ? fread(buf, 1, cap - 1, fp) : 0;
-	buf[n] = '\0';
-	if (fp)
-		fclose(fp);
-}
-
 /* Runs $RBCTL with args, stdout and stderr captured in files of a separate directory. */
 static void run_rbctl(run_result *res, const char *const *args)
 {
-	const char *rbctl = getenv("RBCTL");
-	cr_assert(rbctl, "RBCTL is not set");
-	char logs[] = "/tmp/rb-import-log-XXXXXX";
-	cr_assert_not_null(mkdtemp(logs));
-	char out_path[64], err_path[64];
-	snprintf(out_path, sizeof(out_path), "%s/out", logs);
-	snprintf(err_path, sizeof(err_path), "%s/err", logs);
-	size_t n = 0;
-	while (args[n])
-		n++;
-	char **argv = calloc(n + 2, sizeof(char *));
-	argv[0] = (char *)rbctl;
-	for (size_t k = 0; k < n; k++)
-		argv[k + 1] = (char *)args[k];
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		if (!freopen(out_path, "w", stdout) || !freopen(err_path, "w", stderr))
-			_exit(127);
-		execv(rbctl, argv);
-		_exit(127);
-	}
-	int st;
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	cr_assert(WIFEXITED(st), "rbctl did not exit normally");
-	res->status = WEXITSTATUS(st);
-	slurp(out_path, res->out, sizeof(res->out));
-	slurp(err_path, res->err, sizeof(res->err));
-	unlink(out_path);
-	unlink(err_path);
-	rmdir(logs);
-	free(argv);
+	cmd_result r = rbctl_cmd(args);
+	res->status = r.status;
+	snprintf(res->out, sizeof(res->out), "%s", r.out);
+	snprintf(res->err, sizeof(res->err), "%s", r.err);
+	cmd_free(&r);
 }
 
 static size_t dir_entries(const char *dir, char *first, size_t cap)

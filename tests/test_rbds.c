@@ -915,33 +915,10 @@ Test(rbds, survives_random_damage, .timeout = 120)
 /* Run RBCTL with args; stdout and stderr into files in tmpdir. Returns the exit status. */
 static int run_rbctl(const char *const *args, char **out, char **err)
 {
-	const char *rbctl = getenv("RBCTL");
-	cr_assert_not_null(rbctl, "RBCTL is not set");
-	char *po = path_in("stdout.txt"), *pe = path_in("stderr.txt");
-	pid_t pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int fo = open(po, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int fe = open(pe, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
-			_exit(127);
-		const char *argv[16] = {rbctl};
-		for (int k = 0; args[k] && k < 14; k++)
-			argv[k + 1] = args[k];
-		execv(rbctl, (char *const *)argv);
-		_exit(127);
-	}
-	int status;
-	cr_assert_eq(waitpid(pid, &status, 0), pid);
-	cr_assert(WIFEXITED(status), "rbctl died (status %d)", status);
-	size_t l;
-	read_all(po, (uint8_t **)out, &l);
-	read_all(pe, (uint8_t **)err, &l);
-	unlink(po);
-	unlink(pe);
-	free(po);
-	free(pe);
-	return WEXITSTATUS(status);
+	cmd_result r = rbctl_cmd(args);
+	*out = r.out;
+	*err = r.err;
+	return r.status;
 }
 
 Test(rbds, rbctl_info_text)

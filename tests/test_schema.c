@@ -524,44 +524,14 @@ typedef struct cmd_output {
 	char out[32768], err[4096];
 } cmd_output;
 
-static void slurp_into(const char *path, char *buf, size_t size)
+/* Run rbctl with args (NULL-terminated), capturing its output; returns the exit status. */
+static int rbctl(const char *const *args, cmd_output *o)
 {
-	buf[0] = '\0';
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return;
-	size_t got = fread(buf, 1, size - 1, f);
-	buf[got] = '\0';
-	fclose(f);
-	unlink(path);
-}
-
-/* Run rbctl with args (NULL-terminated), stdout and stderr through files in dir; returns the
- * exit status. */
-static int rbctl(const char *dir, const char *const *args, cmd_output *o)
-{
-	const char *bin = env_or("RBCTL", "build/rbctl");
-	char *argv[64];
-	size_t n = 0;
-	argv[n++] = (char *)bin;
-	for (; args[n - 1] && n < 63; n++)
-		argv[n] = (char *)args[n - 1];
-	argv[n] = NULL;
-	char out_path[4096], err_path[4096];
-	snprintf(out_path, sizeof(out_path), "%s/stdout", dir);
-	snprintf(err_path, sizeof(err_path), "%s/stderr", dir);
-	posix_spawn_file_actions_t fa;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	pid_t pid;
-	cr_assert_eq(posix_spawn(&pid, bin, &fa, NULL, argv, environ), 0, "spawn %s", bin);
-	posix_spawn_file_actions_destroy(&fa);
-	int st;
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	slurp_into(out_path, o->out, sizeof(o->out));
-	slurp_into(err_path, o->err, sizeof(o->err));
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	cmd_result r = rbctl_cmd(args);
+	snprintf(o->out, sizeof(o->out), "%s", r.out);
+	snprintf(o->err, sizeof(o->err), "%s", r.err);
+	cmd_free(&r);
+	return r.status;
 }
 
 typedef struct workdir {
@@ -573,8 +543,7 @@ static void make_dataset(workdir *w)
 	snprintf(w->dir, sizeof(w->dir), "%s", make_temp_dir());
 	snprintf(w->dataset, sizeof(w->dataset), "%s/d.rbds", w->dir);
 	cmd_output *o = malloc(sizeof(*o));
-	int st = rbctl(w->dir,
-		       (const char *[]){"gen", "--prompts", "3000", "--models", "5", "--tasks", "2", "--features", "tfidf:32",
+	int st = rbctl((const char *[]){"gen", "--prompts", "3000", "--models", "5", "--tasks", "2", "--features", "tfidf:32",
 					"-o", w->dataset, NULL},
 		       o);
 	cr_assert_eq(st, 0, "rbctl gen: %s", o->err);
@@ -598,7 +567,7 @@ static json_t *run_json(workdir *w, const char *router, const char *const *extra
 		args[n++] = extra[k];
 	args[n] = NULL;
 	cmd_output *o = malloc(sizeof(*o));
-	int st = rbctl(w->dir, args, o);
+	int st = rbctl(args, o);
 	cr_assert_eq(st, 0, "rbctl run --router %s: %s", router, o->err);
 	free(o);
 	json_error_t jerr;
@@ -664,7 +633,7 @@ Test(result_schema, rbctl_results_with_optional_keys_validate, .timeout = 240)
 	workdir w;
 	make_dataset(&w);
 	cmd_output *help = malloc(sizeof(*help));
-	int st = rbctl(w.dir, (const char *[]){"run", "--help", NULL}, help);
+	int st = rbctl((const char *[]){"run", "--help", NULL}, help);
 	cr_assert_eq(st, 0, "%s", help->err);
 	/* Each option, and a key it adds: the validation then covers that key for sure. */
 	static const struct {
