@@ -88,18 +88,6 @@ static uint64_t align_up(uint64_t x) { return (x + RBDS_ALIGN - 1) & ~(uint64_t)
 
 /* ---- checks shared by writer and reader ---------------------------------------------------- */
 
-static uint64_t hash_bytes(const char *s)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	/* FNV's low bits depend only on the low bits of each byte: mix before masking. */
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	return h;
-}
-
 static int cmp_names(const void *a, const void *b, void *ctx)
 {
 	const char *const *names = ctx;
@@ -142,7 +130,7 @@ static long find_duplicate(const char *const *names, size_t n, size_t *first)
 		return -2;
 	long dup = -1;
 	for (size_t i = 0; i < n && dup < 0; i++) {
-		size_t k = hash_bytes(names[i]) & (cap - 1), probes = 0;
+		size_t k = rbd_hash_str(names[i]) & (cap - 1), probes = 0;
 		for (; slot[k]; k = (k + 1) & (cap - 1)) {
 			if (++probes > 256) {
 				free(slot);

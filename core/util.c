@@ -225,7 +225,7 @@ struct rbd_strmap {
 	long *values;
 };
 
-static uint64_t hash_str(const char *s)
+uint64_t rbd_hash_str(const char *s)
 {
 	uint64_t h = 1469598103934665603ull; /* FNV-1a */
 	for (; *s; s++)
@@ -259,7 +259,7 @@ void rbd_strmap_free(rbd_strmap *m)
 
 static size_t slot_of(const rbd_strmap *m, const char *key)
 {
-	size_t i = hash_str(key) & (m->cap - 1);
+	size_t i = rbd_hash_str(key) & (m->cap - 1);
 	while (m->keys[i] && strcmp(m->keys[i], key) != 0)
 		i = (i + 1) & (m->cap - 1);
 	return i;

@@ -58,6 +58,10 @@ int rbd_read_file(const char *path, char **data, size_t *len, rbd_error *e);
 /* Monotonic clock in seconds. */
 double rbd_now(void);
 
+/* 64-bit hash of a string for hash tables: FNV-1a finished with a murmur3 mixer, so the low bits
+ * a table masks are well mixed. */
+uint64_t rbd_hash_str(const char *s);
+
 /* Open-addressing set of strings → index, for interning names and finding duplicates. */
 typedef struct rbd_strmap rbd_strmap;
 rbd_strmap *rbd_strmap_new(void); /* owned: rbd_strmap_free */

@@ -155,6 +155,45 @@ static inline rbd_dataset *rbds_round_trip(const rbd_dataset *ds)
 	return back;
 }
 
+/* A built-in router driven directly, without the engine, so its own outputs (q̂, decisions)
+ * can be checked. */
+static inline void quiet_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static inline void quiet_log(int level, const char *fmt, ...)
+{
+	(void)level;
+	(void)fmt;
+}
+
+typedef struct direct {
+	rbd_plugin *plugin;
+	rbd_params *params;
+	rb_host_api host;
+	void *state;
+	char err[512];
+} direct;
+
+/* Create the router on a hand-made train view; returns create()'s result. */
+static inline int direct_create(direct *d, const char *router, const char *setting, const rb_view *train, uint32_t threads)
+{
+	memset(d, 0, sizeof(*d));
+	d->plugin = load_or_fail(builtin_plugin(router));
+	rbd_error e = {0};
+	const char *settings[1] = {setting};
+	cr_assert_eq(rbd_params_parse(d->plugin, NULL, settings, setting ? 1 : 0, &d->params, &e), 0, "%s", e.msg);
+	d->host = (rb_host_api){.size = sizeof(rb_host_api), .abi_minor = RB_ABI_MINOR, .log = quiet_log, .threads = threads};
+	rb_create_args args = {
+		.size = sizeof(args), .host = &d->host, .params = d->params->values, .train = train, .seed = 1, .task = "t"};
+	return d->plugin->router->create(&args, &d->state, d->err, sizeof(d->err));
+}
+
+static inline void direct_free(direct *d)
+{
+	if (d->state)
+		d->plugin->router->destroy(d->state);
+	rbd_params_free(d->params);
+	rbd_plugin_free(d->plugin);
+}
+
 /* The number at a slash-separated path of object keys and array indices ("tasks/t/llms/A/quality"). */
 static inline double json_at(json_t *root, const char *path)
 {

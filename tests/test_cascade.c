@@ -353,16 +353,16 @@ static double test_call(rb_caller *caller, uint32_t model)
 
 #define DIRECT_N 200
 
-typedef struct direct {
+typedef struct cascade_rig {
 	rbd_plugin *p;
 	rbd_params *params;
 	float train_q[DIRECT_N * RAND_M], test_q[DIRECT_N * RAND_M];
 	double train_c[DIRECT_N * RAND_M];
 	rb_view train, queries;
 	rb_host_api host;
-} direct;
+} cascade_rig;
 
-static void direct_setup(direct *d, const char *setting)
+static void direct_setup(cascade_rig *d, const char *setting)
 {
 	memset(d, 0, sizeof(*d));
 	d->p = load_or_fail(builtin_plugin("cascade"));
@@ -380,14 +380,14 @@ static void direct_setup(direct *d, const char *setting)
 	d->host = (rb_host_api){.size = sizeof(rb_host_api), .abi_minor = RB_ABI_MINOR, .call = test_call, .threads = 1};
 }
 
-static void direct_teardown(direct *d)
+static void direct_teardown(cascade_rig *d)
 {
 	rbd_params_free(d->params);
 	rbd_plugin_free(d->p);
 }
 
 /* decisions[point * DIRECT_N + i]; reverse: decide points and prompts last to first. */
-static uint32_t direct_decide(direct *d, uint64_t seed, int reverse, uint32_t *decisions)
+static uint32_t direct_decide(cascade_rig *d, uint64_t seed, int reverse, uint32_t *decisions)
 {
 	const rb_router *r = d->p->router;
 	rb_create_args args = {.size = sizeof(args), .host = &d->host, .params = d->params->values,
@@ -410,7 +410,7 @@ static uint32_t direct_decide(direct *d, uint64_t seed, int reverse, uint32_t *d
 
 Test(cascade, router_seed_alone_changes_noisy_verdicts_and_order_does_not_matter)
 {
-	direct d;
+	cascade_rig d;
 	direct_setup(&d, "error_rates=0,0.4");
 	uint32_t P = 11 * 2;
 	uint32_t *a = calloc(P * DIRECT_N, sizeof(uint32_t)), *b = calloc(P * DIRECT_N, sizeof(uint32_t)),
@@ -430,7 +430,7 @@ Test(cascade, router_seed_alone_changes_noisy_verdicts_and_order_does_not_matter
 
 Test(cascade, describe_point_is_json_with_a_curve_label)
 {
-	direct d;
+	cascade_rig d;
 	direct_setup(&d, "budgets=0.1,100");
 	const rb_router *r = d.p->router;
 	rb_create_args args = {.size = sizeof(args), .host = &d.host, .params = d.params->values, .train = &d.train,

@@ -10,47 +10,11 @@
 
 /* ---- the plugin called directly, so that q̂ itself can be checked ---- */
 
-static void quiet_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void quiet_log(int level, const char *fmt, ...)
-{
-	(void)level;
-	(void)fmt;
-}
-
-typedef struct direct {
-	rbd_plugin *plugin;
-	rbd_params *params;
-	rb_host_api host;
-	void *state;
-	char err[512];
-} direct;
-
-static int direct_create(direct *d, const char *setting, const rb_view *train, uint32_t threads)
-{
-	memset(d, 0, sizeof(*d));
-	d->plugin = load_or_fail(builtin_plugin("linear"));
-	rbd_error e = {0};
-	const char *settings[1] = {setting};
-	cr_assert_eq(rbd_params_parse(d->plugin, NULL, settings, setting ? 1 : 0, &d->params, &e), 0, "%s", e.msg);
-	d->host = (rb_host_api){.size = sizeof(rb_host_api), .abi_minor = RB_ABI_MINOR, .log = quiet_log, .threads = threads};
-	rb_create_args args = {
-		.size = sizeof(args), .host = &d->host, .params = d->params->values, .train = train, .seed = 1, .task = "t"};
-	return d->plugin->router->create(&args, &d->state, d->err, sizeof(d->err));
-}
-
-static void direct_free(direct *d)
-{
-	if (d->state)
-		d->plugin->router->destroy(d->state);
-	rbd_params_free(d->params);
-	rbd_plugin_free(d->plugin);
-}
-
 /* q̂ of the router built with `setting` (owned result: free). */
 static float *predict_with(const char *setting, const rb_view *train, const rb_view *queries, uint32_t threads)
 {
 	direct d;
-	cr_assert_eq(direct_create(&d, setting, train, threads), 0, "create: %s", d.err);
+	cr_assert_eq(direct_create(&d, "linear", setting, train, threads), 0, "create: %s", d.err);
 	float *q_hat = calloc(queries->n * train->n_models, sizeof(float));
 	double *c_hat = calloc(queries->n * train->n_models, sizeof(double));
 	int has_cost = -1;
@@ -254,7 +218,7 @@ Test(linear, cost_tokens_predicts_the_per_token_form)
 	static const uint32_t q_tokens[2] = {1000, 0};
 	queries.prompt_tokens = q_tokens;
 	direct d;
-	cr_assert_eq(direct_create(&d, "cost=tokens", &train.v, 2), 0, "%s", d.err);
+	cr_assert_eq(direct_create(&d, "linear", "cost=tokens", &train.v, 2), 0, "%s", d.err);
 	float q_hat[2 * REL_M];
 	double c_hat[2 * REL_M];
 	int has_cost = 0;
