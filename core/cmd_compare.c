@@ -57,29 +57,22 @@ static json_t *load(const char *path)
 	return doc;
 }
 
-static int write_output(const char *path, const json_t *cmp, int as_json)
+typedef struct compare_output {
+	const json_t *cmp;
+	int as_json;
+} compare_output;
+
+static int write_comparison(FILE *out, const void *ctx, rbd_error *e)
 {
-	rbd_error e;
-	rbd_atomic_file af = {0};
-	FILE *out = stdout;
-	if (path) {
-		if (rbd_atomic_open(&af, path, &e) < 0) {
-			fprintf(stderr, "rbctl compare: %s\n", e.msg);
-			return RBCTL_EXIT_FAIL;
-		}
-		out = af.fp;
-	}
-	if (as_json) {
-		json_dumpf(cmp, out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+	const compare_output *o = ctx;
+	(void)e;
+	if (o->as_json) {
+		json_dumpf(o->cmp, out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
 		fputc('\n', out);
 	} else {
-		rbd_compare_table(out, cmp);
+		rbd_compare_table(out, o->cmp);
 	}
-	if (path && rbd_atomic_commit(&af, &e) < 0) {
-		fprintf(stderr, "rbctl compare: %s\n", e.msg);
-		return RBCTL_EXIT_FAIL;
-	}
-	return RBCTL_EXIT_OK;
+	return 0;
 }
 
 int rbctl_compare_main(int argc, char **argv)
@@ -158,7 +151,7 @@ int rbctl_compare_main(int argc, char **argv)
 		fprintf(stderr, "rbctl compare: %s\n", e.msg);
 		goto out;
 	}
-	status = write_output(output, cmp, as_json);
+	status = rbctl_write_output("compare", output, write_comparison, &(compare_output){cmp, as_json});
 out:
 	json_decref(cmp);
 	json_decref(a);

@@ -24,6 +24,19 @@ static void plot_usage(FILE *out)
 		"exit status: 0 success, 1 bad input (the message names the file), 2 usage error\n");
 }
 
+typedef struct plot_output {
+	const rbd_resultset *rs;
+	const char *const *tasks;
+	size_t n_tasks;
+	const rbd_plot_opts *opts;
+} plot_output;
+
+static int write_svg(FILE *out, const void *ctx, rbd_error *e)
+{
+	const plot_output *o = ctx;
+	return rbd_plot_svg(out, o->rs, o->tasks, o->n_tasks, o->opts, e);
+}
+
 int rbctl_plot_main(int argc, char **argv)
 {
 	enum { OPT_LOG = 256, OPT_TASK };
@@ -94,26 +107,8 @@ int rbctl_plot_main(int argc, char **argv)
 		tasks[n_tasks++] = NULL;
 	}
 
-	rbd_atomic_file af = {0};
-	FILE *out = stdout;
-	if (output) {
-		if (rbd_atomic_open(&af, output, &e) < 0) {
-			fprintf(stderr, "rbctl plot: %s\n", e.msg);
-			goto out;
-		}
-		out = af.fp;
-	}
-	if (rbd_plot_svg(out, &rs, tasks, n_tasks, &opts, &e) < 0) {
-		if (output)
-			rbd_atomic_abort(&af);
-		fprintf(stderr, "rbctl plot: %s\n", e.msg);
-		goto out;
-	}
-	if (output ? rbd_atomic_commit(&af, &e) < 0 : fflush(stdout) != 0) {
-		fprintf(stderr, "rbctl plot: %s\n", output ? e.msg : "cannot write to standard output");
-		goto out;
-	}
-	status = RBCTL_EXIT_OK;
+	status = rbctl_write_output("plot", output, write_svg,
+				    &(plot_output){.rs = &rs, .tasks = (const char *const *)tasks, .n_tasks = n_tasks, .opts = &opts});
 out:
 	rbd_resultset_clear(&rs);
 	free(tasks);

@@ -43,6 +43,18 @@ static int format_of_path(const char *path, rbd_report_format *fmt)
 	return -1;
 }
 
+typedef struct report_output {
+	const rbd_resultset *rs;
+	rbd_report_format format;
+} report_output;
+
+static int write_report(FILE *out, const void *ctx, rbd_error *e)
+{
+	const report_output *o = ctx;
+	(void)e;
+	return rbd_report_write(out, o->rs, o->format);
+}
+
 int rbctl_report_main(int argc, char **argv)
 {
 	enum { OPT_FORMAT = 256 };
@@ -104,23 +116,7 @@ int rbctl_report_main(int argc, char **argv)
 		fprintf(stderr, "rbctl report: %s\n", e.msg);
 		return RBCTL_EXIT_FAIL;
 	}
-	int status = RBCTL_EXIT_FAIL;
-	rbd_atomic_file af = {0};
-	FILE *out = stdout;
-	if (output) {
-		if (rbd_atomic_open(&af, output, &e) < 0) {
-			fprintf(stderr, "rbctl report: %s\n", e.msg);
-			goto out;
-		}
-		out = af.fp;
-	}
-	rbd_report_write(out, &rs, fmt);
-	if (output ? rbd_atomic_commit(&af, &e) < 0 : fflush(stdout) != 0) {
-		fprintf(stderr, "rbctl report: %s\n", output ? e.msg : "cannot write to standard output");
-		goto out;
-	}
-	status = RBCTL_EXIT_OK;
-out:
+	int status = rbctl_write_output("report", output, write_report, &(report_output){&rs, fmt});
 	rbd_resultset_clear(&rs);
 	return status;
 }

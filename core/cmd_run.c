@@ -74,29 +74,22 @@ static char **split_commas(const char *text, size_t *n)
 	return v;
 }
 
-static int write_output(const char *path, json_t *result, int as_json)
+typedef struct run_output {
+	const json_t *result;
+	int as_json;
+} run_output;
+
+static int write_result(FILE *out, const void *ctx, rbd_error *e)
 {
-	rbd_error e;
-	rbd_atomic_file af = {0};
-	FILE *out = stdout;
-	if (path) {
-		if (rbd_atomic_open(&af, path, &e) < 0) {
-			fprintf(stderr, "rbctl run: %s\n", e.msg);
-			return RBCTL_EXIT_FAIL;
-		}
-		out = af.fp;
-	}
-	if (as_json) {
-		json_dumpf(result, out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+	const run_output *o = ctx;
+	(void)e;
+	if (o->as_json) {
+		json_dumpf(o->result, out, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
 		fputc('\n', out);
 	} else {
-		rbd_report_table(out, result);
+		rbd_report_table(out, o->result);
 	}
-	if (path && rbd_atomic_commit(&af, &e) < 0) {
-		fprintf(stderr, "rbctl run: %s\n", e.msg);
-		return RBCTL_EXIT_FAIL;
-	}
-	return RBCTL_EXIT_OK;
+	return 0;
 }
 
 /* One evaluation, or K over consecutive split seeds: the first result carries a "repeated"
@@ -377,7 +370,7 @@ int rbctl_run_main(int argc, char **argv)
 		fprintf(stderr, "rbctl run: %s\n", e.msg);
 		goto out;
 	}
-	status = write_output(output, result, as_json);
+	status = rbctl_write_output("run", output, write_result, &(run_output){result, as_json});
 out:
 	json_decref(result);
 	rbd_params_free(params);
