@@ -32,17 +32,6 @@ static void usage(FILE *out)
 		RBD_COMPARE_DEFAULT_TOP);
 }
 
-static int parse_u64(const char *text, uint64_t max, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(text, &end, 10);
-	if (errno || end == text || *end || text[0] == '-' || text[0] == '+' || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 static json_t *load(const char *path)
 {
 	json_error_t jerr;
@@ -97,7 +86,7 @@ int rbctl_compare_main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_RESAMPLES:
-			if (parse_u64(optarg, RBD_BOOTSTRAP_MAX_RESAMPLES, &v) < 0 || v == 0) {
+			if (rbd_parse_uint(optarg, RBD_BOOTSTRAP_MAX_RESAMPLES, &v) < 0 || v == 0) {
 				fprintf(stderr, "rbctl compare: --resamples '%s' must be an integer from 1 to %u\n", optarg,
 					RBD_BOOTSTRAP_MAX_RESAMPLES);
 				return RBCTL_EXIT_USAGE;
@@ -105,7 +94,7 @@ int rbctl_compare_main(int argc, char **argv)
 			opts.resamples = (uint32_t)v;
 			break;
 		case OPT_SEED:
-			if (parse_u64(optarg, INT64_MAX, &v) < 0) {
+			if (rbd_parse_uint(optarg, INT64_MAX, &v) < 0) {
 				fprintf(stderr, "rbctl compare: --seed '%s' must be an integer from 0 to 9223372036854775807\n",
 					optarg);
 				return RBCTL_EXIT_USAGE;
@@ -114,7 +103,7 @@ int rbctl_compare_main(int argc, char **argv)
 			opts.seed_set = 1;
 			break;
 		case OPT_TOP:
-			if (parse_u64(optarg, 1000000, &v) < 0) {
+			if (rbd_parse_uint(optarg, 1000000, &v) < 0) {
 				fprintf(stderr, "rbctl compare: --top '%s' must be an integer from 0 to 1000000\n", optarg);
 				return RBCTL_EXIT_USAGE;
 			}

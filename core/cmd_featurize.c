@@ -55,14 +55,8 @@ static int usage_error(const char *fmt, const char *arg)
 /* A whole decimal number in [0, max], or -1. */
 static long long parse_count(const char *s, unsigned long long max)
 {
-	if (!s || *s < '0' || *s > '9')
-		return -1;
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || v > max)
-		return -1;
-	return (long long)v;
+	uint64_t v;
+	return rbd_parse_uint(s, max, &v) < 0 ? -1 : (long long)v;
 }
 
 int rbctl_featurize_main(int argc, char **argv)

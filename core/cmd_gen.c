@@ -45,18 +45,14 @@ static void usage(FILE *out)
 
 static int parse_u64(const char *opt, const char *s, uint64_t max, uint64_t *out)
 {
-	char *end = NULL;
-	errno = 0;
-	if (!s[0] || s[0] == '-' || s[0] == '+') {
+	if (s[0] < '0' || s[0] > '9') {
 		fprintf(stderr, "rbctl gen: %s wants a non-negative integer, not '%s'\n", opt, s);
 		return -1;
 	}
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || *end || v > max) {
+	if (rbd_parse_uint(s, max, out) < 0) {
 		fprintf(stderr, "rbctl gen: %s wants an integer up to %" PRIu64 ", not '%s'\n", opt, max, s);
 		return -1;
 	}
-	*out = v;
 	return 0;
 }
 

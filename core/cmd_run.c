@@ -50,13 +50,11 @@ static void run_usage(FILE *out)
 
 static int parse_u32(const char *text, uint32_t *out)
 {
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(text, &end, 10);
-	if (errno || end == text || *end || v > UINT32_MAX || text[0] == '-')
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
+	uint64_t v;
+	int r = rbd_parse_uint(text, UINT32_MAX, &v);
+	if (r == 0)
+		*out = (uint32_t)v;
+	return r;
 }
 
 static char **split_commas(const char *text, size_t *n)

@@ -212,6 +212,19 @@ int rbd_read_file(const char *path, char **data, size_t *len, rbd_error *e)
 	return 0;
 }
 
+int rbd_parse_uint(const char *text, uint64_t max, uint64_t *out)
+{
+	if (!text || *text < '0' || *text > '9')
+		return -EINVAL;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(text, &end, 10);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 double rbd_now(void)
 {
 	struct timespec ts;

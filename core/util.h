@@ -55,6 +55,10 @@ void rbd_atomic_abort(rbd_atomic_file *af);               /* close and unlink; a
 /* Read a whole file into memory (owned: free). */
 int rbd_read_file(const char *path, char **data, size_t *len, rbd_error *e);
 
+/* A whole decimal number in [0, max]: digits only (no sign, no spaces). 0 or -EINVAL; *out is
+ * untouched on failure. */
+int rbd_parse_uint(const char *text, uint64_t max, uint64_t *out);
+
 /* Monotonic clock in seconds. */
 double rbd_now(void);
 

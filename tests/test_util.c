@@ -91,3 +91,18 @@ Test(util, strmap_grows_and_replaces)
 	cr_assert_eq(rbd_strmap_size(m), 5000);
 	rbd_strmap_free(m);
 }
+
+Test(util, parse_uint_takes_digits_only_within_the_limit)
+{
+	uint64_t v = 7;
+	cr_assert_eq(rbd_parse_uint("42", 100, &v), 0);
+	cr_assert_eq(v, 42);
+	cr_assert_eq(rbd_parse_uint("18446744073709551615", UINT64_MAX, &v), 0);
+	cr_assert_eq(v, UINT64_MAX);
+	v = 7;
+	const char *bad[] = {"", "-1", "+1", " 1", "1 ", "1.5", "0x10", "101", "18446744073709551616"};
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
+		cr_assert_eq(rbd_parse_uint(bad[k], 100, &v), -EINVAL, "'%s' accepted", bad[k]);
+	cr_assert_eq(v, 7, "untouched on failure");
+	cr_assert_eq(rbd_parse_uint(NULL, 100, &v), -EINVAL);
+}
