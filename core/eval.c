@@ -62,8 +62,17 @@ typedef struct run {
 	json_t *point_params; /* [P] JSON values, from the first group */
 	double fit_seconds, route_seconds;
 	uint64_t decisions;
+	const char *task;  /* group being evaluated, for progress */
+	double fraction;   /* share of the selected groups finished */
 	rbd_error *e;
 } run;
+
+/* Tell the caller which router function runs next (a worker attributes a crash with it). */
+static void progress(const run *r, const char *phase)
+{
+	if (r->o->progress)
+		r->o->progress(r->o->progress_ctx, phase, r->task, r->fraction);
+}
 
 static void routed_alloc(routed *d, const size_t *rows, size_t n, uint32_t P)
 {
@@ -239,6 +248,7 @@ static int route_predictive(run *r, void *state, const view_store *train, const 
 	for (size_t off = 0; off < n; off += RBD_PREDICT_BATCH) {
 		rb_view batch = sub_view(&queries->v, off, n - off < RBD_PREDICT_BATCH ? n - off : RBD_PREDICT_BATCH);
 		int batch_has_cost = 0;
+		progress(r, "predict");
 		rc = router->predict(state, &batch, q_hat + off * M, c_hat + off * M, &batch_has_cost);
 		if (rc < 0) {
 			rc = plugin_error(r, rc, "predict for prompts %zu..%zu", off, off + batch.n - 1);
@@ -306,6 +316,7 @@ static int route_policy(run *r, void *state, const view_store *queries, routed *
 	uint8_t *called = rbd_xcalloc(M, 1);
 	double *probs = rbd_xcalloc(M, sizeof(double));
 	int rc = 0;
+	progress(r, "decide");
 	for (uint32_t p = 0; p < r->P && rc == 0; p++) {
 		for (size_t i = 0; i < n; i++) {
 			const float *q = r->ds->quality + d->rows[i] * M;
@@ -379,6 +390,8 @@ static int describe_points(run *r, void *state)
 {
 	const rb_router *router = r->plugin->router;
 	r->point_params = json_array();
+	if (router->kind == RB_ROUTER_POLICY && router->describe_point)
+		progress(r, "describe_point");
 	for (uint32_t p = 0; p < r->P; p++) {
 		if (router->kind == RB_ROUTER_PREDICTIVE) {
 			json_array_append_new(r->point_params, json_real(r->o->lambdas[p]));
@@ -471,6 +484,8 @@ static int eval_group(run *r, uint32_t g, group_result *out)
 	void *state = NULL;
 	char err[512] = "";
 	double t0 = rbd_now();
+	r->task = s->group_names[g];
+	progress(r, "create");
 	int rc = router->create(&args, &state, err, sizeof(err));
 	r->fit_seconds += rbd_now() - t0;
 	if (rc < 0) {
@@ -480,6 +495,7 @@ static int eval_group(run *r, uint32_t g, group_result *out)
 		goto out;
 	}
 	if (router->kind == RB_ROUTER_POLICY) {
+		progress(r, "n_points");
 		uint32_t P = router->n_points(state);
 		if (P == 0 || P > 100000) {
 			rc = rbd_fail(r->e, -EINVAL, "router '%s' declares %u operating points (expected 1 to 100000)",
@@ -500,6 +516,7 @@ static int eval_group(run *r, uint32_t g, group_result *out)
 		goto out_destroy;
 	rc = route_rows(r, state, &train, test_rows, n_test, &out->test);
 out_destroy:
+	progress(r, "destroy");
 	router->destroy(state);
 out:
 	view_free(&train);
@@ -834,6 +851,9 @@ int rbd_evaluate(const rbd_dataset *ds, const rbd_plugin *plugin, const rbd_para
 	json_t *doc = NULL;
 	rc = select_groups(split, &opts, selected, e);
 	double t0 = rbd_now();
+	uint32_t n_selected = 0, n_done = 0;
+	for (uint32_t g = 0; g < G; g++)
+		n_selected += rc == 0 && selected[g];
 	for (uint32_t g = 0; g < G && rc == 0; g++) {
 		if (!selected[g])
 			continue;
@@ -842,6 +862,9 @@ int rbd_evaluate(const rbd_dataset *ds, const rbd_plugin *plugin, const rbd_para
 				      split->group_names[g], split->n_train[g], opts.train_fraction);
 		else
 			rc = eval_group(&r, g, &groups[g]);
+		r.fraction = (double)++n_done / n_selected;
+		if (rc == 0)
+			progress(&r, "done");
 	}
 	double total_seconds = rbd_now() - t0;
 	if (rc == 0) {

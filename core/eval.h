@@ -13,6 +13,12 @@
 #define RBD_PAPER_LAMBDA_COUNT 32
 extern const double rbd_paper_lambdas[RBD_PAPER_LAMBDA_COUNT];
 
+/* Progress of an evaluation: called on the evaluating thread before each call into the router
+ * (phase "create", "n_points", "describe_point", "predict", "decide" or "destroy"; task is the
+ * task group) and with phase "done" as each task group finishes. fraction: the share of the
+ * selected task groups finished, 0..1. Strings are borrowed for the call. */
+typedef void (*rbd_eval_progress_fn)(void *ctx, const char *phase, const char *task, double fraction);
+
 typedef struct rbd_eval_opts {
 	uint32_t seed;                /* split seed (numpy legacy seeding); router seeds derive from it */
 	double train_fraction;        /* (0, 1), default 0.7 */
@@ -34,6 +40,8 @@ typedef struct rbd_eval_opts {
 	const char *target_share_model; /* with target_share in [0, 1]; NULL: none */
 	double target_share;
 	double validation_fraction;     /* of each group's train part, default 0.2 */
+	rbd_eval_progress_fn progress;  /* NULL: none */
+	void *progress_ctx;
 } rbd_eval_opts;
 
 void rbd_eval_opts_default(rbd_eval_opts *o);

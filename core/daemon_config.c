@@ -1,0 +1,1 @@
+/* daemon_config.c — placeholder */

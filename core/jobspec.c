@@ -1,0 +1,1 @@
+/* jobspec.c — placeholder */

@@ -1,0 +1,1 @@
+/* jobstore.c — placeholder */

@@ -1,0 +1,89 @@
+/* proto.h — the rbctl ↔ rbd wire format (docs/protocol.md): NUL-terminated JSON messages. */
+#ifndef RBD_PROTO_H
+#define RBD_PROTO_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+#define RBD_PROTO_INTERFACE "io.routerbench.v1"
+#define RBD_PROTO_VERSION 1
+#define RBD_PROTO_MAX_MESSAGE_DEFAULT (1u << 20) /* 1 MiB, NUL included */
+
+/* Error names (the "error" member of a reply), all RBD_PROTO_INTERFACE ".Name". */
+#define RBD_ERR_INVALID_MESSAGE "io.routerbench.v1.InvalidMessage"
+#define RBD_ERR_MESSAGE_TOO_LARGE "io.routerbench.v1.MessageTooLarge"
+#define RBD_ERR_METHOD_NOT_FOUND "io.routerbench.v1.MethodNotFound"
+#define RBD_ERR_INVALID_PARAMETER "io.routerbench.v1.InvalidParameter"
+#define RBD_ERR_NO_SUCH_JOB "io.routerbench.v1.NoSuchJob"
+#define RBD_ERR_NO_SUCH_ROUTER "io.routerbench.v1.NoSuchRouter"
+#define RBD_ERR_NO_SUCH_DATASET "io.routerbench.v1.NoSuchDataset"
+#define RBD_ERR_QUOTA_EXCEEDED "io.routerbench.v1.QuotaExceeded"
+#define RBD_ERR_PERMISSION_DENIED "io.routerbench.v1.PermissionDenied"
+#define RBD_ERR_JOB_NOT_FINISHED "io.routerbench.v1.JobNotFinished"
+#define RBD_ERR_JOB_FAILED "io.routerbench.v1.JobFailed"
+#define RBD_ERR_TOO_MANY_CONNECTIONS "io.routerbench.v1.TooManyConnections"
+#define RBD_ERR_SHUTTING_DOWN "io.routerbench.v1.ShuttingDown"
+#define RBD_ERR_CONFIG_INVALID "io.routerbench.v1.ConfigInvalid"
+#define RBD_ERR_INTERNAL "io.routerbench.v1.InternalError"
+
+/* Incremental splitter for a byte stream of NUL-terminated messages, bounded by limit. */
+typedef struct rbd_msgbuf {
+	char *data;
+	size_t len, cap;
+	size_t limit; /* largest message accepted, its NUL included */
+} rbd_msgbuf;
+
+void rbd_msgbuf_init(rbd_msgbuf *b, size_t limit);
+void rbd_msgbuf_free(rbd_msgbuf *b); /* accepts a zeroed or freed buffer */
+
+/* Called once per complete message; text is NUL-terminated and borrowed for the call; len
+ * excludes the NUL. Return 0 to go on, negative to stop feeding (that value is returned). */
+typedef int (*rbd_msg_fn)(void *ctx, const char *text, size_t len);
+
+/* Append n bytes and hand every completed message to fn, in order. Returns 0, fn's negative
+ * value, or -EMSGSIZE once the pending message is longer than the limit (the buffer is then
+ * dead: the caller answers MessageTooLarge and closes). */
+int rbd_msgbuf_feed(rbd_msgbuf *b, const char *data, size_t n, rbd_msg_fn fn, void *ctx);
+
+/* A parsed call: {"method": "...", "parameters": {...}, "more": bool}. */
+typedef struct rbd_call {
+	char *method;       /* owned */
+	json_t *parameters; /* owned reference; {} when absent */
+	int more;           /* the caller asked for streamed replies */
+} rbd_call;
+
+/* Parse one message as a call. Malformed JSON (with line:column), a non-object, a missing or
+ * non-string method, non-object parameters, a non-boolean more, or an unknown top-level member
+ * are refused with a message naming the problem. *out untouched on failure. */
+int rbd_call_parse(const char *text, size_t len, rbd_call *out, rbd_error *e);
+void rbd_call_clear(rbd_call *c);
+
+/* Encoders: owned text with its terminating NUL; *len counts the NUL. */
+char *rbd_msg_call(const char *method, const json_t *parameters /* borrowed; NULL: {} */, int more,
+		   size_t *len);
+char *rbd_msg_reply(const json_t *parameters /* borrowed; NULL: {} */, int continues, size_t *len);
+/* parameters stolen (NULL: {}); message, when not NULL, is added as parameters.message. */
+char *rbd_msg_error(const char *error, json_t *parameters, const char *message, size_t *len);
+
+/* A parsed reply, for clients. */
+typedef struct rbd_reply {
+	char *error;        /* owned; NULL for success */
+	json_t *parameters; /* owned reference; {} when absent */
+	int continues;
+} rbd_reply;
+int rbd_reply_parse(const char *text, size_t len, rbd_reply *out, rbd_error *e);
+void rbd_reply_clear(rbd_reply *r);
+
+/* Typed access to call parameters. Each refuses a wrong type or range with a message naming the
+ * parameter ("parameter 'id' must be an integer from 1 to ..."); an absent optional parameter
+ * leaves *out alone and returns 0. */
+int rbd_param_int(const json_t *params, const char *name, int required, int64_t min, int64_t max, int64_t *out,
+		  rbd_error *e);
+int rbd_param_bool(const json_t *params, const char *name, int required, int *out, rbd_error *e);
+int rbd_param_string(const json_t *params, const char *name, int required, const char **out /* borrowed */,
+		     rbd_error *e);
+
+#endif

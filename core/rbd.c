@@ -1,0 +1,5 @@
+/* rbd.c — placeholder */
+int main(void)
+{
+	return 1;
+}

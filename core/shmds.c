@@ -1,0 +1,1 @@
+/* shmds.c — placeholder */

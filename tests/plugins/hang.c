@@ -1,0 +1,1 @@
+/* hang.c placeholder */

@@ -1,0 +1,1 @@
+/* hog.c placeholder */

@@ -1,0 +1,1 @@
+/* nan_router.c placeholder */

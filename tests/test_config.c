@@ -1,0 +1,2 @@
+/* test_config.c — placeholder */
+#include <criterion/criterion.h>

@@ -1,0 +1,2 @@
+/* test_daemon.c — placeholder */
+#include <criterion/criterion.h>

@@ -1,0 +1,2 @@
+/* test_sched.c — placeholder */
+#include <criterion/criterion.h>

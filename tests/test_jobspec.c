@@ -1,0 +1,2 @@
+/* test_jobspec.c — placeholder */
+#include <criterion/criterion.h>

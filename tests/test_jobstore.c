@@ -1,0 +1,2 @@
+/* test_jobstore.c — placeholder */
+#include <criterion/criterion.h>

@@ -1,0 +1,2 @@
+/* test_proto.c — placeholder */
+#include <criterion/criterion.h>

@@ -1,0 +1,2 @@
+/* test_worker.c — placeholder */
+#include <criterion/criterion.h>
