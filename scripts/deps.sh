@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # deps.sh — install the Debian 12 packages routerbench builds and tests with (only missing ones).
 set -euo pipefail
-# chromium: the report tests render SVG and HTML in it headless
-packages=(gcc pkg-config meson ninja-build libjansson-dev libssl-dev libcriterion-dev chromium)
+# chromium: the report tests render SVG and HTML in it headless; libuv, inih, sqlite3: rbd
+packages=(gcc pkg-config meson ninja-build libjansson-dev libssl-dev libcriterion-dev chromium
+          libuv1-dev libinih-dev libsqlite3-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
