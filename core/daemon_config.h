@@ -79,4 +79,31 @@ int rbd_config_is_admin(const rbd_config *c, uid_t uid, gid_t gid, const gid_t *
 
 const rbd_dataset_conf *rbd_config_dataset(const rbd_config *c, const char *name);
 
+/* ---- Added with the parser (core/daemon_config.c) ----
+ * The file in detail: [server] state_dir and plugin_dir are required (no default). Relative paths
+ * resolve against the file's directory; for rbd_config_parse against base_dir (itself made absolute
+ * against the working directory), and with base_dir NULL relative paths are refused. Users and
+ * groups given as numbers are taken as they are; names are looked up when the file is read. A list
+ * (members, groups, csv) may go on over indented lines; any other indented line after a key is
+ * refused (inih would append it to the key's value). Lines are at most 198 characters (inih's
+ * buffer) and section names at most 49; "key = value ; comment" is an inline comment, '#' only at
+ * the start of a line. Ranges (a value outside is refused): workers 1-1024, max_message 1K-1G,
+ * max_connections(_per_uid) 1-65536, max_output_queue 4K-64G, rescan_interval 0.1s-24h,
+ * shutdown_grace 0-24h, quarantine_after 1-1000, wall_time 0.1s-8760h, kill_grace 0-1h,
+ * address_space 0 or 64M-1024T, cpu_time 0 or 1s-8760h (whole seconds), open_files 16-1048576,
+ * threads 1-1024, a team's max_queued / max_running 0-1000000 with max_running <= max_queued when
+ * both are set. Every problem is -EINVAL, except a failing user or group database (its -errno). */
+
+/* A size: decimal bytes with an optional binary suffix K, M, G or T (either case): "512K" is
+ * 524288. 0, -EINVAL (not a size) or -ERANGE (over 2^64 - 1); *out is untouched on failure. */
+int rbd_config_parse_size(const char *text, uint64_t *out);
+
+/* A duration in seconds: a decimal number ("90", "0.5") with an optional suffix s, m or h. 0,
+ * -EINVAL (not a duration: also "inf", "1e3", "-1", " 5") or -ERANGE (13 or more whole digits);
+ * *out is untouched on failure. */
+int rbd_config_parse_duration(const char *text, double *out);
+
+/* The team called name, or NULL. Borrowed from c. */
+const rbd_team_conf *rbd_config_team(const rbd_config *c, const char *name);
+
 #endif

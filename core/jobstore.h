@@ -78,4 +78,7 @@ int rbd_jobstore_list(rbd_jobstore *js, const char *team, int include_final, rbd
  * *n_requeued gets how many. */
 int rbd_jobstore_recover(rbd_jobstore *js, size_t *n_requeued, rbd_error *e);
 
+/* The state named name ("queued", ...): 0, or -EINVAL with *out untouched. */
+int rbd_job_state_parse(const char *name, rbd_job_state *out);
+
 #endif

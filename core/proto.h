@@ -34,6 +34,9 @@ typedef struct rbd_msgbuf {
 	char *data;
 	size_t len, cap;
 	size_t limit; /* largest message accepted, its NUL included */
+	size_t off;     /* data[off, len) is not handed out yet */
+	size_t scanned; /* data[off, off + scanned) is known to hold no NUL: never searched twice */
+	int dead;       /* a message was over the limit: every later feed answers -EMSGSIZE */
 } rbd_msgbuf;
 
 void rbd_msgbuf_init(rbd_msgbuf *b, size_t limit);
@@ -45,7 +48,10 @@ typedef int (*rbd_msg_fn)(void *ctx, const char *text, size_t len);
 
 /* Append n bytes and hand every completed message to fn, in order. Returns 0, fn's negative
  * value, or -EMSGSIZE once the pending message is longer than the limit (the buffer is then
- * dead: the caller answers MessageTooLarge and closes). */
+ * dead: the caller answers MessageTooLarge and closes).
+ * When fn stops the feed, the bytes after that message are kept (none is lost or handed out
+ * twice): rbd_msgbuf_feed(b, NULL, 0, fn, ctx) goes on with them, and a caller that stops
+ * should do so until it returns 0 before reading more. fn must not feed b itself. */
 int rbd_msgbuf_feed(rbd_msgbuf *b, const char *data, size_t n, rbd_msg_fn fn, void *ctx);
 
 /* A parsed call: {"method": "...", "parameters": {...}, "more": bool}. */
@@ -85,5 +91,15 @@ int rbd_param_int(const json_t *params, const char *name, int required, int64_t 
 int rbd_param_bool(const json_t *params, const char *name, int required, int *out, rbd_error *e);
 int rbd_param_string(const json_t *params, const char *name, int required, const char **out /* borrowed */,
 		     rbd_error *e);
+
+/* Bytes received but not handed out yet: a partial message, or whole ones kept by a stop. */
+size_t rbd_msgbuf_buffered(const rbd_msgbuf *b);
+
+/* The human text of a reply (parameters.message, borrowed from r), or NULL when it has none. */
+const char *rbd_reply_message(const rbd_reply *r);
+
+/* Refuse a member of params not in known (NULL-terminated): "unknown parameter 'x' (known:
+ * id, all)". 0 when all are known; params NULL counts as {}. */
+int rbd_param_check_known(const json_t *params, const char *const *known, rbd_error *e);
 
 #endif
