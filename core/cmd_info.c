@@ -1,9 +1,10 @@
-/* cmd_info.c — rbctl info: describe a .rbds dataset as text or JSON. */
+/* cmd_info.c — rbctl info: describe a .rbds dataset as text or JSON, or (no FILE) ask rbd about itself. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
 #include "commands.h"
 #include "dataset.h"
 #include "rbds.h"
@@ -14,13 +15,19 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: rbctl info FILE.rbds [--json]\n"
+		"       rbctl info [--json] [--socket PATH]\n"
 		"\n"
 		"Validate a compiled dataset (checksum included) and describe it: name, content sha256,\n"
 		"samples, models with their mean quality and cost, evals and task groups with counts,\n"
 		"optional sections and file size.\n"
+		"Without a FILE, ask rbd instead: its version, router ABI and protocol, who you are to it\n"
+		"(uid, team, administrator), its workers and queue.\n"
 		"\n"
-		"  --json     print one JSON object instead of text\n"
-		"  -h, --help show this help\n");
+		"  --json         print one JSON object instead of text\n"
+		"  --socket PATH  rbd's socket (default: $RBD_SOCKET, else /run/rbd/rbd.sock)\n"
+		"  -h, --help     show this help\n"
+		"\n"
+		"exit status: 0 success, 1 bad file or rbd refused, 2 usage error, 3 cannot reach rbd\n");
 }
 
 /* Everything info reports, computed once for both output forms. */
@@ -167,11 +174,20 @@ static int print_json(const rbd_dataset *ds, const char *path, const struct summ
 
 int rbctl_info_main(int argc, char **argv)
 {
-	const char *path = NULL;
+	const char *path = NULL, *socket = NULL;
 	int json = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json = 1;
+		} else if (!strcmp(argv[i], "--socket") || !strncmp(argv[i], "--socket=", 9)) {
+			if (argv[i][8] == '=') {
+				socket = argv[i] + 9;
+			} else if (i + 1 < argc) {
+				socket = argv[++i];
+			} else {
+				fprintf(stderr, "rbctl info: --socket needs a PATH\n");
+				return RBCTL_EXIT_USAGE;
+			}
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			usage(stdout);
 			return RBCTL_EXIT_OK;
@@ -186,7 +202,19 @@ int rbctl_info_main(int argc, char **argv)
 			path = argv[i];
 		}
 	}
+	if (path && socket) {
+		fprintf(stderr, "rbctl info: --socket is for asking rbd, not for a FILE\n");
+		return RBCTL_EXIT_USAGE;
+	}
 	if (!path) {
+		/* No FILE: ask rbd. A bare `rbctl info` where no rbd was ever set up most likely
+		 * wanted a FILE, so that is a usage error; a named socket that fails is exit 3. */
+		const char *env = getenv(RBD_SOCKET_ENV);
+		int quiet = !socket && !(env && *env);
+		int status = rbctl_server_info(socket, json, quiet);
+		if (status >= 0)
+			return status;
+		fprintf(stderr, "rbctl info: no FILE.rbds given, and no rbd at %s to ask\n", RBD_DEFAULT_SOCKET);
 		usage(stderr);
 		return RBCTL_EXIT_USAGE;
 	}

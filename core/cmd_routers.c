@@ -1,4 +1,4 @@
-/* cmd_routers.c — `rbctl routers`: the router plugins rbctl can load, with their parameters. */
+/* cmd_routers.c — `rbctl routers`: the routers rbd serves, or (--local) the plugins rbctl can load, with their parameters. */
 #include <dirent.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -27,29 +27,70 @@ static void describe(const rbd_plugin *p)
 	}
 }
 
+static void routers_usage(FILE *out)
+{
+	fprintf(out, "usage: rbctl routers [--json] [--socket PATH]\n"
+		     "       rbctl routers --local [--plugin-dir DIR]...\n"
+		     "\n"
+		     "List the routers rbd serves (the names rbctl submit --router takes): kind, version,\n"
+		     "state, sha256, parameters, and the reason for any file it rejected or quarantined.\n"
+		     "With --local, list the router plugins this machine's rbctl run can load instead,\n"
+		     "found in the plugin directories ($RB_PLUGIN_DIR, the plugins folder beside rbctl,\n"
+		     "the installed directory), with the loader's reason for a file that fails to load.\n"
+		     "\n"
+		     "  --local               list the local plugins, not rbd's\n"
+		     "  --plugin-dir DIR      with --local: search DIR first (repeatable; implies --local)\n"
+		     "  --json                print rbd's reply ({\"routers\": [...]}) as JSON\n"
+		     "  --socket PATH         rbd's socket (default: $RBD_SOCKET, else /run/rbd/rbd.sock)\n"
+		     "  -h, --help            this text\n"
+		     "\n"
+		     "exit status: 0 success, 1 no routers found locally or rbd refused, 2 usage error,\n"
+		     "3 cannot reach rbd\n");
+}
+
 int rbctl_routers_main(int argc, char **argv)
 {
+	enum { OPT_PLUGIN_DIR = 256, OPT_LOCAL, OPT_SOCKET, OPT_JSON };
 	static const struct option longopts[] = {
-		{"plugin-dir", required_argument, NULL, 'p'},
+		{"plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR},
+		{"local", no_argument, NULL, OPT_LOCAL},
+		{"socket", required_argument, NULL, OPT_SOCKET},
+		{"json", no_argument, NULL, OPT_JSON},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	const char **extra = rbd_xcalloc((size_t)argc + 1, sizeof(char *));
+	const char *socket = NULL;
 	size_t n_extra = 0;
-	int c, status = RBCTL_EXIT_OK;
+	int c, status = RBCTL_EXIT_OK, local = 0, as_json = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == 'p') {
+		if (c == OPT_PLUGIN_DIR) {
 			extra[n_extra++] = optarg;
+			local = 1;
+		} else if (c == OPT_LOCAL) {
+			local = 1;
+		} else if (c == OPT_SOCKET) {
+			socket = optarg;
+		} else if (c == OPT_JSON) {
+			as_json = 1;
 		} else {
-			FILE *out = c == 'h' ? stdout : stderr;
-			fprintf(out, "usage: rbctl routers [--plugin-dir DIR]...\n\n"
-				     "List the router plugins found in the plugin directories ($RB_PLUGIN_DIR, the\n"
-				     "plugins folder beside rbctl, the installed directory), with their parameters.\n"
-				     "A file that fails to load is listed with the loader's reason.\n");
+			routers_usage(c == 'h' ? stdout : stderr);
 			free(extra);
 			return c == 'h' ? RBCTL_EXIT_OK : RBCTL_EXIT_USAGE;
 		}
+	}
+	if (optind < argc || (local && (socket || as_json))) {
+		if (optind < argc)
+			fprintf(stderr, "rbctl routers: unexpected argument '%s'\n", argv[optind]);
+		else
+			fprintf(stderr, "rbctl routers: %s is for rbd's listing, not --local\n", socket ? "--socket" : "--json");
+		free(extra);
+		return RBCTL_EXIT_USAGE;
+	}
+	if (!local) {
+		free(extra);
+		return rbctl_server_routers(socket, as_json);
 	}
 	char **dirs = rbd_plugin_default_dirs(extra);
 	rbd_strmap *seen = rbd_strmap_new();

@@ -97,18 +97,22 @@ static void routed_free(routed *d)
 	memset(d, 0, sizeof(*d));
 }
 
-/* A view over chosen rows; with_outcomes copies their quality and cost (train views only). */
+/* A view over chosen rows; with_outcomes copies their quality and cost (train views only);
+ * what the router declared it ignores (features, train outcomes) is left out. */
 typedef struct view_store {
 	rb_view v;
+	const size_t *rows; /* the dataset rows, borrowed */
 	const char **ids, **prompts, **tasks;
 	float *quality, *features;
 	double *cost;
 	uint32_t *tokens;
 } view_store;
 
-static void view_build(view_store *s, const rbd_dataset *ds, const size_t *rows, size_t n, int with_outcomes)
+static void view_build(view_store *s, const rbd_dataset *ds, const size_t *rows, size_t n, int with_outcomes,
+		       uint32_t ignores)
 {
 	memset(s, 0, sizeof(*s));
+	s->rows = rows;
 	size_t M = ds->n_models, D = ds->feature_dim;
 	s->ids = rbd_xmalloc((n ? n : 1) * sizeof(char *));
 	s->prompts = rbd_xmalloc((n ? n : 1) * sizeof(char *));
@@ -118,7 +122,7 @@ static void view_build(view_store *s, const rbd_dataset *ds, const size_t *rows,
 		s->prompts[k] = ds->prompts[rows[k]];
 		s->tasks[k] = ds->eval_names[ds->eval[rows[k]]];
 	}
-	if (with_outcomes) {
+	if (with_outcomes && !(ignores & RB_IGNORES_TRAIN_OUTCOMES)) {
 		s->quality = rbd_xmalloc((n ? n : 1) * M * sizeof(float));
 		s->cost = rbd_xmalloc((n ? n : 1) * M * sizeof(double));
 		for (size_t k = 0; k < n; k++) {
@@ -131,7 +135,7 @@ static void view_build(view_store *s, const rbd_dataset *ds, const size_t *rows,
 		for (size_t k = 0; k < n; k++)
 			s->tokens[k] = ds->prompt_tokens[rows[k]];
 	}
-	if (D && ds->features) {
+	if (D && ds->features && !(ignores & RB_IGNORES_FEATURES)) {
 		s->features = rbd_xmalloc((n ? n : 1) * D * sizeof(float));
 		for (size_t k = 0; k < n; k++)
 			memcpy(s->features + k * D, ds->features + rows[k] * D, D * sizeof(float));
@@ -264,18 +268,22 @@ static int route_predictive(run *r, void *state, const view_store *train, const 
 	}
 	for (size_t k = 0; k < n * M; k++) {
 		if (!isfinite(q_hat[k]) || (has_cost && !isfinite(c_hat[k]))) {
-			rc = rbd_fail(r->e, -EINVAL, "router '%s' predicted a non-finite %s for prompt %s, model %s",
-				      router->name, isfinite(q_hat[k]) ? "cost" : "quality",
-				      queries->v.sample_ids[k / M], r->ds->model_names[k % M]);
+			/* Name the value too: "NaN" is what a user greps their router's code for. */
+			double bad = isfinite(q_hat[k]) ? c_hat[k] : (double)q_hat[k];
+			rc = rbd_fail(r->e, -EINVAL,
+				      "router '%s' predicted a non-finite %s for prompt %s, model %s: predict returned %s",
+				      router->name, isfinite(q_hat[k]) ? "cost" : "quality", queries->v.sample_ids[k / M],
+				      r->ds->model_names[k % M], isnan(bad) ? "NaN" : bad > 0 ? "inf" : "-inf");
 			goto out;
 		}
 	}
 	if (!has_cost) {
-		/* ĉ_j: model j's mean cost per query on the train view. */
+		/* ĉ_j: model j's mean cost per query on the train view (read from the dataset: the
+		 * view holds no costs when the router ignores them). */
 		double *mean = rbd_xcalloc(M, sizeof(double));
 		for (size_t i = 0; i < train->v.n; i++)
 			for (size_t j = 0; j < M; j++)
-				mean[j] += train->v.cost[i * M + j];
+				mean[j] += r->ds->cost[train->rows[i] * M + j];
 		for (size_t j = 0; j < M; j++)
 			mean[j] = train->v.n ? mean[j] / (double)train->v.n : 0.0;
 		for (size_t i = 0; i < n; i++)
@@ -372,7 +380,7 @@ static int route_rows(run *r, void *state, const view_store *train, const size_t
 {
 	routed_alloc(d, rows, n, r->P);
 	view_store queries;
-	view_build(&queries, r->ds, rows, n, 0);
+	view_build(&queries, r->ds, rows, n, 0, rbd_plugin_ignores(r->plugin));
 	double t0 = rbd_now();
 	int rc = r->plugin->router->kind == RB_ROUTER_PREDICTIVE ? route_predictive(r, state, train, &queries, d)
 								  : route_policy(r, state, &queries, d);
@@ -465,7 +473,7 @@ static int eval_group(run *r, uint32_t g, group_result *out)
 	out->n_train = n_train;
 
 	view_store train;
-	view_build(&train, ds, train_rows, n_train, 1);
+	view_build(&train, ds, train_rows, n_train, 1, rbd_plugin_ignores(r->plugin));
 	rb_host_api host = {
 		.size = sizeof(rb_host_api),
 		.abi_minor = RB_ABI_MINOR,

@@ -49,4 +49,9 @@ int rbd_jobspec_check(const rbd_jobspec *s, const rbd_plugin *plugin, const rbd_
 int rbd_jobspec_run(const rbd_jobspec *s, const rbd_dataset *ds, const rbd_plugin *plugin,
 		    rbd_eval_progress_fn progress, void *progress_ctx, json_t **result, rbd_error *e);
 
+/* Errors of rbd_jobspec_parse and rbd_jobspec_check name the member: their message starts with
+ * "job member 'NAME'" or "unknown job member 'NAME'". This copies NAME into out (size bytes)
+ * for an InvalidParameter reply's "parameter" and returns out, or NULL when msg names none. */
+const char *rbd_jobspec_error_member(const char *msg, char *out, size_t size);
+
 #endif

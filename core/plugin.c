@@ -56,9 +56,9 @@ static int check_stamp(const char *path, const rb_abi_stamp *s, rbd_error *e)
 				s->stamp_size, sizeof(rb_abi_stamp), RB_ABI_MAJOR, RB_ABI_MINOR);
 	/* Structs grow only by appending: the plugin's descriptor must hold at least our fields,
 	 * and the structs we hand it must be at least as large as it expects. */
-	if (s->router_size < sizeof(rb_router))
+	if (s->router_size < RB_ROUTER_SIZE_1_0)
 		return rbd_fail(e, -ENOEXEC, "%s: router descriptor is %u bytes, expected at least %zu; " REBUILD_HINT,
-				path, s->router_size, sizeof(rb_router), RB_ABI_MAJOR, RB_ABI_MINOR);
+				path, s->router_size, RB_ROUTER_SIZE_1_0, RB_ABI_MAJOR, RB_ABI_MINOR);
 	if (s->host_api_size > sizeof(rb_host_api) || s->view_size > sizeof(rb_view))
 		return rbd_fail(e, -ENOEXEC,
 				"%s: built against newer routerbench headers (ABI %u.%u) than this host (%d.%d); "
@@ -69,6 +69,14 @@ static int check_stamp(const char *path, const rb_abi_stamp *s, rbd_error *e)
 		return rbd_fail(e, -ENOEXEC, "%s: parameter spec is %u bytes, expected at least %zu; " REBUILD_HINT,
 				path, s->param_spec_size, sizeof(rb_param_spec), RB_ABI_MAJOR, RB_ABI_MINOR);
 	return 0;
+}
+
+uint32_t rbd_plugin_ignores(const rbd_plugin *p)
+{
+	/* Read a 1.1 field only when the plugin's descriptor is large enough to hold it. */
+	if (p->router->stamp.router_size < offsetof(rb_router, ignores) + sizeof(uint32_t))
+		return 0;
+	return p->router->ignores;
 }
 
 const rb_param_spec *rbd_plugin_param(const rbd_plugin *p, uint32_t i)

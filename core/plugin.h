@@ -19,6 +19,9 @@ typedef struct rbd_plugin {
 int rbd_plugin_load(const char *path, rbd_plugin **out, rbd_error *e);
 void rbd_plugin_free(rbd_plugin *p);
 
+/* RB_IGNORES_* bits the router declared (0 for routers built against ABI 1.0). */
+uint32_t rbd_plugin_ignores(const rbd_plugin *p);
+
 /* The i-th parameter spec, read with the plugin's own struct size as the stride. */
 const rb_param_spec *rbd_plugin_param(const rbd_plugin *p, uint32_t i);
 

@@ -151,7 +151,7 @@ static long find_duplicate(const char *const *names, size_t n, size_t *first)
 
 /* Everything rbd_builder_add promises about a dataset, checked again at the file boundary: the
  * writer refuses to produce a file the reader would refuse, and the reader trusts no writer. */
-static int check_dataset(const rbd_dataset *ds, rbd_error *e)
+static int check_dataset(const rbd_dataset *ds, int values, rbd_error *e)
 {
 	size_t n = ds->n, m = ds->n_models;
 	if (n == 0)
@@ -175,6 +175,8 @@ static int check_dataset(const rbd_dataset *ds, rbd_error *e)
 		if (ds->eval[i] >= ds->n_evals)
 			return rbd_fail(e, -EINVAL, "sample %zu: eval index %u is out of range (%u evals)", i,
 					ds->eval[i], ds->n_evals);
+	if (!values)
+		return 0;
 	/* Branch-free scan first, then look for the culprit only when there is one. */
 	int bad = 0;
 	for (size_t k = 0; k < n * m; k++)
@@ -307,7 +309,7 @@ struct wsection {
 
 int rbd_rbds_write(const rbd_dataset *ds, const char *path, rbd_error *e)
 {
-	int r = check_dataset(ds, e);
+	int r = check_dataset(ds, 1, e);
 	if (r < 0)
 		return rbd_error_prefix(e, "%s", path);
 
@@ -738,7 +740,7 @@ static int parse(const uint8_t *base, uint64_t size, const struct rbds_header *h
 	ds->feature_name = h->feature_dim ? meta[1] : NULL;
 #undef SEC
 	memcpy(ds->sha256, h->content_sha256, 32);
-	r = check_dataset(ds, e);
+	r = check_dataset(ds, !(flags & RBD_RBDS_TRUST_VALUES), e);
 	if (r < 0)
 		rbd_error_prefix(e, "%s", name);
 out:

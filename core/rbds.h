@@ -40,6 +40,10 @@ enum {
 	 * file is still refused, never a crash). Only for content the caller has verified already,
 	 * e.g. a sealed memfd the daemon filled from a file it opened with full checks. */
 	RBD_RBDS_TRUST_HASH = 1u << 0,
+	/* Also skip the per-value scans (qualities, costs, features, duplicate ids), which touch
+	 * every page: for rbd-worker, whose sealed memfd rbd has checked in full. Offsets, sizes,
+	 * strings and indices are still checked, so nothing is read out of bounds. */
+	RBD_RBDS_TRUST_VALUES = 1u << 1,
 };
 int rbd_rbds_open_fd_ex(int fd, const char *display_name, unsigned flags, rbd_dataset **out,
 			rbd_error *e);

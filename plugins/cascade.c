@@ -288,6 +288,7 @@ static const rb_router router = {
 	.version = "1.0",
 	.summary = "paper cascade: cheapest model first until a noisy judge accepts or the budget runs out",
 	.kind = RB_ROUTER_POLICY,
+	.ignores = RB_IGNORES_FEATURES,
 	.params = params,
 	.n_params = sizeof(params) / sizeof(params[0]),
 	.create = cascade_create,

@@ -65,6 +65,7 @@ static const rb_router router = {
 	.version = "1.0",
 	.summary = "uniformly random model per prompt (seeded); reports the exact expectation too",
 	.kind = RB_ROUTER_POLICY,
+	.ignores = RB_IGNORES_FEATURES | RB_IGNORES_TRAIN_OUTCOMES,
 	.create = random_create,
 	.destroy = random_destroy,
 	.n_points = random_n_points,

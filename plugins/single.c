@@ -51,6 +51,7 @@ static const rb_router router = {
 	.version = "1.0",
 	.summary = "always routes to one model (param model)",
 	.kind = RB_ROUTER_POLICY,
+	.ignores = RB_IGNORES_FEATURES | RB_IGNORES_TRAIN_OUTCOMES,
 	.params = params,
 	.n_params = sizeof(params) / sizeof(params[0]),
 	.create = single_create,

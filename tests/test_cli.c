@@ -35,7 +35,7 @@ Test(cli, usage_and_exit_codes)
 	r = rbctl_cmd((const char *[]){"run", "--dataset", "x", "--router", "random", "--train-fraction", "1.5", NULL});
 	cr_assert_eq(r.status, 2);
 	cmd_free(&r);
-	r = rbctl_cmd((const char *[]){"routers", NULL});
+	r = rbctl_cmd((const char *[]){"routers", "--local", NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.out, "single") && strstr(r.out, "random"), "%s", r.out);
 	cr_assert(strstr(r.out, "--set model=<model>"), "%s", r.out);
@@ -243,4 +243,102 @@ Test(cli, models_option_routes_within_a_two_model_pool)
 	cmd_free(&r);
 	unlink(path);
 	rmdir(dir);
+}
+
+/* The commands that talk to rbd: usage errors are 2, an rbd that is not there is 3, and each
+ * --help lists the exit codes. The server side is tested in test_daemon.c. */
+Test(cli, server_commands_usage_and_unreachable_rbd)
+{
+	static const char *const cmds[][4] = {
+		{"status", "1", NULL},
+		{"result", "1", NULL},
+		{"cancel", "1", NULL},
+		{"jobs", NULL},
+		{"datasets", NULL},
+		{"routers", NULL},
+		{"info", NULL},
+		{"submit", "--dataset", "demo", "--router"},
+	};
+	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++) {
+		const char *args[12];
+		size_t n = 0;
+		for (size_t i = 0; i < 4 && cmds[k][i]; i++)
+			args[n++] = cmds[k][i];
+		if (!strcmp(cmds[k][0], "submit"))
+			args[n++] = "random";
+		args[n++] = "--socket";
+		args[n++] = "/nonexistent/rbd.sock";
+		args[n] = NULL;
+		cmd_result r = rbctl_cmd(args);
+		cr_assert_eq(r.status, 3, "rbctl %s: exit %d, stderr %s", cmds[k][0], r.status, r.err);
+		char want[128];
+		snprintf(want, sizeof(want), "rbctl %s: cannot connect to rbd at /nonexistent/rbd.sock", cmds[k][0]);
+		cr_assert(strstr(r.err, want), "rbctl %s: %s", cmds[k][0], r.err);
+		cr_assert(strstr(r.err, "is rbd running?"), "%s", r.err);
+		cr_assert_str_empty(r.out);
+		cmd_free(&r);
+
+		/* Every --help lists the exit codes, the unreachable one included. */
+		r = rbctl_cmd((const char *[]){cmds[k][0], "--help", NULL});
+		cr_assert_eq(r.status, 0, "rbctl %s --help: %s", cmds[k][0], r.err);
+		cr_assert(strstr(r.out, "--socket PATH") && strstr(r.out, "exit status:") && strstr(r.out, "3 cannot reach rbd"),
+			  "rbctl %s --help: %s", cmds[k][0], r.out);
+		cmd_free(&r);
+	}
+
+	/* RBD_SOCKET is the default socket. */
+	setenv("RBD_SOCKET", "/nonexistent/env.sock", 1);
+	cmd_result r = rbctl_cmd((const char *[]){"status", "7", NULL});
+	unsetenv("RBD_SOCKET");
+	cr_assert_eq(r.status, 3);
+	cr_assert(strstr(r.err, "rbctl status: cannot connect to rbd at /nonexistent/env.sock"), "%s", r.err);
+	cmd_free(&r);
+
+	r = rbctl_cmd((const char *[]){"--help", NULL});
+	cr_assert(strstr(r.out, "3 cannot reach rbd") && strstr(r.out, "4 job cancelled"), "%s", r.out);
+	cr_assert(strstr(r.out, "submit") && strstr(r.out, "datasets"), "%s", r.out);
+	cmd_free(&r);
+}
+
+Test(cli, server_commands_refuse_bad_job_ids_and_options)
+{
+	static const struct {
+		const char *args[9], *needle;
+	} cases[] = {
+		{{"status", "abc"}, "rbctl status: job ID 'abc' must be an integer from 1 to 9223372036854775807"},
+		{{"status", "0"}, "rbctl status: job ID '0' must be an integer"},
+		{{"result", "-3"}, "rbctl result: job ID '-3' must be an integer"},
+		{{"cancel", "92233720368547758070"}, "rbctl cancel: job ID '92233720368547758070' must be an integer"},
+		{{"cancel", "1x"}, "rbctl cancel: job ID '1x'"},
+		{{"status"}, "rbctl status: a job ID is required"},
+		{{"status", "1", "2"}, "rbctl status: unexpected argument '2'"},
+		{{"cancel", "1", "--json"}, "rbctl cancel: --json is not an option of this command"},
+		{{"jobs", "extra"}, "rbctl jobs: unexpected argument 'extra'"},
+		{{"datasets", "--all"}, "rbctl datasets: --all is not an option of this command"},
+		{{"submit"}, "rbctl submit: --dataset and --router are required (rbctl submit --help)"},
+		{{"submit", "--router", "random"}, "rbctl submit: --dataset and --router are required"},
+		{{"submit", "--dataset", "demo", "--router", "random", "--seed"}, "usage: rbctl submit"},
+		/* The options and their checks are rbctl run's. */
+		{{"submit", "--dataset", "demo", "--router", "random", "--seed", "-1"},
+		 "rbctl submit: --seed '-1' must be an integer from 0 to 4294967295"},
+		{{"submit", "--dataset", "demo", "--router", "random", "--splits", "0"},
+		 "rbctl submit: --splits '0' must be an integer from 1 to 1000"},
+		{{"submit", "--dataset", "demo", "--router", "random", "--target-share", "x"}, "MODEL=P"},
+		{{"submit", "--dataset", "demo", "--router", "random", "--plugin-dir", "x"}, "usage: rbctl submit"},
+		{{"routers", "--local", "--socket", "x"}, "rbctl routers: --socket is for rbd's listing, not --local"},
+		{{"info", "x.rbds", "--socket", "x"}, "rbctl info: --socket is for asking rbd, not for a FILE"},
+	};
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		cmd_result r = rbctl_cmd(cases[k].args);
+		cr_assert_eq(r.status, 2, "rbctl %s %s: exit %d, stderr %s", cases[k].args[0],
+			     cases[k].args[1] ? cases[k].args[1] : "", r.status, r.err);
+		cr_assert(strstr(r.err, cases[k].needle), "rbctl %s: lacks \"%s\": %s", cases[k].args[0], cases[k].needle, r.err);
+		cmd_free(&r);
+	}
+	/* A job rbd would refuse is refused before connecting, as rbctl run refuses it. */
+	cmd_result r = rbctl_cmd((const char *[]){"submit", "--dataset", "demo", "--router", "random", "--lambdas", "0.1,-1",
+					      "--socket", "/nonexistent/rbd.sock", NULL});
+	cr_assert_eq(r.status, 1, "%s", r.err);
+	cr_assert(strstr(r.err, "willingness to pay"), "%s", r.err);
+	cmd_free(&r);
 }

@@ -164,6 +164,21 @@ Test(eval, invalid_router_output_fails_the_job_with_a_reason)
 	expect_failure(fixture_plugin("good_predictive"), "poison=true", "predicted a non-finite quality for prompt t.");
 }
 
+Test(eval, nan_prediction_names_router_prompt_and_predict)
+{
+	/* nan_router predicts NaN for the second query of its batch: the second test prompt. */
+	uint8_t is_train[13];
+	rbd_split_assign(13, 42, 0.7, is_train);
+	int seen = 0, bad = -1;
+	for (int i = 0; i < 13 && bad < 0; i++)
+		if (!is_train[i] && ++seen == 2)
+			bad = i;
+	char needle[256];
+	snprintf(needle, sizeof(needle),
+		 "router 'nan_router' predicted a non-finite quality for prompt t.%d, model A: predict returned NaN", bad);
+	expect_failure(fixture_plugin("nan_router"), NULL, needle);
+}
+
 Test(eval, tasks_selection_overall_pooling_and_unknown_task)
 {
 	rbd_dataset *ds = worked_example(1);

@@ -156,7 +156,20 @@ typedef struct rb_router {
 	/* Optional (may be NULL): the exact probability of each final model at query i, when the
 	 * router decides at random; the host then also reports the expected point exactly. */
 	int (*distribution)(void *state, const rb_view *queries, size_t i, uint32_t point, double *probs);
+
+	/* ABI 1.1: inputs the router never reads (RB_IGNORES_* bits), so the host need not build
+	 * them: a worker then keeps no private copy of, e.g., the train split's feature vectors.
+	 * 0 (and every router built against 1.0, whose descriptor ends before this field): all. */
+	uint32_t ignores;
 } rb_router;
+
+enum rb_ignores {
+	RB_IGNORES_FEATURES = 1u << 0,       /* rb_view.features stays NULL (feature_dim 0) */
+	RB_IGNORES_TRAIN_OUTCOMES = 1u << 1, /* the train view's quality and cost stay NULL */
+};
+
+/* The size of a 1.0 descriptor: hosts accept it and read ignores only past it. */
+#define RB_ROUTER_SIZE_1_0 offsetof(rb_router, ignores)
 
 #define RB_ABI_STAMP                                                                               \
 	{                                                                                          \

@@ -9,6 +9,6 @@
 
 /* Router plugin ABI: a major bump breaks plugins; a minor bump only appends fields. */
 #define RB_ABI_MAJOR 1
-#define RB_ABI_MINOR 0
+#define RB_ABI_MINOR 1
 
 #endif
