@@ -1,2 +1,787 @@
-/* test_daemon.c — placeholder */
-#include <criterion/criterion.h>
+/* test_daemon.c — rbd end to end: real daemons on temporary sockets and state directories,
+ * real workers, fixture plugins that crash, hang, hog memory or lie, kill -9, teams. No per-test
+ * .timeout: Criterion 2.4 leaks its timer records when timed tests overlap under --jobs 2 (an
+ * AddressSanitizer failure); the suite timeout in tests/meson.build bounds them instead. */
+#include <grp.h>
+#include <sys/socket.h>
+
+#include "daemon_harness.h"
+
+static const char *const basic_routers[] = {"random", "single", NULL};
+
+/* Models of the small synthetic dataset (rbctl gen --models 4). */
+#define MODEL0 "WizardLM/WizardLM-13B-V1.2"
+#define MODEL1 "mistralai/mistral-7b-chat"
+
+/* A job that takes a while on the small dataset: the bootstrap dominates. */
+static json_t *slow_job(void)
+{
+	return json_pack("{sssss[s]si}", "dataset", "small", "router", "single", "settings", "model=" MODEL0, "bootstrap",
+			 60000);
+}
+
+static json_t *strip_timing(json_t *result)
+{
+	json_object_del(result, "timing");
+	return result;
+}
+
+static char *dump17(const json_t *j)
+{
+	return json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+}
+
+/* ---- results ---- */
+
+Test(daemon, submit_wait_result_equals_rbctl_run)
+{
+	rbd_proc d;
+	rbd_proc_init(&d, basic_routers);
+	rbd_proc_start(&d);
+	int64_t id = submit_ok(&d, json_pack("{sssssi}", "dataset", "small", "router", "random", "bootstrap", 200));
+	json_t *job = wait_final(&d, id);
+	cr_assert_str_eq(jstr(job, "state"), "done", "reason: %s", jstr(job, "reason"));
+	cr_assert_eq(json_integer_value(json_object_get(job, "attempts")), 1);
+	json_decref(job);
+	json_t *res = call_ok(&d, "Result", json_pack("{sI}", "id", (json_int_t)id));
+	json_t *daemon_result = strip_timing(json_incref(json_object_get(res, "result")));
+	json_decref(res);
+
+	char router[4096];
+	snprintf(router, sizeof(router), "%s", builtin_plugin("random"));
+	cmd_result r = rbctl_cmd((const char *[]){"run", "--dataset", d.data, "--router", router, "--bootstrap", "200",
+						  "--json", NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	json_t *local = strip_timing(json_loads(r.out, 0, NULL));
+	cr_assert_not_null(local);
+	/* Everything but the router file's path and the timing block is the same, byte for byte. */
+	json_object_del(json_object_get(daemon_result, "router"), "path");
+	json_object_del(json_object_get(local, "router"), "path");
+	char *a = dump17(daemon_result), *b = dump17(local);
+	cr_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	json_decref(daemon_result);
+	json_decref(local);
+	cmd_free(&r);
+	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
+	rbd_proc_cleanup(&d);
+}
+
+Test(daemon, rbctl_submit_wait_prints_what_run_prints)
+{
+	rbd_proc d;
+	rbd_proc_init(&d, basic_routers);
+	rbd_proc_start(&d);
+	cmd_result s = rbctl_cmd((const char *[]){"submit", "--socket", d.sock, "--dataset", "small", "--router",
+						  "single", "--set", "model=" MODEL1, "--bootstrap", "100", "--wait", NULL});
+	cr_assert_eq(s.status, 0, "%s", s.err);
+	/* Not a terminal: progress comes as plain lines on stderr. */
+	cr_assert(strstr(s.err, "running") || strstr(s.err, "done"), "stderr: %s", s.err);
+	char router[4096];
+	snprintf(router, sizeof(router), "%s", builtin_plugin("single"));
+	cmd_result r = rbctl_cmd((const char *[]){"run", "--dataset", d.data, "--router", router, "--set", "model=" MODEL1,
+						  "--bootstrap", "100", NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	/* The table ends with the timing line, the only part that may differ. */
+	char *ts = strstr(s.out, "\nfit "), *tr = strstr(r.out, "\nfit ");
+	if (ts && tr) {
+		*ts = '\0';
+		*tr = '\0';
+	}
+	cr_assert_str_eq(s.out, r.out);
+	cmd_free(&s);
+	cmd_free(&r);
+
+	cmd_result j = rbctl_cmd((const char *[]){"submit", "--socket", d.sock, "--dataset", "small", "--router", "random",
+						  "--json", NULL});
+	cr_assert_eq(j.status, 0, "%s", j.err);
+	json_t *obj = json_loads(j.out, 0, NULL);
+	cr_assert_not_null(obj, "%s", j.out);
+	cr_assert_str_eq(jstr(obj, "router"), "random");
+	json_decref(obj);
+	cmd_free(&j);
+
+	cmd_result bad = rbctl_cmd((const char *[]){"submit", "--socket", d.sock, "--dataset", "small", "--router",
+						    "nonesuch", NULL});
+	cr_assert_eq(bad.status, 1);
+	cr_assert(strstr(bad.err, "nonesuch"), "%s", bad.err);
+	cmd_free(&bad);
+	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
+	rbd_proc_cleanup(&d);
+}
+
+/* ---- misbehaving routers (item 5) ---- */
+
+Test(daemon, broken_routers_fail_only_their_own_job)
+{
+	rbd_proc d;
+	rbd_proc_init(&d, (const char *const[]){"random", "crash", "hang", "hog", "exit_router", "nan_router",
+						"bad_output", NULL});
+	snprintf(d.limits, sizeof(d.limits), "wall_time = 4\naddress_space = %s\n", RB_TEST_ASAN ? "0" : "384M");
+	snprintf(d.server_extra, sizeof(d.server_extra), "workers = 3\nquarantine_after = 100\n");
+	rbd_proc_start(&d);
+	static const struct {
+		const char *router, *setting, *expect;
+	} cases[] = {
+		{"crash", NULL, "router crashed: SIGSEGV in predict (task "},
+		{"crash", "where=create", "router crashed: SIGSEGV in create (task "},
+		{"hang", NULL, "router timed out after 4 s in predict"},
+		{"hog", NULL, "router exceeded the memory limit (384 MiB) in predict"},
+		{"exit_router", NULL, "router exited with status 3 in predict"},
+		{"nan_router", NULL, "NaN"},
+		{"bad_output", NULL, "returned model index 4"},
+	};
+	size_t n = sizeof(cases) / sizeof(cases[0]);
+	int64_t ids[16], good[16];
+	for (size_t i = 0; i < n; i++) {
+		if (RB_TEST_ASAN && !strcmp(cases[i].router, "hog"))
+			continue; /* no memory limit under AddressSanitizer */
+		json_t *job = json_pack("{ssss}", "dataset", "small", "router", cases[i].router);
+		if (cases[i].setting)
+			json_object_set_new(job, "settings", json_pack("[s]", cases[i].setting));
+		ids[i] = submit_ok(&d, job);
+		good[i] = submit_ok(&d, json_pack("{sssssi}", "dataset", "small", "router", "random", "bootstrap", 50));
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (RB_TEST_ASAN && !strcmp(cases[i].router, "hog"))
+			continue;
+		json_t *job = wait_final(&d, ids[i]);
+		cr_expect_str_eq(jstr(job, "state"), "failed", "%s", cases[i].router);
+		cr_expect(strstr(jstr(job, "reason"), cases[i].expect), "%s: reason '%s' lacks '%s'", cases[i].router,
+			  jstr(job, "reason"), cases[i].expect);
+		json_decref(job);
+		job = wait_final(&d, good[i]);
+		cr_expect_str_eq(jstr(job, "state"), "done", "good job next to %s: %s", cases[i].router,
+				 jstr(job, "reason"));
+		json_decref(job);
+	}
+	/* rbd itself is fine. */
+	json_decref(call_ok(&d, "GetInfo", NULL));
+	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
+	rbd_proc_cleanup(&d);
+}
+
+static json_t *router_listed(const rbd_proc *d, const char *name)
+{
+	json_t *list = call_ok(d, "ListRouters", NULL);
+	json_t *found = NULL, *r;
+	size_t i;
+	json_array_foreach(json_object_get(list, "routers"), i, r)
+		if (!strcmp(jstr(r, "name"), name))
+			found = json_incref(r);
+	json_decref(list);
+	return found;
+}
+
+Test(daemon, rejected_plugins_are_listed_with_the_loader_reason)
+{
+	rbd_proc d;
+	rbd_proc_init(&d, (const char *const[]){"random", "wrong_abi", "missing_symbol", "no_entry", NULL});
+	rbd_proc_start(&d);
+	static const struct {
+		const char *file, *expect;
+	} cases[] = {{"wrong_abi", "ABI"}, {"missing_symbol", "undefined symbol"}, {"no_entry", "rb_router_entry"}};
+	for (size_t i = 0; i < 3; i++) {
+		json_t *r = router_listed(&d, cases[i].file);
+		cr_assert_not_null(r, "%s not listed", cases[i].file);
+		cr_expect_str_eq(jstr(r, "state"), "rejected");
+		cr_expect(strstr(jstr(r, "reason"), cases[i].expect), "%s: %s", cases[i].file, jstr(r, "reason"));
+		json_decref(r);
+	}
+	json_t *ok = router_listed(&d, "random");
+	cr_assert_str_eq(jstr(ok, "state"), "ok");
+	cr_assert_eq(strlen(jstr(ok, "sha256")), 64);
+	json_decref(ok);
+	rbd_reply rep = call(&d, "Submit", json_pack("{ssss}", "dataset", "small", "router", "wrong_abi"));
+	cr_assert_str_eq(rep.error, RBD_ERR_NO_SUCH_ROUTER);
+	rbd_reply_clear(&rep);
+	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
+	rbd_proc_cleanup(&d);
+}
+
+/* Append a byte: the ELF loader ignores it, the sha256 changes — "the file changed". */
+static void touch_content(const rbd_proc *d, const char *name)
+{
+	char path[600], tmp[620];
+	snprintf(path, sizeof(path), "%s/%s.so", d->plugins, name);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.new", d->plugins, name);
+	char *data = NULL;
+	size_t len = 0;
+	rbd_error e = {0};
+	cr_assert_eq(rbd_read_file(path, &data, &len, &e), 0);
+	FILE *f = fopen(tmp, "wb");
+	fwrite(data, 1, len, f);
+	fputc('\n', f);
+	fclose(f);
+	cr_assert_eq(rename(tmp, path), 0);
+	free(data);
+}
+
+Test(daemon, crashing_router_is_quarantined_until_its_file_changes)
+{
+	rbd_proc d;
+	rbd_proc_init(&d, (const char *const[]){"crash", NULL});
+	snprintf(d.server_extra, sizeof(d.server_extra), "quarantine_after = 2\n");
+	rbd_proc_start(&d);
+	for (int i = 0; i < 2; i++) {
+		json_t *job = wait_final(&d, submit_ok(&d, json_pack("{ssss}", "dataset", "small", "router", "crash")));
+		cr_assert_str_eq(jstr(job, "state"), "failed");
+		json_decref(job);
+	}
+	json_t *r = router_listed(&d, "crash");
+	cr_assert_str_eq(jstr(r, "state"), "quarantined");
+	cr_assert(strstr(jstr(r, "reason"), "quarantined after 2 crashes"), "%s", jstr(r, "reason"));
+	json_decref(r);
+	rbd_reply rep = call(&d, "Submit", json_pack("{ssss}", "dataset", "small", "router", "crash"));
+	cr_assert_str_eq(rep.error, RBD_ERR_NO_SUCH_ROUTER);
+	cr_assert(strstr(json_string_value(json_object_get(rep.parameters, "message")), "quarantined"));
+	rbd_reply_clear(&rep);
+
+	touch_content(&d, "crash");
+	cr_assert(POLL_UNTIL(({
+				     json_t *x = router_listed(&d, "crash");
+				     int ok = x && !strcmp(jstr(x, "state"), "ok");
+				     json_decref(x);
+				     ok;
+			     }),
+			     10000),
+		  "the changed file was not probed again");
+	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
+	rbd_proc_cleanup(&d);
+}
+
+/* ---- discovery (item 3) ---- */
+
+Test(daemon, router_dropped_in_while_running_becomes_usable)
+{
+	rbd_proc d;
+	rbd_proc_init(&d, (const char *const[]){"random", NULL});
+	rbd_proc_start(&d);
+	rbd_reply rep = call(&d, "Submit", json_pack("{sssss[s]}", "dataset", "small", "router", "single", "settings",
+						     "model=" MODEL0));
+	cr_assert_str_eq(rep.error, RBD_ERR_NO_SUCH_ROUTER);
+	rbd_reply_clear(&rep);
+	install_router(&d, "single");
+	cr_assert(POLL_UNTIL(({
+				     json_t *x = router_listed(&d, "single");
+				     int ok = x && !strcmp(jstr(x, "state"), "ok");
+				     json_decref(x);
+				     ok;
+			     }),
+			     5000),
+		  "single.so was not picked up");
+	json_t *job = wait_final(&d, submit_ok(&d, json_pack("{sssss[s]si}", "dataset", "small", "router", "single",
+							      "settings", "model=" MODEL0, "bootstrap", 0)));
+	cr_assert_str_eq(jstr(job, "state"), "done", "%s", jstr(job, "reason"));
+	json_decref(job);
+	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
+	rbd_proc_cleanup(&d);
+}
+
+Test(daemon, replacing_a_router_file_affects_only_later_jobs)
+{
+	rbd_proc d;
+	rbd_proc_init(&d, basic_routers);
+	snprintf(d.server_extra, sizeof(d.server_extra), "workers = 1\n");
+	rbd_proc_start(&d);
+	int64_t blocker = submit_ok(&d, slow_job());
+	int64_t before = submit_ok(&d, json_pack("{sssssi}", "dataset", "small", "router", "random", "bootstrap", 0));
+	json_t *old = router_listed(&d, "random");
+	char old_sha[65];
+	snprintf(old_sha, sizeof(old_sha), "%s", jstr(old, "sha256"));
+	json_decref(old);
+	touch_content(&d, "random");
+	cr_assert(POLL_UNTIL(({
+				     json_t *x = router_listed(&d, "random");
+				     int ok = x && strcmp(jstr(x, "sha256"), old_sha) && !strcmp(jstr(x, "state"), "ok");
+				     json_decref(x);
+				     ok;
+			     }),
+			     5000));
+	int64_t after = submit_ok(&d, json_pack("{sssssi}", "dataset", "small", "router", "random", "bootstrap", 0));
+	json_t *a = wait_final(&d, before), *b = wait_final(&d, after), *c = wait_final(&d, blocker);
+	cr_assert_str_eq(jstr(a, "state"), "done");
+	cr_assert_str_eq(jstr(b, "state"), "done");
+	cr_assert_str_eq(jstr(a, "router_sha256"), old_sha);
+	cr_assert_str_neq(jstr(b, "router_sha256"), old_sha);
+	json_t *res = call_ok(&d, "Result", json_pack("{sI}", "id", (json_int_t)before));
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(res, "result"), "router"),
+							  "sha256")),
+			 old_sha, "the result records the plugin copy the job ran");
+	json_decref(res);
+	json_decref(a);
+	json_decref(b);
+	json_decref(c);
+	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
+	rbd_proc_cleanup(&d);
+}
+
+/* ---- durability (item 6) ---- */
+
+Test(daemon, kill9_with_jobs_queued_and_running_loses_nothing)
+{
+	rbd_proc d;
+	rbd_proc_init(&d, basic_routers);
+	snprintf(d.server_extra, sizeof(d.server_extra), "workers = 1\n");
+	rbd_proc_start(&d);
+	int64_t ids[4];
+	for (int i = 0; i < 4; i++)
+		ids[i] = submit_ok(&d, slow_job());
+	cr_assert(POLL_UNTIL(({
+				     json_t *s = call_ok(&d, "Status", json_pack("{sI}", "id", (json_int_t)ids[0]));
+				     int running = !strcmp(jstr(s, "state"), "running");
+				     json_decref(s);
+				     running;
+			     }),
+			     10000));
+	rbd_proc_kill9(&d);
+	/* The worker dies with rbd (PR_SET_PDEATHSIG). */
+	rbd_proc_start(&d);
+	for (int i = 0; i < 4; i++) {
+		json_t *job = wait_final(&d, ids[i]);
+		cr_assert_str_eq(jstr(job, "state"), "done", "job %lld: %s", (long long)ids[i], jstr(job, "reason"));
+		cr_assert_eq(json_integer_value(json_object_get(job, "attempts")), i == 0 ? 2 : 1, "job %lld",
+			     (long long)ids[i]);
+		json_decref(job);
+	}
+	json_t *all = call_ok(&d, "ListJobs", json_pack("{sb}", "all", 1));
+	cr_assert_eq(json_array_size(json_object_get(all, "jobs")), 4, "every job exactly once");
+	json_decref(all);
+	/* A finished result does not change over another restart. */
+	json_t *r1 = call_ok(&d, "Result", json_pack("{sI}", "id", (json_int_t)ids[1]));
+	char *t1 = dump17(r1);
+	rbd_proc_kill9(&d);
+	rbd_proc_start(&d);
+	json_t *r2 = call_ok(&d, "Result", json_pack("{sI}", "id", (json_int_t)ids[1]));
+	char *t2 = dump17(r2);
+	cr_assert_str_eq(t1, t2);
+	free(t1);
+	free(t2);
+	json_decref(r1);
+	json_decref(r2);
+	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
+	rbd_proc_cleanup(&d);
+}
+
+Test(daemon, sigterm_lets_running_jobs_finish_and_keeps_the_queue)
+{
+	rbd_proc d;
+	rbd_proc_init(&d, basic_routers);
+	snprintf(d.server_extra, sizeof(d.server_extra), "workers = 1\n");
+	rbd_proc_start(&d);
+	int64_t ids[3];
+	for (int i = 0; i < 3; i++)
+		ids[i] = submit_ok(&d, slow_job());
+	cr_assert(POLL_UNTIL(({
+				     json_t *s = call_ok(&d, "Status", json_pack("{sI}", "id", (json_int_t)ids[0]));
+				     int running = !strcmp(jstr(s, "state"), "running");
+				     json_decref(s);
+				     running;
+			     }),
+			     10000));
+	cr_assert_eq(rbd_proc_stop(&d, 60), 0, "rbd exits 0 after SIGTERM");
+	rbd_proc_start(&d);
+	json_t *first = call_ok(&d, "Status", json_pack("{sI}", "id", (json_int_t)ids[0]));
+	cr_assert_str_eq(jstr(first, "state"), "done", "the running job finished before rbd stopped");
+	cr_assert_eq(json_integer_value(json_object_get(first, "attempts")), 1);
+	json_decref(first);
+	for (int i = 1; i < 3; i++) {
+		json_t *job = wait_final(&d, ids[i]);
+		cr_assert_str_eq(jstr(job, "state"), "done");
+		json_decref(job);
+	}
+	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
+	rbd_proc_cleanup(&d);
+}
+
+Test(daemon, cancel_queued_and_running_jobs)
+{
+	rbd_proc d;
+	rbd_proc_init(&d, (const char *const[]){"random", "single", "hang", NULL});
+	snprintf(d.server_extra, sizeof(d.server_extra), "workers = 1\n");
+	rbd_proc_start(&d);
+	int64_t running = submit_ok(&d, json_pack("{ssss}", "dataset", "small", "router", "hang"));
+	int64_t queued = submit_ok(&d, slow_job());
+	json_t *q = call_ok(&d, "Cancel", json_pack("{sI}", "id", (json_int_t)queued));
+	cr_assert_str_eq(jstr(q, "state"), "cancelled");
+	json_decref(q);
+	cr_assert(POLL_UNTIL(({
+				     json_t *s = call_ok(&d, "Status", json_pack("{sI}", "id", (json_int_t)running));
+				     int r = !strcmp(jstr(s, "state"), "running");
+				     json_decref(s);
+				     r;
+			     }),
+			     10000));
+	json_t *r = call_ok(&d, "Cancel", json_pack("{sI}", "id", (json_int_t)running));
+	cr_assert_str_eq(jstr(r, "state"), "cancelled");
+	cr_assert(strstr(jstr(r, "reason"), "cancelled by uid 0"), "%s", jstr(r, "reason"));
+	json_decref(r);
+	rbd_reply rep = call(&d, "Result", json_pack("{sI}", "id", (json_int_t)running));
+	cr_assert_str_eq(rep.error, RBD_ERR_JOB_FAILED);
+	rbd_reply_clear(&rep);
+	cmd_result c = rbctl_cmd((const char *[]){"status", "--socket", d.sock, "999", NULL});
+	cr_assert_eq(c.status, 1);
+	cr_assert(strstr(c.err, "no such job"), "%s", c.err);
+	cmd_free(&c);
+	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
+	rbd_proc_cleanup(&d);
+}
+
+/* ---- teams (item 7) ---- */
+
+/* One call made by a child process running as uid/gid; the reply comes back through a pipe. */
+static json_t *call_as(const rbd_proc *d, uid_t uid, gid_t gid, const char *method, json_t *params)
+{
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+			_exit(90);
+		rbd_client *c = NULL;
+		rbd_error e = {0};
+		rbd_reply r = {0};
+		char full[128];
+		snprintf(full, sizeof(full), "io.routerbench.v1.%s", method);
+		if (rbd_client_open(d->sock, &c, &e) < 0 || rbd_client_call(c, full, params, &r, &e) < 0)
+			_exit(91);
+		json_t *out = json_pack("{ss?so}", "error", r.error, "parameters", json_incref(r.parameters));
+		char *text = json_dumps(out, JSON_COMPACT);
+		if (write(fds[1], text, strlen(text)) < 0)
+			_exit(92);
+		_exit(0);
+	}
+	close(fds[1]);
+	json_decref(params);
+	json_t *out = json_loadfd(fds[0], 0, NULL);
+	close(fds[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child as uid %u failed (%d)", (unsigned)uid, st);
+	return out;
+}
+
+#define UID_A 40001
+#define UID_B 40002
+#define GID_ADMIN 40100
+
+static void skip_unless_root(void)
+{
+	if (geteuid() != 0)
+		cr_skip_test("switching uid needs root (CI runs the tests as root)");
+}
+
+Test(daemon, teams_see_only_their_own_jobs)
+{
+	skip_unless_root();
+	rbd_proc d;
+	rbd_proc_init(&d, basic_routers);
+	snprintf(d.server_extra, sizeof(d.server_extra), "admin_group = %d\n", GID_ADMIN);
+	snprintf(d.extra, sizeof(d.extra), "[team.a]\nmembers = %d\n\n[team.b]\nmembers = %d\n", UID_A, UID_B);
+	rbd_proc_start(&d);
+	json_t *job = json_pack("{sssssi}", "dataset", "small", "router", "random", "bootstrap", 0);
+	json_t *ra = call_as(&d, UID_A, UID_A, "Submit", json_deep_copy(job));
+	json_t *rb = call_as(&d, UID_B, UID_B, "Submit", job);
+	cr_assert(json_is_null(json_object_get(ra, "error")), "%s", json_dumps(ra, 0));
+	json_int_t id_a = json_integer_value(json_object_get(json_object_get(ra, "parameters"), "id"));
+	json_int_t id_b = json_integer_value(json_object_get(json_object_get(rb, "parameters"), "id"));
+	cr_assert_str_eq(jstr(json_object_get(ra, "parameters"), "team"), "a");
+	json_decref(ra);
+	json_decref(rb);
+
+	/* b asking about a's job: the same answer as for a job that does not exist. */
+	static const char *methods[] = {"Status", "Wait", "Cancel", "Result"};
+	for (size_t i = 0; i < 4; i++) {
+		json_t *x = call_as(&d, UID_B, UID_B, methods[i], json_pack("{sI}", "id", id_a));
+		cr_assert_str_eq(jstr(x, "error"), RBD_ERR_NO_SUCH_JOB, "%s", methods[i]);
+		cr_assert(strstr(jstr(json_object_get(x, "parameters"), "message"), "no such job"));
+		json_decref(x);
+	}
+	json_t *own = call_as(&d, UID_B, UID_B, "Wait", json_pack("{sI}", "id", id_b));
+	cr_assert_str_eq(jstr(json_object_get(own, "parameters"), "state"), "done");
+	json_decref(own);
+	json_t *lb = call_as(&d, UID_B, UID_B, "ListJobs", json_pack("{sb}", "all", 1));
+	json_t *jobs = json_object_get(json_object_get(lb, "parameters"), "jobs");
+	cr_assert_eq(json_array_size(jobs), 1);
+	cr_assert_eq(json_integer_value(json_object_get(json_array_get(jobs, 0), "id")), id_b);
+	json_decref(lb);
+	/* The admin group sees both. */
+	json_t *la = call_as(&d, UID_B + 5, GID_ADMIN, "ListJobs", json_pack("{sb}", "all", 1));
+	cr_assert_eq(json_array_size(json_object_get(json_object_get(la, "parameters"), "jobs")), 2);
+	json_decref(la);
+	/* Someone in no team. */
+	json_t *nobody = call_as(&d, UID_B + 7, UID_B + 7, "Submit",
+				 json_pack("{ssss}", "dataset", "small", "router", "random"));
+	cr_assert_str_eq(jstr(nobody, "error"), RBD_ERR_PERMISSION_DENIED);
+	json_decref(nobody);
+	json_t *info = call_as(&d, UID_A, UID_A, "GetInfo", NULL);
+	cr_assert_str_eq(jstr(json_object_get(info, "parameters"), "team"), "a");
+	json_decref(info);
+	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
+	rbd_proc_cleanup(&d);
+}
+
+Test(daemon, quota_exceeded_names_the_cap)
+{
+	rbd_proc d;
+	rbd_proc_init(&d, basic_routers);
+	/* root's team, with a cap of 2 jobs queued or running */
+	snprintf(d.server_extra, sizeof(d.server_extra), "workers = 1\n");
+	rbd_proc_write_config(&d);
+	char *text = slurp_file(d.config);
+	char *p = strstr(text, "[team.alpha]\nmembers = 0\n");
+	cr_assert_not_null(p);
+	FILE *f = fopen(d.config, "w");
+	fprintf(f, "%.*s[team.alpha]\nmembers = 0\nmax_queued = 2\n%s", (int)(p - text), text,
+		p + strlen("[team.alpha]\nmembers = 0\n"));
+	fclose(f);
+	free(text);
+	rbd_proc_start(&d);
+	int64_t a = submit_ok(&d, slow_job()), b = submit_ok(&d, slow_job());
+	rbd_reply rep = call(&d, "Submit", slow_job());
+	cr_assert_str_eq(rep.error, RBD_ERR_QUOTA_EXCEEDED);
+	cr_assert_str_eq(jstr(rep.parameters, "cap"), "max_queued");
+	cr_assert_eq(json_integer_value(json_object_get(rep.parameters, "limit")), 2);
+	cr_assert(strstr(jstr(rep.parameters, "message"), "max_queued = 2"));
+	rbd_reply_clear(&rep);
+	json_decref(call_ok(&d, "Cancel", json_pack("{sI}", "id", (json_int_t)b)));
+	json_decref(call_ok(&d, "Cancel", json_pack("{sI}", "id", (json_int_t)a)));
+	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
+	rbd_proc_cleanup(&d);
+}
+
+Test(daemon, teams_take_turns)
+{
+	skip_unless_root();
+	rbd_proc d;
+	rbd_proc_init(&d, basic_routers);
+	snprintf(d.server_extra, sizeof(d.server_extra), "workers = 1\n");
+	snprintf(d.extra, sizeof(d.extra), "[team.a]\nmembers = %d\n\n[team.b]\nmembers = %d\n", UID_A, UID_B);
+	rbd_proc_start(&d);
+	json_int_t a_ids[6];
+	for (int i = 0; i < 6; i++) {
+		json_t *r = call_as(&d, UID_A, UID_A, "Submit",
+				    json_pack("{sssss[s]si}", "dataset", "small", "router", "single", "settings", "model=" MODEL0,
+					      "bootstrap", 20000));
+		a_ids[i] = json_integer_value(json_object_get(json_object_get(r, "parameters"), "id"));
+		json_decref(r);
+	}
+	json_t *rb = call_as(&d, UID_B, UID_B, "Submit",
+			     json_pack("{sssssi}", "dataset", "small", "router", "random", "bootstrap", 0));
+	json_int_t id_b = json_integer_value(json_object_get(json_object_get(rb, "parameters"), "id"));
+	json_decref(rb);
+	json_t *jb = call_ok(&d, "Wait", json_pack("{sI}", "id", id_b));
+	double b_submitted = json_real_value(json_object_get(jb, "submitted_at"));
+	double b_started = json_real_value(json_object_get(jb, "started_at"));
+	json_decref(jb);
+	/* With one worker, b's job waits for the a-job running when it arrived, and no other. */
+	int cut_in = 0, waiting = 0;
+	for (int i = 0; i < 6; i++) {
+		json_t *s = call_ok(&d, "Status", json_pack("{sI}", "id", a_ids[i]));
+		double t = json_real_value(json_object_get(s, "started_at"));
+		cut_in += t > b_submitted && t < b_started;
+		waiting += t == 0 || t > b_started;
+		json_decref(s);
+	}
+	cr_assert_eq(cut_in, 0, "%d of team a's jobs started between team b's submission and its start", cut_in);
+	cr_assert_geq(waiting, 3, "team a's jobs were too short to test anything");
+	for (int i = 0; i < 6; i++)
+		json_decref(call_ok(&d, "Cancel", json_pack("{sI}", "id", a_ids[i])));
+	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
+	rbd_proc_cleanup(&d);
+}
+
+/* ---- protocol (item 8) ---- */
+
+static void send_raw(rbd_client *c, const void *data, size_t len)
+{
+	cr_assert_eq(send(c->fd, data, len, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+static rbd_reply recv_reply(rbd_client *c)
+{
+	rbd_reply r = {0};
+	rbd_error e = {0};
+	cr_assert_eq(rbd_client_recv(c, &r, &e), 0, "%s", e.msg);
+	return r;
+}
+
+Test(daemon, bad_messages_get_error_replies_and_rbd_keeps_serving)
+{
+	rbd_proc d;
+	rbd_proc_init(&d, basic_routers);
+	rbd_proc_start(&d);
+	rbd_client *c = rbd_connect_retry(d.sock, 5000);
+	static const struct {
+		const char *msg, *error, *needle;
+	} cases[] = {
+		{"this is not json", RBD_ERR_INVALID_MESSAGE, ""},
+		{"[1,2]", RBD_ERR_INVALID_MESSAGE, "object"},
+		{"{\"parameters\":{}}", RBD_ERR_INVALID_MESSAGE, "method"},
+		{"{\"method\":\"io.routerbench.v1.Nope\"}", RBD_ERR_METHOD_NOT_FOUND, "Nope"},
+		{"{\"method\":\"io.routerbench.v1.Status\",\"parameters\":{\"id\":\"x\"}}", RBD_ERR_INVALID_PARAMETER, "id"},
+		{"{\"method\":\"io.routerbench.v1.Status\",\"parameters\":{\"id\":12345}}", RBD_ERR_NO_SUCH_JOB, "12345"},
+		{"{\"method\":\"io.routerbench.v1.Submit\",\"parameters\":{\"dataset\":\"small\",\"router\":\"random\","
+		 "\"sed\":1}}",
+		 RBD_ERR_INVALID_PARAMETER, "sed"},
+		{"{\"method\":\"io.routerbench.v1.Submit\",\"parameters\":{\"dataset\":\"small\",\"router\":\"random\","
+		 "\"seed\":-4}}",
+		 RBD_ERR_INVALID_PARAMETER, "seed"},
+		{"{\"method\":\"io.routerbench.v1.Submit\",\"parameters\":{\"dataset\":\"small\",\"router\":\"single\","
+		 "\"settings\":[\"modle=m00\"]}}",
+		 RBD_ERR_INVALID_PARAMETER, "modle"},
+		{"{\"method\":\"io.routerbench.v1.Submit\",\"parameters\":{\"dataset\":\"small\",\"router\":\"single\","
+		 "\"settings\":[\"model=nonesuch\"]}}",
+		 RBD_ERR_INVALID_PARAMETER, "nonesuch"},
+		{"{\"method\":\"io.routerbench.v1.Submit\",\"parameters\":{\"dataset\":\"big\",\"router\":\"random\"}}",
+		 RBD_ERR_NO_SUCH_DATASET, "big"},
+		{"{\"method\":\"io.routerbench.v1.Submit\",\"parameters\":{\"router\":\"random\"}}",
+		 RBD_ERR_INVALID_PARAMETER, "dataset"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		send_raw(c, cases[i].msg, strlen(cases[i].msg) + 1);
+		rbd_reply r = recv_reply(c);
+		cr_expect_str_eq(r.error ? r.error : "(none)", cases[i].error, "for %s", cases[i].msg);
+		const char *m = jstr(r.parameters, "message");
+		cr_expect(strstr(m, cases[i].needle), "message '%s' lacks '%s'", m, cases[i].needle);
+		rbd_reply_clear(&r);
+	}
+	/* Still usable after all that. */
+	rbd_reply ok = {0};
+	rbd_error e = {0};
+	cr_assert_eq(rbd_client_call(c, "io.routerbench.v1.GetInfo", NULL, &ok, &e), 0);
+	cr_assert_null(ok.error);
+	cr_assert_eq(json_integer_value(json_object_get(ok.parameters, "protocol_version")), 1);
+	rbd_reply_clear(&ok);
+	rbd_client_close(c);
+
+	/* Over the size limit: an error, then the connection is closed. */
+	c = rbd_connect_retry(d.sock, 5000);
+	size_t big = (1u << 20) + 100;
+	char *blob = malloc(big);
+	memset(blob, ' ', big);
+	memcpy(blob, "{\"method\":\"x\",\"parameters\":{\"pad\":\"", 35);
+	send(c->fd, blob, big, MSG_NOSIGNAL);
+	free(blob);
+	rbd_reply r = recv_reply(c);
+	cr_assert_str_eq(r.error, RBD_ERR_MESSAGE_TOO_LARGE);
+	rbd_reply_clear(&r);
+	cr_assert_neq(rbd_client_recv(c, &r, &e), 0, "connection closed after MessageTooLarge");
+	rbd_client_close(c);
+	json_decref(call_ok(&d, "GetInfo", NULL));
+	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
+	rbd_proc_cleanup(&d);
+}
+
+Test(daemon, connection_caps_and_slow_readers)
+{
+	rbd_proc d;
+	rbd_proc_init(&d, basic_routers);
+	snprintf(d.server_extra, sizeof(d.server_extra), "max_connections_per_uid = 3\nmax_output_queue = 65536\n");
+	rbd_proc_start(&d);
+	rbd_client *open_[3];
+	for (int i = 0; i < 3; i++)
+		open_[i] = rbd_connect_retry(d.sock, 5000);
+	/* The harness's own connections are closed; these three are the uid's cap. */
+	rbd_client *extra = rbd_connect_retry(d.sock, 5000);
+	rbd_reply r = recv_reply(extra);
+	cr_assert_str_eq(r.error, RBD_ERR_TOO_MANY_CONNECTIONS);
+	rbd_reply_clear(&r);
+	rbd_client_close(extra);
+
+	/* open_[0] asks for many replies and never reads them: rbd drops it, others go on. */
+	const char *callmsg = "{\"method\":\"io.routerbench.v1.ListRouters\"}";
+	int dropped = 0;
+	for (int i = 0; i < 20000 && !dropped; i++)
+		dropped = send(open_[0]->fd, callmsg, strlen(callmsg) + 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+			  errno != EAGAIN;
+	cr_assert(POLL_UNTIL(({
+				     char *log = slurp_file(d.log);
+				     int found = log && strstr(log, "stopped reading");
+				     free(log);
+				     found;
+			     }),
+			     10000),
+		  "the slow reader was not dropped");
+	rbd_reply ok = {0};
+	rbd_error e = {0};
+	cr_assert_eq(rbd_client_call(open_[1], "io.routerbench.v1.GetInfo", NULL, &ok, &e), 0, "%s", e.msg);
+	cr_assert_null(ok.error);
+	rbd_reply_clear(&ok);
+	for (int i = 0; i < 3; i++)
+		rbd_client_close(open_[i]);
+	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
+	rbd_proc_cleanup(&d);
+}
+
+/* ---- configuration ---- */
+
+Test(daemon, bad_config_is_refused_at_start_with_file_line_and_key)
+{
+	rbd_proc d;
+	rbd_proc_init(&d, basic_routers);
+	snprintf(d.limits, sizeof(d.limits), "wall_time = soon\n");
+	rbd_proc_write_config(&d);
+	char out[400], err[400];
+	snprintf(out, sizeof(out), "%s/out", d.dir);
+	snprintf(err, sizeof(err), "%s/err", d.dir);
+	char *argv[] = {(char *)env_or("RBD", "build/rbd"), "--config", d.config, "--foreground", NULL};
+	cr_assert_eq(spawn_wait(argv, out, err, 30), 1);
+	char *msg = slurp_file(err);
+	char expect[600];
+	snprintf(expect, sizeof(expect), "%s:", d.config);
+	cr_assert(strstr(msg, expect) && strstr(msg, "wall_time") && strstr(msg, "soon"), "%s", msg);
+	free(msg);
+	rbd_proc_cleanup(&d);
+}
+
+Test(daemon, sighup_with_a_broken_config_keeps_the_old_one)
+{
+	rbd_proc d;
+	rbd_proc_init(&d, basic_routers);
+	rbd_proc_start(&d);
+	char *good = slurp_file(d.config);
+	FILE *f = fopen(d.config, "a");
+	fprintf(f, "[team.broken]\nmax_queued = lots\n");
+	fclose(f);
+	kill(d.pid, SIGHUP);
+	cr_assert(POLL_UNTIL(({
+				     char *log = slurp_file(d.log);
+				     int found = log && strstr(log, "reload refused") && strstr(log, "max_queued");
+				     free(log);
+				     found;
+			     }),
+			     10000));
+	json_t *job = wait_final(&d, submit_ok(&d, json_pack("{sssssi}", "dataset", "small", "router", "random",
+							      "bootstrap", 0)));
+	cr_assert_str_eq(jstr(job, "state"), "done");
+	json_decref(job);
+	/* Reload over the protocol says the same. */
+	rbd_reply rep = call(&d, "Reload", NULL);
+	cr_assert_str_eq(rep.error, RBD_ERR_CONFIG_INVALID);
+	cr_assert(strstr(jstr(rep.parameters, "message"), "max_queued"));
+	rbd_reply_clear(&rep);
+
+	/* A good new config with a second dataset: a new generation. */
+	f = fopen(d.config, "w");
+	fprintf(f, "%s\n[dataset.again]\nfile = %s\n", good, d.data);
+	fclose(f);
+	free(good);
+	kill(d.pid, SIGHUP);
+	cr_assert(POLL_UNTIL(({
+				     json_t *l = call_ok(&d, "ListDatasets", NULL);
+				     json_t *ds = json_object_get(l, "datasets");
+				     int ok = json_array_size(ds) == 2 &&
+					      json_integer_value(json_object_get(json_array_get(ds, 1), "generation")) == 2;
+				     json_decref(l);
+				     ok;
+			     }),
+			     10000));
+	json_t *p = call_ok(&d, "Reload", NULL);
+	cr_assert_eq(json_integer_value(json_object_get(p, "generation")), 3);
+	json_decref(p);
+	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
+	rbd_proc_cleanup(&d);
+}
