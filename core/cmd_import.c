@@ -7,7 +7,6 @@
 #include "commands.h"
 #include "featurize.h"
 #include "import.h"
-#include "rbds.h"
 
 static void usage(FILE *out)
 {
@@ -110,24 +109,11 @@ int rbctl_import_main(int argc, char **argv)
 	}
 
 	double t0 = rbd_now();
-	char *stem = rbd_import_stem(output);
-	/* A dataset is named by its file when opened; the name is not part of its identity. */
-	rbd_import_opts opts = {.name = stem, .no_responses = no_responses};
+	rbd_import_opts opts = {.no_responses = no_responses};
 	rbd_import_stats st;
-	rbd_dataset *ds = NULL;
 	rbd_error e = {0};
-	int r = rbd_import_files(files, n_files, &opts, &ds, &st, &e);
-	/* Text features by default, unless the input brought its own embeddings. */
-	if (!r && tfidf_dim && (!ds->features || features))
-		r = rbd_dataset_attach_tfidf(&ds, tfidf_dim, &e);
-	char feature_summary[128] = "none";
-	if (!r && ds->features)
-		snprintf(feature_summary, sizeof(feature_summary), "%s, %u dimensions", ds->feature_name, ds->feature_dim);
-	if (!r)
-		r = rbd_rbds_write(ds, output, &e);
-	free(stem);
-	rbd_dataset_free(ds);
-	if (r) {
+	/* Text features by default, unless the input brought its own embeddings; --features replaces those. */
+	if (rbd_import_to_rbds(files, n_files, &opts, tfidf_dim, features != NULL, output, &st, &e) < 0) {
 		fprintf(stderr, "rbctl import: %s\n", e.msg);
 		rc = RBCTL_EXIT_FAIL;
 		goto out;
@@ -138,7 +124,10 @@ int rbctl_import_main(int argc, char **argv)
 			output, st.files, plural(st.files), st.rows, plural(st.rows), st.samples, plural(st.samples), st.merged,
 			st.skipped, st.models, plural(st.models), st.evals, plural(st.evals),
 			st.responses ? ", with responses" : "", rbd_now() - t0);
-		fprintf(stderr, "rbctl import: features: %s\n", feature_summary);
+		if (st.feature_dim)
+			fprintf(stderr, "rbctl import: features: %s, %u dimensions\n", st.feature_name, st.feature_dim);
+		else
+			fprintf(stderr, "rbctl import: features: none\n");
 		if (st.skipped)
 			fprintf(stderr, "rbctl import: skipped %zu sample%s lacking a quality, e.g. %s\n", st.skipped,
 				plural(st.skipped), st.skipped_example);

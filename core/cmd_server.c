@@ -12,8 +12,11 @@
 #include "commands.h"
 #include "jobspec.h"
 
-#define SOCKET_HELP                                                                                                \
-	"  --socket PATH         rbd's socket (default: $" RBD_SOCKET_ENV ", else " RBD_DEFAULT_SOCKET ")\n"
+/* Every usage here ends with these options, a blank line, then the exit statuses. */
+#define SOCKET_HELP_TAIL                                                                                           \
+	"  --socket PATH         rbd's socket (default: $" RBD_SOCKET_ENV ", else " RBD_DEFAULT_SOCKET ")\n"          \
+	"  -h, --help            this text\n"                                                                      \
+	"\n"
 #define EXIT_HELP                                                                                                  \
 	"exit status: 0 success, 1 rbd refused the request, 2 usage error, 3 cannot reach rbd\n"
 
@@ -216,14 +219,13 @@ static void submit_usage(FILE *out)
 	fprintf(out,
 		"  --wait                wait for the job, then print its result (the table, or with --json the\n"
 		"                        result document)\n"
-		"  --json                print the job object (with --wait: the result document) as JSON\n" SOCKET_HELP
-		"  -h, --help            this text\n"
-		"\n"
+		"  --json                print the job object (with --wait: the result document) as JSON\n"
+		SOCKET_HELP_TAIL
 		"exit status: 0 submitted (with --wait: done), 1 rbd refused the job or the job failed,\n"
 		"2 usage error, 3 cannot reach rbd, 4 the job was cancelled\n");
 }
 
-/* Following a job: a one-line bar on a terminal, else a line per change of state, phase or task. */
+/* Following a job: a one-line bar on a terminal, else a line per change of state or task. */
 typedef struct follow {
 	int tty;
 	json_int_t id;
@@ -256,13 +258,15 @@ static void follow_show(follow *f, const json_t *job)
 		f->last[0] = 1;
 		return;
 	}
-	/* A line per change of state, phase or task; the percentage alone changes too often. */
+	/* A line per change of state or task: phases and percentages change too often for a log. */
 	char key[512];
-	snprintf(key, sizeof(key), "%s|%s", state, what);
+	const char *task = p ? str_or(p, "task", "") : "";
+	snprintf(key, sizeof(key), "%s|%s", state, task);
 	/* failed and cancelled are said once, with the reason, by the caller. */
 	if (strcmp(key, f->last) != 0 && strcmp(state, "failed") != 0 && strcmp(state, "cancelled") != 0) {
-		if (p)
-			fprintf(stderr, "job %lld: %s: %s (%d%%)\n", (long long)f->id, state, what, pct);
+		if (p && *task)
+			fprintf(stderr, "job %lld: %s: task %s (%d%% of the tasks done)\n", (long long)f->id, state, task,
+				pct);
 		else
 			fprintf(stderr, "job %lld: %s\n", (long long)f->id, state);
 		snprintf(f->last, sizeof(f->last), "%s", key);
@@ -526,9 +530,8 @@ int rbctl_status_main(int argc, char **argv)
 				   "Show one job: its state and progress, team, router, dataset, times, and why it failed\n"
 				   "or was cancelled.\n"
 				   "\n"
-				   "  --json                print the job object as JSON\n" SOCKET_HELP
-				   "  -h, --help            this text\n"
-				   "\n" EXIT_HELP,
+				   "  --json                print the job object as JSON\n"
+				   SOCKET_HELP_TAIL EXIT_HELP,
 				   1, 0};
 	return id_command(&cmd, argc, argv);
 }
@@ -542,9 +545,8 @@ int rbctl_result_main(int argc, char **argv)
 				   "with --json the result document (docs/result-schema.md).\n"
 				   "\n"
 				   "  --json                print the result document as JSON\n"
-				   "  -o, --output FILE     write the output to FILE (atomically) instead of stdout\n" SOCKET_HELP
-				   "  -h, --help            this text\n"
-				   "\n"
+				   "  -o, --output FILE     write the output to FILE (atomically) instead of stdout\n"
+				   SOCKET_HELP_TAIL
 				   "exit status: 0 success, 1 rbd refused (no such job, not finished, failed), 2 usage error,\n"
 				   "3 cannot reach rbd, 4 the job was cancelled\n",
 				   1, 1};
@@ -558,9 +560,7 @@ int rbctl_cancel_main(int argc, char **argv)
 				   "\n"
 				   "Cancel a job: a queued one at once, a running one by stopping its worker. A job that\n"
 				   "already finished is left as it is; the state it ends in is printed.\n"
-				   "\n" SOCKET_HELP
-				   "  -h, --help            this text\n"
-				   "\n" EXIT_HELP,
+				   "\n" SOCKET_HELP_TAIL EXIT_HELP,
 				   0, 0};
 	return id_command(&cmd, argc, argv);
 }
@@ -649,9 +649,8 @@ int rbctl_jobs_main(int argc, char **argv)
 				    "table: id, team, state, router, dataset, submitted, progress or why it failed.\n"
 				    "\n"
 				    "  --all                 finished jobs too (done, failed, cancelled)\n"
-				    "  --json                print rbd's reply ({\"jobs\": [job, ...]}) as JSON\n" SOCKET_HELP
-				    "  -h, --help            this text\n"
-				    "\n" EXIT_HELP;
+				    "  --json                print rbd's reply ({\"jobs\": [job, ...]}) as JSON\n"
+				    SOCKET_HELP_TAIL EXIT_HELP;
 	const char *socket = NULL;
 	int as_json = 0, all = 0;
 	int status = list_options("jobs", usage, argc, argv, &socket, &as_json, &all);
@@ -698,9 +697,8 @@ int rbctl_datasets_main(int argc, char **argv)
 				    "List the datasets rbd serves (the names rbctl submit --dataset takes): generation,\n"
 				    "prompts, models, tasks, size, content sha256 and source file.\n"
 				    "\n"
-				    "  --json                print rbd's reply ({\"datasets\": [...]}) as JSON\n" SOCKET_HELP
-				    "  -h, --help            this text\n"
-				    "\n" EXIT_HELP;
+				    "  --json                print rbd's reply ({\"datasets\": [...]}) as JSON\n"
+				    SOCKET_HELP_TAIL EXIT_HELP;
 	const char *socket = NULL;
 	int as_json = 0;
 	int status = list_options("datasets", usage, argc, argv, &socket, &as_json, NULL);

@@ -315,49 +315,38 @@ static int resolve_path(ctx *x, const char *label, const char *key, const char *
 	return 0;
 }
 
-/* getpwnam_r / getgrnam_r with a buffer that grows (a group of thousands of members needs more
- * than sysconf's suggestion). 0, -ENOENT (no such name) or another -errno. */
-static int lookup_user(const char *name, uid_t *out)
+/* A user's uid or a group's gid by name: getpwnam_r / getgrnam_r with a buffer that grows (a group
+ * of thousands of members needs more than sysconf's suggestion). 0, -ENOENT (no such name) or
+ * another -errno; *out is set only on success. */
+static int lookup_id(const char *name, bool group, uint32_t *out)
 {
-	long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
+	long hint = sysconf(group ? _SC_GETGR_R_SIZE_MAX : _SC_GETPW_R_SIZE_MAX);
 	size_t cap = hint > 0 ? (size_t)hint : 16384;
 	for (;;) {
 		char *buf = rbd_xmalloc(cap);
-		struct passwd pw, *res = NULL;
-		int r = getpwnam_r(name, &pw, buf, cap, &res);
-		if (res)
-			*out = pw.pw_uid;
+		bool found;
+		int r;
+		if (group) {
+			struct group gr, *res = NULL;
+			r = getgrnam_r(name, &gr, buf, cap, &res);
+			found = res != NULL;
+			if (found)
+				*out = gr.gr_gid;
+		} else {
+			struct passwd pw, *res = NULL;
+			r = getpwnam_r(name, &pw, buf, cap, &res);
+			found = res != NULL;
+			if (found)
+				*out = pw.pw_uid;
+		}
 		free(buf);
-		if (res)
+		if (found)
 			return 0;
 		if (r == ERANGE && cap < (64u << 20)) {
 			cap *= 4;
 			continue;
 		}
-		/* getpwnam_r(3): these also mean "not found". */
-		if (r == 0 || r == ENOENT || r == ESRCH || r == EBADF || r == EPERM)
-			return -ENOENT;
-		return -r;
-	}
-}
-
-static int lookup_group(const char *name, gid_t *out)
-{
-	long hint = sysconf(_SC_GETGR_R_SIZE_MAX);
-	size_t cap = hint > 0 ? (size_t)hint : 16384;
-	for (;;) {
-		char *buf = rbd_xmalloc(cap);
-		struct group gr, *res = NULL;
-		int r = getgrnam_r(name, &gr, buf, cap, &res);
-		if (res)
-			*out = gr.gr_gid;
-		free(buf);
-		if (res)
-			return 0;
-		if (r == ERANGE && cap < (64u << 20)) {
-			cap *= 4;
-			continue;
-		}
+		/* getpwnam_r(3), getgrnam_r(3): these also mean "not found". */
 		if (r == 0 || r == ENOENT || r == ESRCH || r == EBADF || r == EPERM)
 			return -ENOENT;
 		return -r;
@@ -380,16 +369,7 @@ static int parse_id(ctx *x, const char *label, const char *key, const char *v, b
 		if (is_blank(*p))
 			return fail(x, x->line, label, key, "'%s' is not a %s name (separate names with commas)",
 				    Q(q, v), group ? "group" : "user");
-	int r;
-	if (group) {
-		gid_t g = 0;
-		r = lookup_group(v, &g);
-		*out = g;
-	} else {
-		uid_t u = 0;
-		r = lookup_user(v, &u);
-		*out = u;
-	}
+	int r = lookup_id(v, group, out);
 	if (r == -ENOENT)
 		return fail(x, x->line, label, key, "no %s '%s' on this system", group ? "group" : "user", Q(q, v));
 	if (r < 0) {

@@ -12,7 +12,9 @@
 #include <strings.h>
 
 #include "csv.h"
+#include "featurize.h"
 #include "pylit.h"
+#include "rbds.h"
 
 #define RESPONSE_SUFFIX "|model_response"
 #define COST_SUFFIX "|total_cost"
@@ -1066,6 +1068,7 @@ static int assemble(importer *im, rbd_dataset **out, rbd_import_stats *st, rbd_e
 		st->evals = ds->n_evals;
 		st->responses = ds->responses != NULL;
 		st->feature_dim = ds->feature_dim;
+		snprintf(st->feature_name, sizeof(st->feature_name), "%s", ds->feature_name ? ds->feature_name : "");
 		snprintf(st->skipped_example, sizeof(st->skipped_example), "%s", example);
 		*out = ds;
 	}
@@ -1158,5 +1161,30 @@ int rbd_import_files(const char *const *paths, size_t n, const rbd_import_opts *
 	free(im.qline);
 	free(im.qcol);
 	pool_free(im.pool);
+	return r;
+}
+
+int rbd_import_to_rbds(const char *const *paths, size_t n, const rbd_import_opts *o, uint32_t tfidf_dim,
+		       int replace_embeddings, const char *out_path, rbd_import_stats *stats, rbd_error *e)
+{
+	rbd_import_opts opts = o ? *o : (rbd_import_opts){0};
+	/* A dataset is named by its file when opened; the name is not part of its identity. */
+	char *stem = opts.name ? NULL : rbd_import_stem(out_path);
+	if (stem)
+		opts.name = stem;
+	rbd_import_stats st;
+	rbd_dataset *ds = NULL;
+	int r = rbd_import_files(paths, n, &opts, &ds, &st, e);
+	if (!r && tfidf_dim && (!ds->features || replace_embeddings))
+		r = rbd_dataset_attach_tfidf(&ds, tfidf_dim, e);
+	if (!r)
+		r = rbd_rbds_write(ds, out_path, e);
+	if (!r && stats) {
+		st.feature_dim = ds->feature_dim;
+		snprintf(st.feature_name, sizeof(st.feature_name), "%s", ds->feature_name ? ds->feature_name : "");
+		*stats = st;
+	}
+	rbd_dataset_free(ds);
+	free(stem);
 	return r;
 }

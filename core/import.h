@@ -28,7 +28,8 @@ typedef struct rbd_import_stats {
 	size_t skipped;     /* samples left out because some model has no quality in any of their rows */
 	uint32_t models, evals;
 	int responses;      /* 1 when the dataset keeps response texts */
-	uint32_t feature_dim;
+	uint32_t feature_dim;      /* 0 when the dataset has no features */
+	char feature_name[65];     /* the features' name ("embedding", "tfidf"); "" when none */
 	char skipped_example[512]; /* the first skipped sample and a model it lacks; "" when none */
 } rbd_import_stats;
 
@@ -41,6 +42,17 @@ typedef struct rbd_import_stats {
  */
 int rbd_import_files(const char *const *paths, size_t n, const rbd_import_opts *o, rbd_dataset **out,
 		     rbd_import_stats *stats, rbd_error *e);
+
+/*
+ * What `rbctl import FILES -o out_path` does, and rbd for a dataset configured as CSV/JSONL files:
+ * rbd_import_files, prompt features, then the dataset written atomically to out_path. A NULL
+ * o->name names the dataset by out_path's stem. Hashed TF-IDF features of tfidf_dim dimensions
+ * (0: none) are attached when the files bring no embeddings, or in their place when
+ * replace_embeddings is set. stats (may be NULL) describes the dataset as written. Negative errno
+ * with e filled on failure; stats untouched then.
+ */
+int rbd_import_to_rbds(const char *const *paths, size_t n, const rbd_import_opts *o, uint32_t tfidf_dim,
+		       int replace_embeddings, const char *out_path, rbd_import_stats *stats, rbd_error *e);
 
 /* The format a file would be read as: by extension, else by its first non-blank byte ('{' means
  * JSONL). data may be NULL when only the name is known (then CSV is the fallback). */

@@ -287,19 +287,18 @@ void rbd_jobstore_close(rbd_jobstore *js)
 	free(js);
 }
 
-/* A kept statement, reset and unbound for its next use whatever happened in this one. */
-static sqlite3_stmt *stmt_get(rbd_jobstore *js, int k)
-{
-	sqlite3_stmt *st = js->stmt[k];
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return st;
-}
-
+/* Reset and unbind a kept statement: done with it (bound text is not kept past the call), and
+ * ready for its next use whatever happened in the last one. */
 static void stmt_done(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+}
+
+static sqlite3_stmt *stmt_get(rbd_jobstore *js, int k)
+{
+	stmt_done(js->stmt[k]);
+	return js->stmt[k];
 }
 
 static int bind_text(sqlite3_stmt *st, int idx, const char *s)
@@ -333,33 +332,51 @@ int rbd_jobstore_insert(rbd_jobstore *js, const rbd_job_row *row, int64_t *id, r
 	return r;
 }
 
+/* Step the kept SELECT k with ?1 bound to a job id: SQLITE_ROW, SQLITE_DONE or an error code.
+ * *st is for stmt_done afterwards, whatever the outcome. */
+static int step_job(rbd_jobstore *js, int k, int64_t id, sqlite3_stmt **st)
+{
+	*st = stmt_get(js, k);
+	int rc = sqlite3_bind_int64(*st, 1, id);
+	return rc == SQLITE_OK ? sqlite3_step(*st) : rc;
+}
+
+/* step_job for a job that must exist: 1 with *st at its row, else -ENOENT (no such job) or another
+ * negative errno. */
+static int find_job(rbd_jobstore *js, int k, int64_t id, sqlite3_stmt **st, rbd_error *e)
+{
+	int rc = step_job(js, k, id, st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return rbd_fail(e, -ENOENT, "%s: no job %" PRId64, js->path, id);
+	return db_fail(js, rc, e, "cannot read a job");
+}
+
 /* Why an UPDATE that matched no row did nothing: no such job (-ENOENT), or its state (-ESTALE). */
 static int explain_no_change(rbd_jobstore *js, int64_t id, const char *wanted, rbd_error *e)
 {
-	sqlite3_stmt *st = stmt_get(js, ST_STATE);
-	int rc = sqlite3_bind_int64(st, 1, id);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	int r;
-	if (rc == SQLITE_ROW)
+	sqlite3_stmt *st;
+	int r = find_job(js, ST_STATE, id, &st, e);
+	if (r > 0)
 		r = rbd_fail(e, -ESTALE, "job %" PRId64 " is %s, not %s", id, (const char *)sqlite3_column_text(st, 0),
 			     wanted);
-	else if (rc == SQLITE_DONE)
-		r = rbd_fail(e, -ENOENT, "%s: no job %" PRId64, js->path, id);
-	else
-		r = db_fail(js, rc, e, "cannot read a job");
 	stmt_done(st);
 	return r;
 }
 
-/* Step a bound UPDATE; 1 when it changed a row, 0 when none matched, or a negative errno. */
-static int run_update(rbd_jobstore *js, sqlite3_stmt *st, int rc, const char *what, rbd_error *e)
+/* Step a bound UPDATE of job id (rc: how binding went); 0 when it changed the row, else a negative
+ * errno: what failed, or why nothing matched (the job is not in the wanted state). */
+static int run_update(rbd_jobstore *js, sqlite3_stmt *st, int rc, int64_t id, const char *wanted, const char *what,
+		      rbd_error *e)
 {
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	int r = rc == SQLITE_DONE ? sqlite3_changes(js->db) > 0 : db_fail(js, rc, e, what);
 	stmt_done(st);
-	return r;
+	if (r == 0)
+		return explain_no_change(js, id, wanted, e);
+	return r < 0 ? r : 0;
 }
 
 int rbd_jobstore_start(rbd_jobstore *js, int64_t id, double now, rbd_error *e)
@@ -368,10 +385,7 @@ int rbd_jobstore_start(rbd_jobstore *js, int64_t id, double now, rbd_error *e)
 	int rc = sqlite3_bind_int64(st, 1, id);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_double(st, 2, now);
-	int r = run_update(js, st, rc, "cannot start a job", e);
-	if (r == 0)
-		return explain_no_change(js, id, "queued", e);
-	return r < 0 ? r : 0;
+	return run_update(js, st, rc, id, "queued", "cannot start a job", e);
 }
 
 int rbd_jobstore_finish(rbd_jobstore *js, int64_t id, rbd_job_state state, const char *result, const char *reason,
@@ -395,20 +409,14 @@ int rbd_jobstore_finish(rbd_jobstore *js, int64_t id, rbd_job_state state, const
 		rc = bind_text(st, 4, reason);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_double(st, 5, now);
-	int r = run_update(js, st, rc, "cannot finish a job", e);
-	if (r == 0)
-		return explain_no_change(js, id, "queued or running", e);
-	return r < 0 ? r : 0;
+	return run_update(js, st, rc, id, "queued or running", "cannot finish a job", e);
 }
 
 int rbd_jobstore_requeue(rbd_jobstore *js, int64_t id, rbd_error *e)
 {
 	sqlite3_stmt *st = stmt_get(js, ST_REQUEUE);
 	int rc = sqlite3_bind_int64(st, 1, id);
-	int r = run_update(js, st, rc, "cannot requeue a job", e);
-	if (r == 0)
-		return explain_no_change(js, id, "running", e);
-	return r < 0 ? r : 0;
+	return run_update(js, st, rc, id, "running", "cannot requeue a job", e);
 }
 
 static char *column_dup(sqlite3_stmt *st, int col)
@@ -445,27 +453,18 @@ static int read_row(rbd_jobstore *js, sqlite3_stmt *st, rbd_job_row *out, rbd_er
 
 int rbd_jobstore_get(rbd_jobstore *js, int64_t id, rbd_job_row *out, rbd_error *e)
 {
-	sqlite3_stmt *st = stmt_get(js, ST_GET);
-	int rc = sqlite3_bind_int64(st, 1, id);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	int r;
-	if (rc == SQLITE_ROW)
+	sqlite3_stmt *st;
+	int r = find_job(js, ST_GET, id, &st, e);
+	if (r > 0)
 		r = read_row(js, st, out, e);
-	else if (rc == SQLITE_DONE)
-		r = rbd_fail(e, -ENOENT, "%s: no job %" PRId64, js->path, id);
-	else
-		r = db_fail(js, rc, e, "cannot read a job");
 	stmt_done(st);
 	return r;
 }
 
 int rbd_jobstore_result(rbd_jobstore *js, int64_t id, char **json_text, rbd_error *e)
 {
-	sqlite3_stmt *st = stmt_get(js, ST_RESULT);
-	int rc = sqlite3_bind_int64(st, 1, id);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
+	sqlite3_stmt *st;
+	int rc = step_job(js, ST_RESULT, id, &st);
 	int r;
 	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
 		*json_text = column_dup(st, 0);

@@ -232,6 +232,24 @@ static json_t *load_message(const char *what, const char *text, size_t len, rbd_
 	return root;
 }
 
+/* The members calls and replies share: "parameters", an object ({} when absent; *params gets a new
+ * reference), and a flag ("more" or "continues"), true or false. in is "" or " in a reply", for
+ * messages. Outputs untouched on failure. */
+static int shared_members(const json_t *root, const char *flag, const char *in, json_t **params, int *flag_value,
+			  rbd_error *e)
+{
+	json_t *p = json_object_get(root, "parameters");
+	if (p && !json_is_object(p))
+		return rbd_fail(e, -EINVAL, "\"parameters\"%s must be an object, not %s", in, kind(p));
+	json_t *f = json_object_get(root, flag);
+	if (f && !json_is_boolean(f))
+		return rbd_fail(e, -EINVAL, "\"%s\"%s must be true or false, not %s", flag, in, kind(f));
+	*params = p ? json_incref(p) : json_object();
+	rbd_require(*params);
+	*flag_value = f ? json_is_true(f) : 0;
+	return 0;
+}
+
 int rbd_call_parse(const char *text, size_t len, rbd_call *out, rbd_error *e)
 {
 	json_t *root = load_message("call", text, len, e);
@@ -262,21 +280,9 @@ int rbd_call_parse(const char *text, size_t len, rbd_call *out, rbd_error *e)
 		rbd_fail(e, -EINVAL, "\"method\" must not be empty");
 		goto out;
 	}
-	json_t *params = json_object_get(root, "parameters");
-	if (params && !json_is_object(params)) {
-		rbd_fail(e, -EINVAL, "\"parameters\" must be an object, not %s", kind(params));
-		goto out;
-	}
-	json_t *more = json_object_get(root, "more");
-	if (more && !json_is_boolean(more)) {
-		rbd_fail(e, -EINVAL, "\"more\" must be true or false, not %s", kind(more));
-		goto out;
-	}
-	out->method = rbd_xstrdup(json_string_value(method));
-	out->parameters = params ? json_incref(params) : json_object();
-	rbd_require(out->parameters);
-	out->more = more ? json_is_true(more) : 0;
-	r = 0;
+	r = shared_members(root, "more", "", &out->parameters, &out->more, e);
+	if (r == 0)
+		out->method = rbd_xstrdup(json_string_value(method));
 out:
 	json_decref(root);
 	return r;
@@ -304,21 +310,9 @@ int rbd_reply_parse(const char *text, size_t len, rbd_reply *out, rbd_error *e)
 			 json_is_string(error) ? "an empty one" : kind(error));
 		goto out;
 	}
-	json_t *params = json_object_get(root, "parameters");
-	if (params && !json_is_object(params)) {
-		rbd_fail(e, -EINVAL, "\"parameters\" in a reply must be an object, not %s", kind(params));
-		goto out;
-	}
-	json_t *cont = json_object_get(root, "continues");
-	if (cont && !json_is_boolean(cont)) {
-		rbd_fail(e, -EINVAL, "\"continues\" in a reply must be true or false, not %s", kind(cont));
-		goto out;
-	}
-	out->error = error ? rbd_xstrdup(json_string_value(error)) : NULL;
-	out->parameters = params ? json_incref(params) : json_object();
-	rbd_require(out->parameters);
-	out->continues = cont ? json_is_true(cont) : 0;
-	r = 0;
+	r = shared_members(root, "continues", " in a reply", &out->parameters, &out->continues, e);
+	if (r == 0)
+		out->error = error ? rbd_xstrdup(json_string_value(error)) : NULL;
 out:
 	json_decref(root);
 	return r;
@@ -373,8 +367,10 @@ static size_t utf8_seq(const unsigned char *p, size_t avail)
 
 /* A JSON string of s. Messages quote file names and router output that need not be UTF-8, which
  * json_string refuses: bad bytes become U+FFFD rather than losing the whole message. */
-static json_t *text_value(const char *s)
+json_t *rbd_json_text(const char *s)
 {
+	if (!s)
+		return json_null();
 	json_t *v = json_string(s);
 	if (v)
 		return v;
@@ -431,7 +427,7 @@ char *rbd_msg_call(const char *method, const json_t *parameters, int more, size_
 {
 	json_t *msg = json_object();
 	rbd_require(msg);
-	set_new(msg, "method", text_value(method));
+	set_new(msg, "method", rbd_json_text(method));
 	set_new(msg, "parameters", params_ref(parameters));
 	if (more)
 		set_new(msg, "more", json_true());
@@ -453,10 +449,10 @@ char *rbd_msg_error(const char *error, json_t *parameters, const char *message, 
 	json_t *params = parameters ? parameters : json_object();
 	rbd_require(json_is_object(params));
 	if (message)
-		set_new(params, "message", text_value(message));
+		set_new(params, "message", rbd_json_text(message));
 	json_t *msg = json_object();
 	rbd_require(msg);
-	set_new(msg, "error", text_value(error));
+	set_new(msg, "error", rbd_json_text(error));
 	set_new(msg, "parameters", params);
 	return dump_message(msg, len);
 }

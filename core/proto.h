@@ -83,6 +83,11 @@ typedef struct rbd_reply {
 int rbd_reply_parse(const char *text, size_t len, rbd_reply *out, rbd_error *e);
 void rbd_reply_clear(rbd_reply *r);
 
+/* A JSON string of s (owned reference). Messages quote file names, loader errors and router
+ * output that need not be UTF-8, which json_string refuses: bad bytes become U+FFFD instead of
+ * the whole message being lost. */
+json_t *rbd_json_text(const char *s); /* NULL: JSON null */
+
 /* Typed access to call parameters. Each refuses a wrong type or range with a message naming the
  * parameter ("parameter 'id' must be an integer from 1 to ..."); an absent optional parameter
  * leaves *out alone and returns 0. */

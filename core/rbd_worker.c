@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "jobspec.h"
+#include "proto.h"
 #include "plugin.h"
 #include "rb/version.h"
 #include "rbds.h"
@@ -47,8 +48,11 @@ static int write_all(int fd, const char *p, size_t n)
 		ssize_t w = write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
 			return -1;
+		}
 		p += w;
 		n -= (size_t)w;
 	}
@@ -191,7 +195,7 @@ static int send_message(json_t *msg)
 
 static int send_error(const char *message)
 {
-	return send_message(json_pack("{ss}", "error", message));
+	return send_message(json_pack("{so}", "error", rbd_json_text(message)));
 }
 
 typedef struct progress_state {
@@ -219,7 +223,8 @@ static void on_progress(void *ctx, const char *phase, const char *task, double f
 	}
 	ps->fraction = fraction;
 	ps->sent_at = now;
-	send_message(json_pack("{sssssf}", "phase", phase, "task", task, "fraction", fraction));
+	send_message(json_pack("{sososf}", "phase", rbd_json_text(phase), "task", rbd_json_text(task), "fraction",
+			       fraction));
 }
 
 /* ---- job ---- */
@@ -463,12 +468,14 @@ static json_t *describe_router(const rbd_plugin *p)
 	for (uint32_t i = 0; i < r->n_params; i++) {
 		const rb_param_spec *s = rbd_plugin_param(p, i);
 		json_array_append_new(params,
-				      json_pack("{sssssosososs}", "name", s->name, "type", param_type_name(s->type),
-						"default", s->default_value ? json_string(s->default_value) : json_null(),
-						"min", bound(s->min), "max", bound(s->max), "help", s->help ? s->help : ""));
+				      json_pack("{sossso so so so}", "name", rbd_json_text(s->name), "type",
+						param_type_name(s->type), "default",
+						s->default_value ? rbd_json_text(s->default_value) : json_null(), "min",
+						bound(s->min), "max", bound(s->max), "help", rbd_json_text(s->help ? s->help : "")));
 	}
-	return json_pack("{ssssssssso}", "name", r->name, "version", r->version, "kind", rbd_router_kind_name(r->kind),
-			 "summary", r->summary ? r->summary : "", "params", params) ?: json_null();
+	return json_pack("{soso ss so so}", "name", rbd_json_text(r->name), "version", rbd_json_text(r->version), "kind",
+			 rbd_router_kind_name(r->kind), "summary", rbd_json_text(r->summary ? r->summary : ""), "params",
+			 params) ?: json_null();
 }
 
 static int probe_main(const char *path)
@@ -487,7 +494,7 @@ static int probe_main(const char *path)
 		json_t *router = describe_router(p);
 		answer = json_pack("{sbso}", "ok", 1, "router", router);
 	} else {
-		answer = json_pack("{sbss}", "ok", 0, "reason", e.msg);
+		answer = json_pack("{sbso}", "ok", 0, "reason", rbd_json_text(e.msg));
 	}
 	rbd_plugin_free(p);
 	char *text = answer ? json_dumps(answer, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;

@@ -11,6 +11,7 @@
 #include "dlog.h"
 #include "proto.h"
 #include "registry.h"
+#include "uvutil.h"
 
 #define PROBE_OUTPUT_LIMIT (1u << 20)
 #define PROBE_TIMEOUT_MS 10000
@@ -198,7 +199,7 @@ static void probe_finish(probe *p)
 			*pp = p->next;
 			break;
 		}
-	char reason[1024] = "";
+	char reason[1024] = "", sig[32];
 	json_error_t jerr;
 	json_t *doc = NULL;
 	if (p->timed_out)
@@ -206,7 +207,7 @@ static void probe_finish(probe *p)
 			 PROBE_TIMEOUT_MS / 1000);
 	else if (p->term_signal)
 		snprintf(reason, sizeof(reason), "probe crashed: %s while loading the plugin",
-			 sigabbrev_np(p->term_signal) ? sigabbrev_np(p->term_signal) : "signal");
+			 rbd_signal_name(p->term_signal, sig));
 	else if (p->exit_status != 0)
 		snprintf(reason, sizeof(reason), "probe exited with status %lld while loading the plugin",
 			 (long long)p->exit_status);
@@ -248,13 +249,6 @@ static void probe_exit(uv_process_t *proc, int64_t status, int sig)
 	p->term_signal = sig;
 	uv_timer_stop(&p->timer);
 	probe_finish(p);
-}
-
-static void probe_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-	(void)h;
-	buf->base = rbd_xmalloc(suggested);
-	buf->len = suggested;
 }
 
 static void probe_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
@@ -318,7 +312,7 @@ static void probe_start(rbd_registry *r, rbd_router_entry *en)
 	}
 	p->next = r->probes;
 	r->probes = p;
-	uv_read_start((uv_stream_t *)&p->out, probe_alloc, probe_read);
+	uv_read_start((uv_stream_t *)&p->out, rbd_uv_alloc, probe_read);
 	uv_timer_start(&p->timer, probe_timeout, PROBE_TIMEOUT_MS, 0);
 }
 
@@ -506,6 +500,13 @@ static void rescan_fire(uv_timer_t *t)
 	rbd_registry_rescan(t->data);
 }
 
+static void scan_now_and_periodically(rbd_registry *r)
+{
+	uint64_t period = (uint64_t)(r->rescan_seconds * 1000);
+	uv_timer_start(&r->rescan_timer, rescan_fire, period, period);
+	rbd_registry_rescan(r);
+}
+
 static int watch_dir(rbd_registry *r)
 {
 	if (r->watching) {
@@ -549,10 +550,8 @@ int rbd_registry_start(uv_loop_t *loop, const rbd_registry_opts *o, void (*ready
 	r->watch.data = r->rescan_timer.data = r->debounce_timer.data = r;
 	r->open_handles = 3;
 	watch_dir(r);
-	uint64_t period = (uint64_t)(r->rescan_seconds * 1000);
-	uv_timer_start(&r->rescan_timer, rescan_fire, period, period);
 	*out = r;
-	rbd_registry_rescan(r);
+	scan_now_and_periodically(r);
 	return 0;
 }
 
@@ -568,9 +567,7 @@ int rbd_registry_update(rbd_registry *r, const rbd_registry_opts *o, rbd_error *
 		r->n_files = 0;
 		watch_dir(r);
 	}
-	uint64_t period = (uint64_t)(r->rescan_seconds * 1000);
-	uv_timer_start(&r->rescan_timer, rescan_fire, period, period);
-	rbd_registry_rescan(r);
+	scan_now_and_periodically(r);
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include "dlog.h"
 #include "proto.h"
 #include "runner.h"
+#include "uvutil.h"
 #include "workerproto.h"
 
 /* Results with every decision kept can be large; anything past this is a broken worker. */
@@ -38,16 +39,6 @@ struct rbd_run {
 const char *rbd_run_phase(const rbd_run *r) { return r->phase; }
 const char *rbd_run_task(const rbd_run *r) { return r->task; }
 double rbd_run_fraction(const rbd_run *r) { return r->fraction; }
-
-static const char *signal_name(int sig, char buf[32])
-{
-	const char *abbrev = sigabbrev_np(sig);
-	if (abbrev)
-		snprintf(buf, 32, "SIG%s", abbrev);
-	else
-		snprintf(buf, 32, "signal %d", sig);
-	return buf;
-}
 
 /* "in predict (task mmlu)", or "while loading the plugin" before the first call into it. */
 static void where(const rbd_run *r, char *buf, size_t len)
@@ -102,12 +93,12 @@ static void run_closed(uv_handle_t *h)
 		int out_of_memory = s && limit && (r->crash_vm >= limit / 4 * 3 || limit - r->crash_vm < (128u << 20));
 		if (out_of_memory)
 			snprintf(reason, sizeof(reason), "router exceeded the memory limit (%llu MiB) %s: %s",
-				 (unsigned long long)(r->limits.address_space >> 20), at, signal_name(s, sig));
+				 (unsigned long long)(r->limits.address_space >> 20), at, rbd_signal_name(s, sig));
 		else if (s == SIGXCPU)
 			snprintf(reason, sizeof(reason), "router exceeded the CPU time limit (%llu s) %s",
 				 (unsigned long long)r->limits.cpu_seconds, at);
 		else if (s)
-			snprintf(reason, sizeof(reason), "router crashed: %s %s", signal_name(s, sig), at);
+			snprintf(reason, sizeof(reason), "router crashed: %s %s", rbd_signal_name(s, sig), at);
 		else if (r->exit_status != 0)
 			snprintf(reason, sizeof(reason), "router exited with status %lld %s", (long long)r->exit_status, at);
 		else
@@ -170,13 +161,6 @@ static int on_message(void *ctx, const char *text, size_t len)
 	}
 	json_decref(m);
 	return 0;
-}
-
-static void out_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-	(void)h;
-	buf->base = rbd_xmalloc(suggested);
-	buf->len = suggested;
 }
 
 static void out_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
@@ -304,7 +288,7 @@ int rbd_run_start(uv_loop_t *loop, const rbd_run_args *a, rbd_run **out, rbd_err
 	rbd_log(RBD_LOG_DEBUG, "job %lld: worker pid %d", (long long)r->id, r->proc.pid);
 	uv_buf_t buf = uv_buf_init(r->job_text, (unsigned)strlen(r->job_text));
 	uv_write(&r->write_req, (uv_stream_t *)&r->in, &buf, 1, in_written);
-	uv_read_start((uv_stream_t *)&r->out, out_alloc, out_read);
+	uv_read_start((uv_stream_t *)&r->out, rbd_uv_alloc, out_read);
 	if (r->limits.wall_seconds > 0)
 		uv_timer_start(&r->wall, wall_fire, (uint64_t)(r->limits.wall_seconds * 1000), 0);
 	*out = r;

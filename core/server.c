@@ -23,6 +23,7 @@
 #include "runner.h"
 #include "server.h"
 #include "shmds.h"
+#include "uvutil.h"
 
 #define MAX_GROUPS 64
 #define MAX_BACKLOG 64              /* calls pipelined behind a pending Wait */
@@ -56,6 +57,7 @@ struct conn {
 	int wait_more;
 	double last_progress;
 	char last_phase[64];
+	int eof;     /* the client shut its sending side: close once the pending replies are out */
 	int closing;
 	conn *next;
 };
@@ -193,7 +195,8 @@ static void conn_send(conn *c, char *text, size_t len)
 		free(text);
 		return;
 	}
-	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) + len > c->s->cfg->max_output_queue) {
+	/* Measured before this message, so one large reply (a result) still goes to a reader. */
+	if (uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) > c->s->cfg->max_output_queue) {
 		free(text);
 		conn_drop(c, "it stopped reading its replies");
 		return;
@@ -302,10 +305,18 @@ static int get_id(conn *c, const json_t *params, int64_t *id)
 	return 0;
 }
 
-static void no_such_job(conn *c, int64_t id)
+/* The job a call names, when the caller may see it; otherwise the error is answered and -1
+ * returned. *row (owned strings) is filled on success. */
+static int lookup_job(conn *c, const json_t *params, int64_t *id, rbd_job_row *row)
 {
-	reply_error(c, RBD_ERR_NO_SUCH_JOB, json_pack("{sI}", "id", (json_int_t)id), "no such job: %lld",
-		    (long long)id);
+	if (get_id(c, params, id) < 0)
+		return -1;
+	if (visible_job(c, *id, row) < 0) {
+		reply_error(c, RBD_ERR_NO_SUCH_JOB, json_pack("{sI}", "id", (json_int_t)*id), "no such job: %lld",
+			    (long long)*id);
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- datasets ---- */
@@ -628,10 +639,8 @@ static void m_status(conn *c, const json_t *params, int more)
 	(void)more;
 	int64_t id;
 	rbd_job_row row = {0};
-	if (get_id(c, params, &id) < 0)
+	if (lookup_job(c, params, &id, &row) < 0)
 		return;
-	if (visible_job(c, id, &row) < 0)
-		return no_such_job(c, id);
 	reply(c, job_json(c->s, &row), 0);
 	rbd_job_row_clear(&row);
 }
@@ -640,10 +649,8 @@ static void m_wait(conn *c, const json_t *params, int more)
 {
 	int64_t id;
 	rbd_job_row row = {0};
-	if (get_id(c, params, &id) < 0)
+	if (lookup_job(c, params, &id, &row) < 0)
 		return;
-	if (visible_job(c, id, &row) < 0)
-		return no_such_job(c, id);
 	if (rbd_job_state_final(row.state)) {
 		reply(c, job_json(c->s, &row), 0);
 	} else {
@@ -663,10 +670,8 @@ static void m_cancel(conn *c, const json_t *params, int more)
 	rbd_server *s = c->s;
 	int64_t id;
 	rbd_job_row row = {0};
-	if (get_id(c, params, &id) < 0)
+	if (lookup_job(c, params, &id, &row) < 0)
 		return;
-	if (visible_job(c, id, &row) < 0)
-		return no_such_job(c, id);
 	job_mem *j = job_find(s, id);
 	char reason[128];
 	snprintf(reason, sizeof(reason), "cancelled by uid %u", (unsigned)c->uid);
@@ -699,10 +704,8 @@ static void m_result(conn *c, const json_t *params, int more)
 	int64_t id;
 	rbd_job_row row = {0};
 	rbd_error e = {0};
-	if (get_id(c, params, &id) < 0)
+	if (lookup_job(c, params, &id, &row) < 0)
 		return;
-	if (visible_job(c, id, &row) < 0)
-		return no_such_job(c, id);
 	if (row.state == RBD_JOB_DONE) {
 		char *text = NULL;
 		if (rbd_jobstore_result(c->s->store, id, &text, &e) < 0) {
@@ -868,13 +871,8 @@ static void conn_process_backlog(conn *c)
 		dispatch(c, text, strlen(text));
 		free(text);
 	}
-}
-
-static void conn_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
-{
-	(void)h;
-	buf->base = rbd_xmalloc(suggested);
-	buf->len = suggested;
+	if (c->eof && !c->wait_id && !c->n_backlog)
+		conn_finish(c);
 }
 
 static void conn_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
@@ -892,8 +890,14 @@ static void conn_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
 	}
 	free(buf->base);
 	if (n < 0 && !c->closing) {
-		c->closing = 1;
-		uv_close((uv_handle_t *)&c->pipe, conn_closed);
+		if (n == UV_EOF && (c->wait_id || c->n_backlog)) {
+			/* A client may send its calls and shut its side; it still gets the replies. */
+			c->eof = 1;
+			uv_read_stop(stream);
+		} else {
+			c->closing = 1;
+			uv_close((uv_handle_t *)&c->pipe, conn_closed);
+		}
 	}
 }
 
@@ -976,7 +980,7 @@ static void on_connection(uv_stream_t *listener, int status)
 		conn_finish(c);
 		return;
 	}
-	uv_read_start((uv_stream_t *)&c->pipe, conn_alloc, conn_read);
+	uv_read_start((uv_stream_t *)&c->pipe, rbd_uv_alloc, conn_read);
 }
 
 /* ---- the socket ---- */

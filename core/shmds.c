@@ -125,16 +125,8 @@ static int import_sources(const rbd_dataset_conf *conf, const char *scratch_dir,
 	char *path = NULL;
 	if (asprintf(&path, "%s/%s.rbds", scratch_dir, conf->name) < 0)
 		rbd_require(!"out of memory");
-	char *stem = rbd_import_stem(path);
-	rbd_import_opts opts = {.name = stem};
-	rbd_dataset *ds = NULL;
-	int rc = rbd_import_files((const char *const *)conf->csv, conf->n_csv, &opts, &ds, NULL, e);
-	if (rc == 0 && !ds->features)
-		rc = rbd_dataset_attach_tfidf(&ds, RBD_TFIDF_DEFAULT_DIM, e);
-	if (rc == 0)
-		rc = rbd_rbds_write(ds, path, e);
-	rbd_dataset_free(ds);
-	free(stem);
+	int rc = rbd_import_to_rbds((const char *const *)conf->csv, conf->n_csv, NULL, RBD_TFIDF_DEFAULT_DIM, 0, path,
+				    NULL, e);
 	if (rc < 0) {
 		free(path);
 		return rc;

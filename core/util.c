@@ -318,3 +318,13 @@ long rbd_strmap_put(rbd_strmap *m, const char *key, long value)
 }
 
 size_t rbd_strmap_size(const rbd_strmap *m) { return m->size; }
+
+const char *rbd_signal_name(int sig, char buf[32])
+{
+	const char *abbrev = sigabbrev_np(sig);
+	if (abbrev)
+		snprintf(buf, 32, "SIG%s", abbrev);
+	else
+		snprintf(buf, 32, "signal %d", sig);
+	return buf;
+}

@@ -59,6 +59,9 @@ int rbd_read_file(const char *path, char **data, size_t *len, rbd_error *e);
  * untouched on failure. */
 int rbd_parse_uint(const char *text, uint64_t max, uint64_t *out);
 
+/* "SIGSEGV" (or "signal 77"), written into buf; returns buf. */
+const char *rbd_signal_name(int sig, char buf[32]);
+
 /* Monotonic clock in seconds. */
 double rbd_now(void);
 

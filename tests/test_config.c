@@ -66,6 +66,54 @@ static void remove_tree(const char *dir)
 	cr_assert_eq(system(cmd), 0);
 }
 
+/* An absolute path of len characters: '/' and then c repeated. buf holds len + 1 bytes. */
+static void long_path(char *buf, size_t len, char c)
+{
+	memset(buf, c, len);
+	buf[0] = '/';
+	buf[len] = '\0';
+}
+
+/* The [server] and [limits] numbers (everything but the paths), as a test expects them. */
+typedef struct settings {
+	uint32_t socket_mode;
+	gid_t socket_gid;
+	uint32_t workers;
+	int has_admin_group;
+	gid_t admin_gid; /* checked with has_admin_group only */
+	uint64_t max_message;
+	uint32_t max_connections_per_uid, max_connections;
+	uint64_t max_output_queue;
+	double rescan_seconds, shutdown_grace_seconds;
+	uint32_t quarantine_after;
+	double job_wall_seconds, kill_grace_seconds;
+	uint64_t job_address_space, job_cpu_seconds, job_open_files;
+	uint32_t job_threads;
+} settings;
+
+static void expect_settings(const rbd_config *c, const settings *want)
+{
+	cr_assert_eq(c->socket_mode, want->socket_mode);
+	cr_assert_eq(c->socket_gid, want->socket_gid);
+	cr_assert_eq(c->workers, want->workers);
+	cr_assert_eq(c->has_admin_group, want->has_admin_group);
+	if (want->has_admin_group)
+		cr_assert_eq(c->admin_gid, want->admin_gid);
+	cr_assert_eq(c->max_message, want->max_message);
+	cr_assert_eq(c->max_connections_per_uid, want->max_connections_per_uid);
+	cr_assert_eq(c->max_connections, want->max_connections);
+	cr_assert_eq(c->max_output_queue, want->max_output_queue);
+	cr_assert_float_eq(c->rescan_seconds, want->rescan_seconds, 1e-12);
+	cr_assert_float_eq(c->shutdown_grace_seconds, want->shutdown_grace_seconds, 1e-12);
+	cr_assert_eq(c->quarantine_after, want->quarantine_after);
+	cr_assert_float_eq(c->job_wall_seconds, want->job_wall_seconds, 1e-12);
+	cr_assert_float_eq(c->kill_grace_seconds, want->kill_grace_seconds, 1e-12);
+	cr_assert_eq(c->job_address_space, want->job_address_space);
+	cr_assert_eq(c->job_cpu_seconds, want->job_cpu_seconds);
+	cr_assert_eq(c->job_open_files, want->job_open_files);
+	cr_assert_eq(c->job_threads, want->job_threads);
+}
+
 /* ---- accepted ---- */
 
 Test(config, full_file_sets_every_key)
@@ -107,26 +155,14 @@ Test(config, full_file_sets_every_key)
 				 "groups = 3002, 3003\n");
 	cr_assert_str_eq(c->path, NAME);
 	cr_assert_str_eq(c->socket_path, "/run/x/rbd.sock");
-	cr_assert_eq(c->socket_mode, 0640);
-	cr_assert_eq(c->socket_gid, 4321);
 	cr_assert_str_eq(c->state_dir, "/srv/rbd");
 	cr_assert_str_eq(c->plugin_dir, "/srv/rbd/routers");
-	cr_assert_eq(c->workers, 3);
-	cr_assert_eq(c->has_admin_group, 1);
-	cr_assert_eq(c->admin_gid, 4322);
-	cr_assert_eq(c->max_message, 2u << 20);
-	cr_assert_eq(c->max_connections_per_uid, 4);
-	cr_assert_eq(c->max_connections, 40);
-	cr_assert_eq(c->max_output_queue, 16u << 20);
-	cr_assert_float_eq(c->rescan_seconds, 2.5, 1e-12);
-	cr_assert_float_eq(c->shutdown_grace_seconds, 60, 1e-12);
-	cr_assert_eq(c->quarantine_after, 5);
-	cr_assert_float_eq(c->job_wall_seconds, 7200, 1e-12);
-	cr_assert_float_eq(c->kill_grace_seconds, 0.5, 1e-12);
-	cr_assert_eq(c->job_address_space, 2ull << 30);
-	cr_assert_eq(c->job_cpu_seconds, 600);
-	cr_assert_eq(c->job_open_files, 1024);
-	cr_assert_eq(c->job_threads, 4);
+	expect_settings(c, &(settings){
+		.socket_mode = 0640, .socket_gid = 4321, .workers = 3, .has_admin_group = 1, .admin_gid = 4322,
+		.max_message = 2u << 20, .max_connections_per_uid = 4, .max_connections = 40,
+		.max_output_queue = 16u << 20, .rescan_seconds = 2.5, .shutdown_grace_seconds = 60,
+		.quarantine_after = 5, .job_wall_seconds = 7200, .kill_grace_seconds = 0.5,
+		.job_address_space = 2ull << 30, .job_cpu_seconds = 600, .job_open_files = 1024, .job_threads = 4});
 
 	cr_assert_eq(c->n_datasets, 2);
 	cr_assert_str_eq(c->datasets[0].name, "demo");
@@ -164,24 +200,14 @@ Test(config, defaults)
 {
 	rbd_config *c = parse_ok(SERVER);
 	cr_assert_str_eq(c->socket_path, "/run/rbd/rbd.sock");
-	cr_assert_eq(c->socket_mode, 0660);
-	cr_assert_eq(c->socket_gid, (gid_t)-1);
-	cr_assert_eq(c->has_admin_group, 0);
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	cr_assert_eq(c->workers, (uint32_t)(cpus < 1 ? 1 : cpus > 1024 ? 1024 : cpus));
-	cr_assert_eq(c->max_message, 1048576);
-	cr_assert_eq(c->max_connections_per_uid, 16);
-	cr_assert_eq(c->max_connections, 256);
-	cr_assert_eq(c->max_output_queue, 8u << 20);
-	cr_assert_float_eq(c->rescan_seconds, 5, 1e-12);
-	cr_assert_float_eq(c->shutdown_grace_seconds, 30, 1e-12);
-	cr_assert_eq(c->quarantine_after, 3);
-	cr_assert_float_eq(c->job_wall_seconds, 3600, 1e-12);
-	cr_assert_float_eq(c->kill_grace_seconds, 5, 1e-12);
-	cr_assert_eq(c->job_address_space, 8ull << 30);
-	cr_assert_eq(c->job_cpu_seconds, 0);
-	cr_assert_eq(c->job_open_files, 256);
-	cr_assert_eq(c->job_threads, 1);
+	uint32_t workers = (uint32_t)(cpus < 1 ? 1 : cpus > 1024 ? 1024 : cpus);
+	expect_settings(c, &(settings){
+		.socket_mode = 0660, .socket_gid = (gid_t)-1, .workers = workers, .has_admin_group = 0,
+		.max_message = 1048576, .max_connections_per_uid = 16, .max_connections = 256,
+		.max_output_queue = 8u << 20, .rescan_seconds = 5, .shutdown_grace_seconds = 30,
+		.quarantine_after = 3, .job_wall_seconds = 3600, .kill_grace_seconds = 5,
+		.job_address_space = 8ull << 30, .job_cpu_seconds = 0, .job_open_files = 256, .job_threads = 1});
 	cr_assert_eq(c->n_teams, 0);
 	cr_assert_null(c->teams);
 	cr_assert_eq(c->n_datasets, 0);
@@ -405,9 +431,7 @@ Test(config, bad_values)
 		       NAME ":4: [server] socket: '~/rbd.sock': '~' is not expanded here; write the whole path");
 	char text[512], want[512];
 	char longp[120];
-	memset(longp, 'x', sizeof(longp));
-	longp[0] = '/';
-	longp[sizeof(longp) - 1] = '\0';
+	long_path(longp, sizeof(longp) - 1, 'x');
 	snprintf(text, sizeof(text), SERVER "socket = %s\n", longp);
 	snprintf(want, sizeof(want), NAME ":4: [server] socket: '%.80s...' is too long for a unix socket (at most 107 bytes)",
 		 longp);
@@ -537,16 +561,12 @@ Test(config, long_lines_and_nul_bytes)
 {
 	char text[512], want[256];
 	char val[250];
-	memset(val, 'a', sizeof(val));
-	val[0] = '/';
-	val[sizeof(val) - 1] = '\0';
+	long_path(val, sizeof(val) - 1, 'a');
 	snprintf(text, sizeof(text), SERVER "[dataset.d]\nfile = %s\n", val);
 	snprintf(want, sizeof(want), NAME ":5: line longer than 198 characters (inih's limit); split a long list over indented lines");
 	expect_refused(text, want);
-	/* The longest line that fits: 198 characters and the newline. */
-	memset(val, 'a', sizeof(val));
-	val[0] = '/';
-	val[198 - 7] = '\0';
+	/* The longest line that fits: 198 characters ("file = " and the path) and the newline. */
+	long_path(val, 198 - 7, 'a');
 	snprintf(text, sizeof(text), SERVER "[dataset.d]\nfile = %s\n", val);
 	cr_assert_eq(strlen(strchr(text, 'f')), 199);
 	rbd_config *c = parse_ok(text);

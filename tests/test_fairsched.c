@@ -19,7 +19,26 @@ static const char *next_str(rbd_sched *s)
 	return buf;
 }
 
-static void expect_next(rbd_sched *s, const char *want) { cr_assert_str_eq(next_str(s), want); }
+/* Queue the jobs of a list like "a:1 b:2" (team:id), in order. */
+static void push(rbd_sched *s, const char *jobs)
+{
+	char team[16];
+	long long id;
+	int used;
+	const char *p = jobs;
+	for (; sscanf(p, " %15[^:]:%lld%n", team, &id, &used) == 2; p += used)
+		rbd_sched_push(s, team, id);
+	cr_assert_eq(strspn(p, " "), strlen(p), "not a job list: \"%s\"", jobs);
+}
+
+/* The next jobs, in order, are those of a list like "a:1 b:2". */
+static void expect_next(rbd_sched *s, const char *jobs)
+{
+	char want[32];
+	int used;
+	for (const char *p = jobs; sscanf(p, " %31s%n", want, &used) == 1; p += used)
+		cr_assert_str_eq(next_str(s), want, "in \"%s\"", jobs);
+}
 
 static void expect_nothing(rbd_sched *s)
 {
@@ -76,15 +95,8 @@ Test(fairsched, a_small_team_is_not_stuck_behind_a_big_one)
 Test(fairsched, teams_take_turns)
 {
 	rbd_sched *s = rbd_sched_new();
-	int64_t id = 1;
-	for (int k = 0; k < 3; k++) {
-		rbd_sched_push(s, "a", id++);
-		rbd_sched_push(s, "b", id++);
-		rbd_sched_push(s, "c", id++);
-	}
-	const char *want[] = {"a:1", "b:2", "c:3", "a:4", "b:5", "c:6", "a:7", "b:8", "c:9"};
-	for (size_t k = 0; k < 9; k++)
-		expect_next(s, want[k]);
+	push(s, "a:1 b:2 c:3 a:4 b:5 c:6 a:7 b:8 c:9");
+	expect_next(s, "a:1 b:2 c:3 a:4 b:5 c:6 a:7 b:8 c:9");
 	expect_nothing(s);
 	rbd_sched_free(s);
 }
@@ -93,23 +105,14 @@ Test(fairsched, teams_take_turns)
 Test(fairsched, rotation_resumes_after_the_last_served)
 {
 	rbd_sched *s = rbd_sched_new();
-	rbd_sched_push(s, "a", 1);
-	rbd_sched_push(s, "b", 2);
-	rbd_sched_push(s, "c", 3);
-	expect_next(s, "a:1");
-	expect_next(s, "b:2");
-	rbd_sched_push(s, "a", 4);
-	rbd_sched_push(s, "b", 5);
-	expect_next(s, "c:3");
-	expect_next(s, "a:4");
-	expect_next(s, "b:5");
-	rbd_sched_push(s, "c", 6);
-	rbd_sched_push(s, "b", 7);
-	rbd_sched_push(s, "a", 8);
+	push(s, "a:1 b:2 c:3");
+	expect_next(s, "a:1 b:2");
+	push(s, "a:4 b:5");
+	expect_next(s, "c:3 a:4 b:5");
+	push(s, "c:6 b:7 a:8");
 	expect_next(s, "c:6");
 	rbd_sched_finished(s, "a");
-	expect_next(s, "b:7");
-	expect_next(s, "a:8");
+	expect_next(s, "b:7 a:8");
 	rbd_sched_free(s);
 }
 
@@ -117,16 +120,10 @@ Test(fairsched, rotation_resumes_after_the_last_served)
 Test(fairsched, a_returning_team_joins_at_the_end_of_the_round)
 {
 	rbd_sched *s = rbd_sched_new();
-	rbd_sched_push(s, "a", 1);
-	rbd_sched_push(s, "a", 2);
-	rbd_sched_push(s, "b", 3);
-	rbd_sched_push(s, "b", 4);
+	push(s, "a:1 a:2 b:3 b:4");
 	expect_next(s, "a:1");
-	rbd_sched_push(s, "c", 5);
-	expect_next(s, "b:3");
-	expect_next(s, "a:2");
-	expect_next(s, "c:5");
-	expect_next(s, "b:4");
+	push(s, "c:5");
+	expect_next(s, "b:3 a:2 c:5 b:4");
 	expect_nothing(s);
 	rbd_sched_free(s);
 }
@@ -136,21 +133,16 @@ Test(fairsched, a_returning_team_joins_at_the_end_of_the_round)
 Test(fairsched, a_newcomer_goes_before_the_team_just_served)
 {
 	rbd_sched *s = rbd_sched_new();
-	rbd_sched_push(s, "a", 1);
+	push(s, "a:1");
 	expect_next(s, "a:1");
-	for (int64_t id = 2; id <= 6; id++)
-		rbd_sched_push(s, "a", id);
-	rbd_sched_push(s, "b", 7);
+	push(s, "a:2 a:3 a:4 a:5 a:6 b:7");
 	rbd_sched_finished(s, "a");
-	expect_next(s, "b:7");
-	expect_next(s, "a:2");
+	expect_next(s, "b:7 a:2");
 	/* The same when a never left the ring: a just served, c arrives, then d. */
-	rbd_sched_push(s, "c", 8);
-	expect_next(s, "c:8");
-	expect_next(s, "a:3");
-	rbd_sched_push(s, "d", 9);
-	expect_next(s, "d:9");
-	expect_next(s, "a:4");
+	push(s, "c:8");
+	expect_next(s, "c:8 a:3");
+	push(s, "d:9");
+	expect_next(s, "d:9 a:4");
 	rbd_sched_free(s);
 }
 
@@ -158,14 +150,8 @@ Test(fairsched, running_caps)
 {
 	rbd_sched *s = rbd_sched_new();
 	rbd_sched_set_running_cap(s, "a", 1);
-	for (int64_t id = 1; id <= 3; id++)
-		rbd_sched_push(s, "a", id);
-	for (int64_t id = 11; id <= 13; id++)
-		rbd_sched_push(s, "b", id);
-	expect_next(s, "a:1");
-	expect_next(s, "b:11");
-	expect_next(s, "b:12");
-	expect_next(s, "b:13");
+	push(s, "a:1 a:2 a:3 b:11 b:12 b:13");
+	expect_next(s, "a:1 b:11 b:12 b:13");
 	expect_nothing(s);
 	cr_assert_eq(rbd_sched_running(s, "a"), 1);
 	cr_assert_eq(rbd_sched_queued(s, "a"), 2);
@@ -187,18 +173,15 @@ Test(fairsched, running_caps)
 Test(fairsched, changing_caps_while_queued)
 {
 	rbd_sched *s = rbd_sched_new();
-	rbd_sched_push(s, "a", 1);
-	rbd_sched_push(s, "a", 2);
-	rbd_sched_push(s, "b", 3);
+	push(s, "a:1 a:2 b:3");
 	rbd_sched_set_running_cap(s, "a", 1);
-	expect_next(s, "a:1");
-	expect_next(s, "b:3");
+	expect_next(s, "a:1 b:3");
 	expect_nothing(s);
 	rbd_sched_set_running_cap(s, "a", 2);
 	expect_next(s, "a:2");
 
 	/* A cap lowered below what runs already stops new starts until enough have finished. */
-	rbd_sched_push(s, "a", 4);
+	push(s, "a:4");
 	rbd_sched_set_running_cap(s, "a", 1);
 	rbd_sched_finished(s, "a");
 	expect_nothing(s);
@@ -210,9 +193,7 @@ Test(fairsched, changing_caps_while_queued)
 Test(fairsched, remove)
 {
 	rbd_sched *s = rbd_sched_new();
-	for (int64_t id = 1; id <= 5; id++)
-		rbd_sched_push(s, "a", id);
-	rbd_sched_push(s, "b", 6);
+	push(s, "a:1 a:2 a:3 a:4 a:5 b:6");
 	cr_assert_eq(rbd_sched_remove(s, 3), 0);
 	cr_assert_eq(rbd_sched_remove(s, 3), -ENOENT);
 	cr_assert_eq(rbd_sched_remove(s, 1), 0, "the head");
@@ -231,14 +212,10 @@ Test(fairsched, remove)
 Test(fairsched, remove_the_team_due_next)
 {
 	rbd_sched *s = rbd_sched_new();
-	rbd_sched_push(s, "a", 1);
-	rbd_sched_push(s, "b", 2);
-	rbd_sched_push(s, "c", 3);
-	rbd_sched_push(s, "a", 4);
+	push(s, "a:1 b:2 c:3 a:4");
 	expect_next(s, "a:1");
 	cr_assert_eq(rbd_sched_remove(s, 2), 0);
-	expect_next(s, "c:3");
-	expect_next(s, "a:4");
+	expect_next(s, "c:3 a:4");
 	expect_nothing(s);
 	rbd_sched_free(s);
 }

@@ -69,6 +69,19 @@ static int64_t insert_or_fail(rbd_jobstore *js, const char *team, const char *ro
 	return id;
 }
 
+static void start_or_fail(rbd_jobstore *js, int64_t id, double now)
+{
+	rbd_error e = {0};
+	cr_assert_eq(rbd_jobstore_start(js, id, now, &e), 0, "%s", e.msg);
+}
+
+static void finish_or_fail(rbd_jobstore *js, int64_t id, rbd_job_state state, const char *result, const char *reason,
+			   double now)
+{
+	rbd_error e = {0};
+	cr_assert_eq(rbd_jobstore_finish(js, id, state, result, reason, now, &e), 0, "%s", e.msg);
+}
+
 static rbd_job_row get_or_fail(rbd_jobstore *js, int64_t id)
 {
 	rbd_job_row row;
@@ -83,6 +96,16 @@ static rbd_job_state state_of(rbd_jobstore *js, int64_t id)
 	rbd_job_state s = row.state;
 	rbd_job_row_clear(&row);
 	return s;
+}
+
+/* Run SQL on the database at path as another writer would. */
+static void sql(const char *path, const char *text)
+{
+	sqlite3 *db = NULL;
+	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+	char *err = NULL;
+	cr_assert_eq(sqlite3_exec(db, text, NULL, NULL, &err), SQLITE_OK, "%s", err ? err : "");
+	sqlite3_close(db);
 }
 
 Test(jobstore, insert_and_get)
@@ -136,21 +159,21 @@ Test(jobstore, start_finish_and_result)
 {
 	rbd_jobstore *js = open_or_fail();
 	int64_t id = insert_or_fail(js, "nlp", "knn");
-	rbd_error e = {0};
-	cr_assert_eq(rbd_jobstore_start(js, id, 100.5, &e), 0, "%s", e.msg);
+	start_or_fail(js, id, 100.5);
 	rbd_job_row row = get_or_fail(js, id);
 	cr_assert_eq(row.state, RBD_JOB_RUNNING);
 	cr_assert_eq(row.attempts, 1);
 	cr_assert_eq(row.started_at, 100.5);
 	rbd_job_row_clear(&row);
 
+	rbd_error e = {0};
 	cr_assert_eq(rbd_jobstore_start(js, id, 101, &e), -ESTALE);
 	cr_assert_str_eq(e.msg, "job 1 is running, not queued");
 	cr_assert_eq(rbd_jobstore_start(js, 42, 101, &e), -ENOENT);
 
 	char *text = NULL;
 	cr_assert_eq(rbd_jobstore_result(js, id, &text, &e), -ENOENT, "no result before the end");
-	cr_assert_eq(rbd_jobstore_finish(js, id, RBD_JOB_DONE, "{\"ok\":true}", NULL, 200.25, &e), 0, "%s", e.msg);
+	finish_or_fail(js, id, RBD_JOB_DONE, "{\"ok\":true}", NULL, 200.25);
 	row = get_or_fail(js, id);
 	cr_assert_eq(row.state, RBD_JOB_DONE);
 	cr_assert_eq(row.finished_at, 200.25);
@@ -168,13 +191,14 @@ Test(jobstore, a_final_job_never_changes)
 	int64_t done = insert_or_fail(js, "nlp", "knn");
 	int64_t failed = insert_or_fail(js, "nlp", "knn");
 	int64_t cancelled = insert_or_fail(js, "nlp", "knn");
+	start_or_fail(js, done, 1);
+	finish_or_fail(js, done, RBD_JOB_DONE, "{\"r\":1}", NULL, 2);
+	start_or_fail(js, failed, 1);
+	finish_or_fail(js, failed, RBD_JOB_FAILED, NULL, "router crashed: SIGSEGV in predict", 3);
+	/* A queued job is cancelled directly. */
+	finish_or_fail(js, cancelled, RBD_JOB_CANCELLED, NULL, "cancelled by uid 1000", 4);
+
 	rbd_error e = {0};
-	cr_assert_eq(rbd_jobstore_start(js, done, 1, &e), 0);
-	cr_assert_eq(rbd_jobstore_finish(js, done, RBD_JOB_DONE, "{\"r\":1}", NULL, 2, &e), 0, "%s", e.msg);
-	cr_assert_eq(rbd_jobstore_start(js, failed, 1, &e), 0);
-	cr_assert_eq(rbd_jobstore_finish(js, failed, RBD_JOB_FAILED, NULL, "router crashed: SIGSEGV in predict", 3, &e), 0);
-	cr_assert_eq(rbd_jobstore_finish(js, cancelled, RBD_JOB_CANCELLED, NULL, "cancelled by uid 1000", 4, &e), 0,
-		     "a queued job is cancelled directly");
 
 	int64_t ids[] = {done, failed, cancelled};
 	for (size_t k = 0; k < 3; k++) {
@@ -242,13 +266,13 @@ Test(jobstore, requeue_keeps_attempts)
 	rbd_error e = {0};
 	cr_assert_eq(rbd_jobstore_requeue(js, id, &e), -ESTALE, "a queued job is not running");
 	cr_assert_str_eq(e.msg, "job 1 is queued, not running");
-	cr_assert_eq(rbd_jobstore_start(js, id, 10, &e), 0);
+	start_or_fail(js, id, 10);
 	cr_assert_eq(rbd_jobstore_requeue(js, id, &e), 0, "%s", e.msg);
 	rbd_job_row row = get_or_fail(js, id);
 	cr_assert_eq(row.state, RBD_JOB_QUEUED);
 	cr_assert_eq(row.attempts, 1);
 	rbd_job_row_clear(&row);
-	cr_assert_eq(rbd_jobstore_start(js, id, 20, &e), 0);
+	start_or_fail(js, id, 20);
 	row = get_or_fail(js, id);
 	cr_assert_eq(row.attempts, 2);
 	cr_assert_eq(row.started_at, 20);
@@ -285,16 +309,15 @@ static void expect_list(rbd_jobstore *js, const char *team, int include_final, s
 Test(jobstore, list_filters_and_order)
 {
 	rbd_jobstore *js = open_or_fail();
-	rbd_error e = {0};
 	int64_t a1 = insert_or_fail(js, "a", "knn");
 	int64_t b1 = insert_or_fail(js, "b", "knn");
 	int64_t a2 = insert_or_fail(js, "a", "knn");
 	int64_t b2 = insert_or_fail(js, "b", "knn");
 	int64_t a3 = insert_or_fail(js, "a", "knn");
-	cr_assert_eq(rbd_jobstore_start(js, a2, 1, &e), 0);
-	cr_assert_eq(rbd_jobstore_finish(js, a1, RBD_JOB_CANCELLED, NULL, "no", 2, &e), 0);
-	cr_assert_eq(rbd_jobstore_start(js, b2, 1, &e), 0);
-	cr_assert_eq(rbd_jobstore_finish(js, b2, RBD_JOB_DONE, "{}", NULL, 3, &e), 0);
+	start_or_fail(js, a2, 1);
+	finish_or_fail(js, a1, RBD_JOB_CANCELLED, NULL, "no", 2);
+	start_or_fail(js, b2, 1);
+	finish_or_fail(js, b2, RBD_JOB_DONE, "{}", NULL, 3);
 
 	expect_list(js, NULL, 1, 5, (int64_t[]){a1, b1, a2, b2, a3});
 	expect_list(js, NULL, 0, 3, (int64_t[]){b1, a2, a3});
@@ -304,6 +327,7 @@ Test(jobstore, list_filters_and_order)
 	expect_list(js, "nobody", 1, 0, NULL);
 
 	seen s = {.stop_at = 2};
+	rbd_error e = {0};
 	cr_assert_eq(rbd_jobstore_list(js, NULL, 1, visit, &s, &e), 7, "the callback's value stops the walk");
 	cr_assert_eq(s.n, 2);
 	rbd_jobstore_close(js);
@@ -312,17 +336,16 @@ Test(jobstore, list_filters_and_order)
 Test(jobstore, recover_requeues_running_jobs)
 {
 	rbd_jobstore *js = open_or_fail();
-	rbd_error e = {0};
 	int64_t ids[4];
 	for (size_t k = 0; k < 4; k++)
 		ids[k] = insert_or_fail(js, "nlp", "knn");
-	cr_assert_eq(rbd_jobstore_start(js, ids[0], 1, &e), 0);
-	cr_assert_eq(rbd_jobstore_start(js, ids[1], 1, &e), 0);
-	cr_assert_eq(rbd_jobstore_start(js, ids[2], 1, &e), 0);
-	cr_assert_eq(rbd_jobstore_finish(js, ids[2], RBD_JOB_FAILED, NULL, "boom", 2, &e), 0);
+	for (size_t k = 0; k < 3; k++)
+		start_or_fail(js, ids[k], 1);
+	finish_or_fail(js, ids[2], RBD_JOB_FAILED, NULL, "boom", 2);
 	rbd_jobstore_close(js);
 
 	js = open_or_fail();
+	rbd_error e = {0};
 	size_t n = 0;
 	cr_assert_eq(rbd_jobstore_recover(js, &n, &e), 0, "%s", e.msg);
 	cr_assert_eq(n, 2);
@@ -341,13 +364,12 @@ Test(jobstore, recover_requeues_running_jobs)
 Test(jobstore, reopen_keeps_everything_and_ids_are_never_reused)
 {
 	rbd_jobstore *js = open_or_fail();
-	rbd_error e = {0};
 	int64_t a = insert_or_fail(js, "nlp", "knn");
 	int64_t b = insert_or_fail(js, "nlp", "linear");
 	int64_t c = insert_or_fail(js, "vision", "mlp");
-	cr_assert_eq(rbd_jobstore_start(js, a, 5, &e), 0);
-	cr_assert_eq(rbd_jobstore_finish(js, a, RBD_JOB_DONE, "{\"big\":[1,2,3]}", NULL, 6, &e), 0);
-	cr_assert_eq(rbd_jobstore_start(js, b, 7, &e), 0);
+	start_or_fail(js, a, 5);
+	finish_or_fail(js, a, RBD_JOB_DONE, "{\"big\":[1,2,3]}", NULL, 6);
+	start_or_fail(js, b, 7);
 	rbd_jobstore_close(js);
 
 	js = open_or_fail();
@@ -357,6 +379,7 @@ Test(jobstore, reopen_keeps_everything_and_ids_are_never_reused)
 	cr_assert_eq(row.finished_at, 6);
 	rbd_job_row_clear(&row);
 	char *text = NULL;
+	rbd_error e = {0};
 	cr_assert_eq(rbd_jobstore_result(js, a, &text, &e), 0, "%s", e.msg);
 	cr_assert_str_eq(text, "{\"big\":[1,2,3]}");
 	free(text);
@@ -370,10 +393,7 @@ Test(jobstore, reopen_keeps_everything_and_ids_are_never_reused)
 	rbd_jobstore_close(js);
 
 	/* Even when the newest row is deleted by hand, its id is not handed out again. */
-	sqlite3 *db = NULL;
-	cr_assert_eq(sqlite3_open(db_path, &db), SQLITE_OK);
-	cr_assert_eq(sqlite3_exec(db, "DELETE FROM jobs WHERE id = 3", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	sql(db_path, "DELETE FROM jobs WHERE id = 3");
 	js = open_or_fail();
 	cr_assert_eq(insert_or_fail(js, "nlp", "knn"), 4);
 	rbd_jobstore_close(js);
@@ -439,15 +459,6 @@ Test(jobstore, a_job_survives_sigkill_right_after_insert)
 	cr_assert_eq(row.state, RBD_JOB_QUEUED);
 	rbd_job_row_clear(&row);
 	rbd_jobstore_close(js);
-}
-
-static void sql(const char *path, const char *text)
-{
-	sqlite3 *db = NULL;
-	cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
-	char *err = NULL;
-	cr_assert_eq(sqlite3_exec(db, text, NULL, NULL, &err), SQLITE_OK, "%s", err ? err : "");
-	sqlite3_close(db);
 }
 
 Test(jobstore, refuses_a_newer_schema)

@@ -19,236 +19,215 @@
 
 #define MAX_GOT 4096
 
-/* Every message handed out, copied; optionally stops the feed after every stop_every-th. */
-typedef struct got {
+/* A buffer under test and every message it handed out, copied; optionally stops the feed after
+ * every stop_every-th message. */
+typedef struct framer {
+	rbd_msgbuf b;
 	char *msg[MAX_GOT];
 	size_t len[MAX_GOT];
 	size_t n;
 	size_t stop_every;
-} got;
+} framer;
 
 static int collect(void *ctx, const char *text, size_t len)
 {
-	got *g = ctx;
-	cr_assert_lt(g->n, MAX_GOT);
+	framer *f = ctx;
+	cr_assert_lt(f->n, MAX_GOT);
 	cr_assert_eq(text[len], '\0', "a message is handed out NUL-terminated");
 	cr_assert_null(memchr(text, '\0', len), "a message holds no NUL");
-	g->msg[g->n] = malloc(len + 1);
-	memcpy(g->msg[g->n], text, len + 1);
-	g->len[g->n] = len;
-	g->n++;
-	return g->stop_every && g->n % g->stop_every == 0 ? -EINTR : 0;
+	f->msg[f->n] = malloc(len + 1);
+	memcpy(f->msg[f->n], text, len + 1);
+	f->len[f->n] = len;
+	f->n++;
+	return f->stop_every && f->n % f->stop_every == 0 ? -EINTR : 0;
 }
 
-static void got_free(got *g)
+/* Owned: framer_free. */
+static framer *framer_new(size_t limit, size_t stop_every)
 {
-	for (size_t k = 0; k < g->n; k++)
-		free(g->msg[k]);
-	g->n = 0;
+	framer *f = calloc(1, sizeof(*f));
+	rbd_msgbuf_init(&f->b, limit);
+	f->stop_every = stop_every;
+	return f;
 }
 
-static void expect_msgs(const got *g, size_t n, const char *const *want)
+static void framer_free(framer *f)
 {
-	cr_assert_eq(g->n, n, "%zu messages, want %zu", g->n, n);
+	for (size_t k = 0; k < f->n; k++)
+		free(f->msg[k]);
+	rbd_msgbuf_free(&f->b);
+	free(f);
+}
+
+static int feed(framer *f, const char *data, size_t len)
+{
+	return rbd_msgbuf_feed(&f->b, data, len, collect, f);
+}
+
+/* Feed a string literal, NULs and all (but not the one that ends the literal). */
+#define FEED(f, lit) feed(f, lit, sizeof(lit) - 1)
+
+/* Exactly the messages of want (NULL-terminated) were handed out, in order. */
+static void expect_msgs(const framer *f, const char *const *want)
+{
+	size_t n = 0;
+	while (want[n])
+		n++;
+	cr_assert_eq(f->n, n, "%zu messages, want %zu", f->n, n);
 	for (size_t k = 0; k < n; k++) {
-		cr_assert_eq(g->len[k], strlen(want[k]), "message %zu length", k);
-		cr_assert_str_eq(g->msg[k], want[k]);
+		cr_assert_eq(f->len[k], strlen(want[k]), "message %zu length", k);
+		cr_assert_str_eq(f->msg[k], want[k]);
 	}
 }
 
-#define FEED(b, lit, g) rbd_msgbuf_feed(b, lit, sizeof(lit) - 1, collect, g)
-
 Test(msgbuf, several_messages_in_one_feed)
 {
-	rbd_msgbuf b;
-	rbd_msgbuf_init(&b, 64);
-	got g = {0};
-	cr_assert_eq(FEED(&b, "{\"a\":1}\0[2]\0three\0", &g), 0);
-	const char *want[] = {"{\"a\":1}", "[2]", "three"};
-	expect_msgs(&g, 3, want);
-	cr_assert_eq(rbd_msgbuf_buffered(&b), 0);
-	got_free(&g);
-	rbd_msgbuf_free(&b);
+	framer *f = framer_new(64, 0);
+	cr_assert_eq(FEED(f, "{\"a\":1}\0[2]\0three\0"), 0);
+	expect_msgs(f, (const char *[]){"{\"a\":1}", "[2]", "three", NULL});
+	cr_assert_eq(rbd_msgbuf_buffered(&f->b), 0);
+	framer_free(f);
 }
 
 Test(msgbuf, message_split_across_feeds)
 {
-	rbd_msgbuf b;
-	rbd_msgbuf_init(&b, 64);
-	got g = {0};
-	cr_assert_eq(FEED(&b, "{\"meth", &g), 0);
-	cr_assert_eq(g.n, 0);
-	cr_assert_eq(rbd_msgbuf_buffered(&b), 6);
-	cr_assert_eq(FEED(&b, "od\":", &g), 0);
-	cr_assert_eq(FEED(&b, "1}\0{\"x", &g), 0, "the end of one message and the start of the next");
-	cr_assert_eq(FEED(&b, "\":2}\0", &g), 0);
-	const char *want[] = {"{\"method\":1}", "{\"x\":2}"};
-	expect_msgs(&g, 2, want);
-	cr_assert_eq(rbd_msgbuf_buffered(&b), 0);
-	got_free(&g);
-	rbd_msgbuf_free(&b);
+	framer *f = framer_new(64, 0);
+	cr_assert_eq(FEED(f, "{\"meth"), 0);
+	cr_assert_eq(f->n, 0);
+	cr_assert_eq(rbd_msgbuf_buffered(&f->b), 6);
+	cr_assert_eq(FEED(f, "od\":"), 0);
+	cr_assert_eq(FEED(f, "1}\0{\"x"), 0, "the end of one message and the start of the next");
+	cr_assert_eq(FEED(f, "\":2}\0"), 0);
+	expect_msgs(f, (const char *[]){"{\"method\":1}", "{\"x\":2}", NULL});
+	cr_assert_eq(rbd_msgbuf_buffered(&f->b), 0);
+	framer_free(f);
 }
 
 Test(msgbuf, byte_by_byte_equals_whole)
 {
 	static const char stream[] = "alpha\0\0beta gamma\0{}\0x\0";
-	rbd_msgbuf b;
-	rbd_msgbuf_init(&b, 32);
-	got g = {0};
+	framer *f = framer_new(32, 0);
 	for (size_t k = 0; k < sizeof(stream) - 1; k++)
-		cr_assert_eq(rbd_msgbuf_feed(&b, stream + k, 1, collect, &g), 0);
-	const char *want[] = {"alpha", "", "beta gamma", "{}", "x"};
-	expect_msgs(&g, 5, want);
-	got_free(&g);
-	rbd_msgbuf_free(&b);
+		cr_assert_eq(feed(f, stream + k, 1), 0);
+	expect_msgs(f, (const char *[]){"alpha", "", "beta gamma", "{}", "x", NULL});
+	framer_free(f);
 }
 
 Test(msgbuf, empty_messages)
 {
-	rbd_msgbuf b;
-	rbd_msgbuf_init(&b, 1); /* room for the NUL alone: only empty messages fit */
-	got g = {0};
-	cr_assert_eq(rbd_msgbuf_feed(&b, "\0\0\0", 3, collect, &g), 0);
-	const char *want[] = {"", "", ""};
-	expect_msgs(&g, 3, want);
-	cr_assert_eq(rbd_msgbuf_feed(&b, "x", 1, collect, &g), -EMSGSIZE);
-	got_free(&g);
-	rbd_msgbuf_free(&b);
+	framer *f = framer_new(1, 0); /* room for the NUL alone: only empty messages fit */
+	cr_assert_eq(feed(f, "\0\0\0", 3), 0);
+	expect_msgs(f, (const char *[]){"", "", "", NULL});
+	cr_assert_eq(feed(f, "x", 1), -EMSGSIZE);
+	framer_free(f);
 }
 
 Test(msgbuf, feeding_nothing)
 {
-	rbd_msgbuf b;
-	rbd_msgbuf_init(&b, 8);
-	got g = {0};
-	cr_assert_eq(rbd_msgbuf_feed(&b, NULL, 0, collect, &g), 0);
-	cr_assert_eq(FEED(&b, "ab", &g), 0);
-	cr_assert_eq(rbd_msgbuf_feed(&b, NULL, 0, collect, &g), 0);
-	cr_assert_eq(g.n, 0);
-	cr_assert_eq(rbd_msgbuf_buffered(&b), 2);
-	rbd_msgbuf_free(&b);
+	framer *f = framer_new(8, 0);
+	cr_assert_eq(feed(f, NULL, 0), 0);
+	cr_assert_eq(FEED(f, "ab"), 0);
+	cr_assert_eq(feed(f, NULL, 0), 0);
+	cr_assert_eq(f->n, 0);
+	cr_assert_eq(rbd_msgbuf_buffered(&f->b), 2);
+	framer_free(f);
 }
 
 /* limit 8: seven characters and the NUL fit, eight do not. */
 Test(msgbuf, exact_limit_fits_in_every_path)
 {
-	rbd_msgbuf b;
-	got g = {0};
-	const char *want[] = {"1234567", "1234567", "1234567"};
-
-	rbd_msgbuf_init(&b, 8);
-	cr_assert_eq(FEED(&b, "1234567\0", &g), 0, "straight from the input");
-	cr_assert_eq(FEED(&b, "1234", &g), 0);
-	cr_assert_eq(FEED(&b, "567\0", &g), 0, "completed in the buffer");
-	cr_assert_eq(FEED(&b, "1234567", &g), 0, "seven pending bytes are not known to be too long");
-	cr_assert_eq(FEED(&b, "\0", &g), 0);
-	expect_msgs(&g, 3, want);
-	got_free(&g);
-	rbd_msgbuf_free(&b);
+	framer *f = framer_new(8, 0);
+	cr_assert_eq(FEED(f, "1234567\0"), 0, "straight from the input");
+	cr_assert_eq(FEED(f, "1234"), 0);
+	cr_assert_eq(FEED(f, "567\0"), 0, "completed in the buffer");
+	cr_assert_eq(FEED(f, "1234567"), 0, "seven pending bytes are not known to be too long");
+	cr_assert_eq(FEED(f, "\0"), 0);
+	expect_msgs(f, (const char *[]){"1234567", "1234567", "1234567", NULL});
+	framer_free(f);
 }
 
 Test(msgbuf, limit_plus_one_refused_in_one_feed)
 {
-	rbd_msgbuf b;
-	rbd_msgbuf_init(&b, 8);
-	got g = {0};
-	cr_assert_eq(FEED(&b, "ok\0" "12345678\0after\0", &g), -EMSGSIZE);
-	const char *want[] = {"ok"};
-	expect_msgs(&g, 1, want);
-	cr_assert_eq(FEED(&b, "x\0", &g), -EMSGSIZE, "the buffer stays dead");
-	cr_assert_eq(rbd_msgbuf_feed(&b, NULL, 0, collect, &g), -EMSGSIZE);
-	cr_assert_eq(g.n, 1);
-	got_free(&g);
-	rbd_msgbuf_free(&b);
+	framer *f = framer_new(8, 0);
+	cr_assert_eq(FEED(f, "ok\0" "12345678\0after\0"), -EMSGSIZE);
+	expect_msgs(f, (const char *[]){"ok", NULL});
+	cr_assert_eq(FEED(f, "x\0"), -EMSGSIZE, "the buffer stays dead");
+	cr_assert_eq(feed(f, NULL, 0), -EMSGSIZE);
+	cr_assert_eq(f->n, 1);
+	framer_free(f);
 }
 
 Test(msgbuf, too_long_known_before_its_end)
 {
-	rbd_msgbuf b;
-	rbd_msgbuf_init(&b, 8);
-	got g = {0};
-	cr_assert_eq(FEED(&b, "12345", &g), 0);
-	cr_assert_eq(FEED(&b, "67", &g), 0);
+	framer *f = framer_new(8, 0);
+	cr_assert_eq(FEED(f, "12345"), 0);
+	cr_assert_eq(FEED(f, "67"), 0);
 	/* Eight bytes and still no NUL: the message will be at least nine bytes. */
-	cr_assert_eq(FEED(&b, "8", &g), -EMSGSIZE);
-	cr_assert_eq(g.n, 0);
-	cr_assert_eq(b.cap, 0, "the dead buffer holds no memory");
-	rbd_msgbuf_free(&b);
+	cr_assert_eq(FEED(f, "8"), -EMSGSIZE);
+	cr_assert_eq(f->n, 0);
+	cr_assert_eq(f->b.cap, 0, "the dead buffer holds no memory");
+	rbd_msgbuf_free(&f->b);
 
-	rbd_msgbuf_init(&b, 8);
-	cr_assert_eq(FEED(&b, "12345", &g), 0);
-	cr_assert_eq(FEED(&b, "678\0", &g), -EMSGSIZE, "the NUL arrives one byte too late");
-	cr_assert_eq(g.n, 0);
-	rbd_msgbuf_free(&b);
+	rbd_msgbuf_init(&f->b, 8);
+	cr_assert_eq(FEED(f, "12345"), 0);
+	cr_assert_eq(FEED(f, "678\0"), -EMSGSIZE, "the NUL arrives one byte too late");
+	cr_assert_eq(f->n, 0);
+	framer_free(f);
 }
 
 Test(msgbuf, never_buffers_more_than_the_limit)
 {
-	rbd_msgbuf b;
-	rbd_msgbuf_init(&b, 1024);
-	got g = {0};
+	framer *f = framer_new(1024, 0);
 	char junk[100];
 	memset(junk, 'x', sizeof(junk));
 	size_t fed = 0;
 	int r = 0;
 	while (r == 0 && fed < (1u << 20)) {
-		r = rbd_msgbuf_feed(&b, junk, sizeof(junk), collect, &g);
+		r = feed(f, junk, sizeof(junk));
 		fed += sizeof(junk);
 		if (r == 0)
-			cr_assert_lt(rbd_msgbuf_buffered(&b), 1024);
+			cr_assert_lt(rbd_msgbuf_buffered(&f->b), 1024);
 	}
 	cr_assert_eq(r, -EMSGSIZE);
 	cr_assert_eq(fed, 1100, "refused with the chunk that reached the limit, after %zu bytes", fed);
-	rbd_msgbuf_free(&b);
+	framer_free(f);
 }
 
 Test(msgbuf, stop_keeps_the_rest)
 {
-	rbd_msgbuf b;
-	rbd_msgbuf_init(&b, 64);
-	got g = {.stop_every = 1};
-	cr_assert_eq(FEED(&b, "a\0b\0c", &g), -EINTR);
-	const char *want1[] = {"a"};
-	expect_msgs(&g, 1, want1);
-	cr_assert_eq(rbd_msgbuf_buffered(&b), 3);
-	cr_assert_eq(rbd_msgbuf_feed(&b, NULL, 0, collect, &g), -EINTR, "b comes out of the buffer");
-	cr_assert_eq(rbd_msgbuf_feed(&b, NULL, 0, collect, &g), 0, "c is not complete yet");
-	cr_assert_eq(FEED(&b, "\0d\0", &g), -EINTR);
-	cr_assert_eq(rbd_msgbuf_feed(&b, NULL, 0, collect, &g), -EINTR);
-	cr_assert_eq(rbd_msgbuf_feed(&b, NULL, 0, collect, &g), 0);
-	const char *want[] = {"a", "b", "c", "d"};
-	expect_msgs(&g, 4, want);
-	cr_assert_eq(rbd_msgbuf_buffered(&b), 0);
-	got_free(&g);
-	rbd_msgbuf_free(&b);
+	framer *f = framer_new(64, 1);
+	cr_assert_eq(FEED(f, "a\0b\0c"), -EINTR);
+	expect_msgs(f, (const char *[]){"a", NULL});
+	cr_assert_eq(rbd_msgbuf_buffered(&f->b), 3);
+	cr_assert_eq(feed(f, NULL, 0), -EINTR, "b comes out of the buffer");
+	cr_assert_eq(feed(f, NULL, 0), 0, "c is not complete yet");
+	cr_assert_eq(FEED(f, "\0d\0"), -EINTR);
+	cr_assert_eq(feed(f, NULL, 0), -EINTR);
+	cr_assert_eq(feed(f, NULL, 0), 0);
+	expect_msgs(f, (const char *[]){"a", "b", "c", "d", NULL});
+	cr_assert_eq(rbd_msgbuf_buffered(&f->b), 0);
+	framer_free(f);
 }
 
 /* A stop while the message came out of the buffer's partial tail keeps what followed it. */
 Test(msgbuf, stop_after_a_completed_partial)
 {
-	rbd_msgbuf b;
-	rbd_msgbuf_init(&b, 64);
-	got g = {.stop_every = 1};
-	cr_assert_eq(FEED(&b, "par", &g), 0);
-	cr_assert_eq(FEED(&b, "tial\0next\0tail", &g), -EINTR);
-	cr_assert_eq(rbd_msgbuf_buffered(&b), 9);
-	cr_assert_eq(rbd_msgbuf_feed(&b, NULL, 0, collect, &g), -EINTR);
-	cr_assert_eq(FEED(&b, "\0", &g), -EINTR);
-	const char *want[] = {"partial", "next", "tail"};
-	expect_msgs(&g, 3, want);
-	got_free(&g);
-	rbd_msgbuf_free(&b);
+	framer *f = framer_new(64, 1);
+	cr_assert_eq(FEED(f, "par"), 0);
+	cr_assert_eq(FEED(f, "tial\0next\0tail"), -EINTR);
+	cr_assert_eq(rbd_msgbuf_buffered(&f->b), 9);
+	cr_assert_eq(feed(f, NULL, 0), -EINTR);
+	cr_assert_eq(FEED(f, "\0"), -EINTR);
+	expect_msgs(f, (const char *[]){"partial", "next", "tail", NULL});
+	framer_free(f);
 }
 
 Test(msgbuf, stopped_tail_over_the_limit_is_refused_later)
 {
-	rbd_msgbuf b;
-	rbd_msgbuf_init(&b, 4);
-	got g = {.stop_every = 1};
-	cr_assert_eq(FEED(&b, "a\0toolong", &g), -EINTR);
-	cr_assert_eq(rbd_msgbuf_feed(&b, NULL, 0, collect, &g), -EMSGSIZE);
-	got_free(&g);
-	rbd_msgbuf_free(&b);
+	framer *f = framer_new(4, 1);
+	cr_assert_eq(FEED(f, "a\0toolong"), -EINTR);
+	cr_assert_eq(feed(f, NULL, 0), -EMSGSIZE);
+	framer_free(f);
 }
 
 /* Random messages (binary bytes, empty ones) cut at random places come out exactly as sent. */
@@ -259,7 +238,7 @@ Test(msgbuf, random_chunks_and_garbage)
 		size_t n_msgs = 1 + (size_t)(rand_r(&seed) % 60);
 		size_t cap = n_msgs * 300, len = 0;
 		char *stream = malloc(cap);
-		char **want = calloc(n_msgs, sizeof(*want));
+		char **want = calloc(n_msgs + 1, sizeof(*want));
 		for (size_t k = 0; k < n_msgs; k++) {
 			size_t m = (size_t)(rand_r(&seed) % 200);
 			want[k] = malloc(m + 1);
@@ -269,29 +248,24 @@ Test(msgbuf, random_chunks_and_garbage)
 			memcpy(stream + len, want[k], m + 1);
 			len += m + 1;
 		}
-		rbd_msgbuf b;
-		rbd_msgbuf_init(&b, 200);
-		got *g = calloc(1, sizeof(*g));
-		g->stop_every = round % 3 == 0 ? 2 : 0;
+		framer *f = framer_new(200, round % 3 == 0 ? 2 : 0);
 		for (size_t pos = 0; pos < len;) {
 			size_t step = 1 + (size_t)(rand_r(&seed) % 97);
 			if (step > len - pos)
 				step = len - pos;
-			int r = rbd_msgbuf_feed(&b, stream + pos, step, collect, g);
+			int r = feed(f, stream + pos, step);
 			while (r == -EINTR)
-				r = rbd_msgbuf_feed(&b, NULL, 0, collect, g);
+				r = feed(f, NULL, 0);
 			cr_assert_eq(r, 0);
 			pos += step;
 		}
-		expect_msgs(g, n_msgs, (const char *const *)want);
-		cr_assert_eq(rbd_msgbuf_buffered(&b), 0);
-		got_free(g);
-		free(g);
+		expect_msgs(f, (const char *const *)want);
+		cr_assert_eq(rbd_msgbuf_buffered(&f->b), 0);
+		framer_free(f);
 		for (size_t k = 0; k < n_msgs; k++)
 			free(want[k]);
 		free(want);
 		free(stream);
-		rbd_msgbuf_free(&b);
 	}
 }
 
@@ -412,31 +386,34 @@ Test(call, deep_nesting_is_refused_not_a_crash)
 
 /* ---- replies ------------------------------------------------------------------------------ */
 
-Test(reply, success_error_and_stream)
+/* text parsed as a reply, which must succeed. Owned: rbd_reply_clear. */
+static rbd_reply reply_ok(const char *text)
 {
 	rbd_reply r;
 	rbd_error e = {0};
-	const char *ok = "{\"parameters\":{\"id\":7,\"state\":\"queued\"}}";
-	cr_assert_eq(rbd_reply_parse(ok, strlen(ok), &r, &e), 0, "%s", e.msg);
+	cr_assert_eq(rbd_reply_parse(text, strlen(text), &r, &e), 0, "%s", e.msg);
+	return r;
+}
+
+Test(reply, success_error_and_stream)
+{
+	rbd_reply r = reply_ok("{\"parameters\":{\"id\":7,\"state\":\"queued\"}}");
 	cr_assert_null(r.error);
 	cr_assert_eq(r.continues, 0);
 	cr_assert_str_eq(json_string_value(json_object_get(r.parameters, "state")), "queued");
 	cr_assert_null(rbd_reply_message(&r));
 	rbd_reply_clear(&r);
 
-	const char *err = "{\"error\":\"io.routerbench.v1.NoSuchJob\",\"parameters\":{\"message\":\"no such job: 99\",\"id\":99}}";
-	cr_assert_eq(rbd_reply_parse(err, strlen(err), &r, &e), 0, "%s", e.msg);
+	r = reply_ok("{\"error\":\"io.routerbench.v1.NoSuchJob\",\"parameters\":{\"message\":\"no such job: 99\",\"id\":99}}");
 	cr_assert_str_eq(r.error, RBD_ERR_NO_SUCH_JOB);
 	cr_assert_str_eq(rbd_reply_message(&r), "no such job: 99");
 	rbd_reply_clear(&r);
 
-	const char *more = "{\"parameters\":{},\"continues\":true}";
-	cr_assert_eq(rbd_reply_parse(more, strlen(more), &r, &e), 0, "%s", e.msg);
+	r = reply_ok("{\"parameters\":{},\"continues\":true}");
 	cr_assert_eq(r.continues, 1);
 	rbd_reply_clear(&r);
 
-	const char *bare = "{}";
-	cr_assert_eq(rbd_reply_parse(bare, strlen(bare), &r, &e), 0, "%s", e.msg);
+	r = reply_ok("{}");
 	cr_assert(json_is_object(r.parameters));
 	rbd_reply_clear(&r);
 	rbd_reply_clear(NULL);
@@ -674,6 +651,16 @@ static char *temp_socket_path(void)
 	return path;
 }
 
+/* A unix stream socket bound to path, not listening yet. */
+static int bound_socket(const char *path)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
 static void write_all(int fd, const char *data, size_t n)
 {
 	while (n > 0) {
@@ -730,11 +717,7 @@ Test(client, connect_error_when_nothing_listens)
 {
 	char *path = temp_socket_path();
 	/* A socket file left behind by a dead rbd: bound, never listening. */
-	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	close(fd);
+	close(bound_socket(path));
 	rbd_client *c = NULL;
 	rbd_error e = {0};
 	cr_assert_eq(rbd_client_open(path, &c, &e), -ECONNREFUSED);
@@ -915,10 +898,7 @@ static void serve_until_eof(int lfd)
 Test(client, round_trip_with_a_listening_server)
 {
 	char *path = temp_socket_path();
-	int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	cr_assert_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	int lfd = bound_socket(path);
 	cr_assert_eq(listen(lfd, 4), 0);
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);

@@ -99,6 +99,7 @@ typedef struct worker_run {
 	size_t len;
 	json_t **msgs; /* the NUL-terminated messages, parsed */
 	size_t n_msgs;
+	double seconds; /* from start to exit */
 } worker_run;
 
 static void worker_run_free(worker_run *w)
@@ -138,6 +139,7 @@ static char *read_until_eof(int fd, int timeout_s, size_t *len)
 static worker_run run_worker(const char *job_text, int ds_fd, int timeout_s)
 {
 	int out_fd;
+	double t0 = rbd_now();
 	pid_t pid = start_worker("--job", NULL, job_text, ds_fd, &out_fd);
 	cr_assert_gt(pid, 0, "cannot start %s", worker_path());
 	worker_run w = {0};
@@ -153,6 +155,7 @@ static worker_run run_worker(const char *job_text, int ds_fd, int timeout_s)
 		nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
 	}
 	w.status = st;
+	w.seconds = rbd_now() - t0;
 	cr_assert(w.len == 0 || w.raw[w.len - 1] == '\0', "the last message is not NUL-terminated: %s", w.raw);
 	for (size_t off = 0; off < w.len;) {
 		size_t n = strlen(w.raw + off);
@@ -222,6 +225,34 @@ static char *dump_without_timing(json_t *result)
 	return s;
 }
 
+/* Run a job on a fresh generated dataset, which is gone again when this returns. */
+static worker_run run_on_demo(const char *job, int timeout_s)
+{
+	char dir[256];
+	rbd_shmds *d = load_shmds("demo", make_dataset(dir, sizeof(dir)), dir);
+	worker_run w = run_worker(job, d->fd, timeout_s);
+	rbd_shmds_unref(d);
+	remove_tree(dir);
+	return w;
+}
+
+/* Run the plugin's job (settings and limits as job_text takes them) on a fresh dataset. */
+static worker_run run_plugin(const char *plugin, const char *const *settings, json_t *limits, int timeout_s)
+{
+	char *job = job_text(plugin, settings, limits);
+	worker_run w = run_on_demo(job, timeout_s);
+	free(job);
+	return w;
+}
+
+/* The crash report, which must be there. */
+static json_t *crash_report(const worker_run *w)
+{
+	json_t *crash = json_object_get(find_last(w, "crash"), "crash");
+	cr_assert_not_null(crash, "no crash message: %s", w->raw);
+	return crash;
+}
+
 Test(worker, random_job_matches_rbctl_run_byte_for_byte)
 {
 	char dir[256];
@@ -269,11 +300,8 @@ Test(worker, random_job_matches_rbctl_run_byte_for_byte)
 
 Test(worker, progress_names_each_phase_before_the_router_runs)
 {
-	char dir[256];
-	rbd_shmds *d = load_shmds("demo", make_dataset(dir, sizeof(dir)), dir);
 	/* A CPU budget above the job's own cap (1024 threads) is clamped, not refused. */
-	char *job = job_text(fixture_plugin("good_predictive"), NULL, json_pack("{si}", "threads", 5000));
-	worker_run w = run_worker(job, d->fd, 120);
+	worker_run w = run_plugin(fixture_plugin("good_predictive"), NULL, json_pack("{si}", "threads", 5000), 120);
 	cr_assert(WIFEXITED(w.status) && WEXITSTATUS(w.status) == 0, "status 0x%x", w.status);
 	cr_assert_not_null(json_object_get(w.msgs[w.n_msgs - 1], "result"));
 	long first_create = -1, first_predict = -1;
@@ -303,20 +331,13 @@ Test(worker, progress_names_each_phase_before_the_router_runs)
 	cr_assert_float_eq(last_fraction, 1.0, 1e-12);
 	cr_assert_str_eq(str_member(w.msgs[w.n_msgs - 2], "phase"), "done");
 	worker_run_free(&w);
-	free(job);
-	rbd_shmds_unref(d);
-	remove_tree(dir);
 }
 
 static void expect_segv_in(const char *setting, const char *phase)
 {
-	char dir[256];
-	rbd_shmds *d = load_shmds("demo", make_dataset(dir, sizeof(dir)), dir);
-	char *job = job_text(fixture_plugin("crash"), setting ? (const char *[]){setting, NULL} : NULL, NULL);
-	worker_run w = run_worker(job, d->fd, 60);
+	worker_run w = run_plugin(fixture_plugin("crash"), setting ? (const char *[]){setting, NULL} : NULL, NULL, 60);
 	cr_assert(WIFSIGNALED(w.status) && WTERMSIG(w.status) == SIGSEGV, "status 0x%x", w.status);
-	json_t *crash = json_object_get(find_last(&w, "crash"), "crash");
-	cr_assert_not_null(crash, "no crash message: %s", w.raw);
+	json_t *crash = crash_report(&w);
 	cr_assert_eq(json_integer_value(json_object_get(crash, "signal")), SIGSEGV);
 	cr_assert_gt(json_integer_value(json_object_get(crash, "vm_bytes")), 1 << 20);
 	cr_assert_eq(json_object_size(crash), 2);
@@ -325,9 +346,6 @@ static void expect_segv_in(const char *setting, const char *phase)
 	cr_assert_null(find_last(&w, "error"));
 	cr_assert(json_object_get(w.msgs[w.n_msgs - 1], "crash"), "the crash report is the last message");
 	worker_run_free(&w);
-	free(job);
-	rbd_shmds_unref(d);
-	remove_tree(dir);
 }
 
 Test(worker, crash_in_predict_is_reported_and_kills_by_sigsegv)
@@ -342,27 +360,18 @@ Test(worker, crash_in_create_is_attributed_to_create)
 
 Test(worker, router_calling_exit_leaves_status_3_and_no_answer)
 {
-	char dir[256];
-	rbd_shmds *d = load_shmds("demo", make_dataset(dir, sizeof(dir)), dir);
-	char *job = job_text(fixture_plugin("exit_router"), NULL, NULL);
-	worker_run w = run_worker(job, d->fd, 60);
+	worker_run w = run_plugin(fixture_plugin("exit_router"), NULL, NULL, 60);
 	cr_assert(WIFEXITED(w.status) && WEXITSTATUS(w.status) == 3, "status 0x%x", w.status);
 	cr_assert_null(find_last(&w, "result"));
 	cr_assert_null(find_last(&w, "error"));
 	cr_assert_null(find_last(&w, "crash"));
 	cr_assert_str_eq(str_member(w.msgs[w.n_msgs - 1], "phase"), "predict");
 	worker_run_free(&w);
-	free(job);
-	rbd_shmds_unref(d);
-	remove_tree(dir);
 }
 
 Test(worker, nan_prediction_is_an_error_naming_nan)
 {
-	char dir[256];
-	rbd_shmds *d = load_shmds("demo", make_dataset(dir, sizeof(dir)), dir);
-	char *job = job_text(fixture_plugin("nan_router"), NULL, NULL);
-	worker_run w = run_worker(job, d->fd, 60);
+	worker_run w = run_plugin(fixture_plugin("nan_router"), NULL, NULL, 60);
 	cr_assert(WIFEXITED(w.status) && WEXITSTATUS(w.status) == 0, "status 0x%x", w.status);
 	const char *msg = str_member(w.msgs[w.n_msgs - 1], "error");
 	cr_assert_not_null(msg, "no error message: %s", w.raw);
@@ -370,18 +379,13 @@ Test(worker, nan_prediction_is_an_error_naming_nan)
 		  "%s", msg);
 	cr_assert_null(find_last(&w, "result"));
 	worker_run_free(&w);
-	free(job);
-	rbd_shmds_unref(d);
-	remove_tree(dir);
 }
 
 Test(worker, memory_hog_dies_at_the_address_space_limit)
 {
-	char dir[256];
-	rbd_shmds *d = load_shmds("demo", make_dataset(dir, sizeof(dir)), dir);
 	uint64_t limit = 512 * MiB;
-	char *job = job_text(fixture_plugin("hog"), NULL, json_pack("{sI}", "address_space", (json_int_t)limit));
-	worker_run w = run_worker(job, d->fd, 60);
+	json_t *limits = json_pack("{sI}", "address_space", (json_int_t)limit);
+	worker_run w = run_plugin(fixture_plugin("hog"), NULL, limits, 60);
 #if defined(__SANITIZE_ADDRESS__)
 	/* AddressSanitizer reserves terabytes of shadow address space at start: no process of an
 	 * ASan build lives under RLIMIT_AS, and the worker says so rather than dying obscurely. */
@@ -389,62 +393,40 @@ Test(worker, memory_hog_dies_at_the_address_space_limit)
 	const char *msg = str_member(w.msgs[w.n_msgs - 1], "error");
 	cr_assert(msg && strstr(msg, "AddressSanitizer"), "%s", w.raw);
 	worker_run_free(&w);
-	free(job);
-	rbd_shmds_unref(d);
-	remove_tree(dir);
 	cr_skip_test("RLIMIT_AS cannot be tested under AddressSanitizer");
 #endif
 	cr_assert(WIFSIGNALED(w.status), "status 0x%x", w.status);
 	cr_assert_eq(WTERMSIG(w.status), SIGSEGV);
-	json_t *crash = json_object_get(find_last(&w, "crash"), "crash");
-	cr_assert_not_null(crash, "no crash message: %s", w.raw);
-	uint64_t vm = (uint64_t)json_integer_value(json_object_get(crash, "vm_bytes"));
+	uint64_t vm = (uint64_t)json_integer_value(json_object_get(crash_report(&w), "vm_bytes"));
 	/* Allocation stops when the next 64 MiB chunk no longer fits. */
 	cr_assert(vm <= limit && vm > limit - 128 * MiB, "vm_bytes %llu for a limit of %llu", (unsigned long long)vm,
 		  (unsigned long long)limit);
 	cr_assert_str_eq(phase_before_crash(&w), "predict");
 	worker_run_free(&w);
-	free(job);
-	rbd_shmds_unref(d);
-	remove_tree(dir);
 }
 
 Test(worker, spinning_router_is_stopped_by_the_cpu_limit)
 {
-	char dir[256];
-	rbd_shmds *d = load_shmds("demo", make_dataset(dir, sizeof(dir)), dir);
-	char *job = job_text(fixture_plugin("hang"), NULL, json_pack("{si}", "cpu_seconds", 1));
-	double t0 = rbd_now();
-	worker_run w = run_worker(job, d->fd, 60);
+	worker_run w = run_plugin(fixture_plugin("hang"), NULL, json_pack("{si}", "cpu_seconds", 1), 60);
 	cr_assert(WIFSIGNALED(w.status), "status 0x%x", w.status);
 	int sig = WTERMSIG(w.status);
 	cr_assert(sig == SIGXCPU || sig == SIGKILL, "killed by signal %d", sig);
-	cr_assert_lt(rbd_now() - t0, 30.0);
+	cr_assert_lt(w.seconds, 30.0);
 	if (sig == SIGXCPU) {
-		json_t *crash = json_object_get(find_last(&w, "crash"), "crash");
-		cr_assert_not_null(crash, "no crash message: %s", w.raw);
-		cr_assert_eq(json_integer_value(json_object_get(crash, "signal")), SIGXCPU);
+		cr_assert_eq(json_integer_value(json_object_get(crash_report(&w), "signal")), SIGXCPU);
 		cr_assert_str_eq(phase_before_crash(&w), "predict");
 	}
 	worker_run_free(&w);
-	free(job);
-	rbd_shmds_unref(d);
-	remove_tree(dir);
 }
 
 static void expect_job_error(const char *text, int with_dataset, const char *needle)
 {
-	char dir[256];
-	rbd_shmds *d = with_dataset ? load_shmds("demo", make_dataset(dir, sizeof(dir)), dir) : NULL;
-	worker_run w = run_worker(text, d ? d->fd : -1, 60);
+	worker_run w = with_dataset ? run_on_demo(text, 60) : run_worker(text, -1, 60);
 	cr_assert(WIFEXITED(w.status) && WEXITSTATUS(w.status) == 0, "status 0x%x", w.status);
 	cr_assert_eq(w.n_msgs, 1, "%s", w.raw);
 	const char *msg = str_member(w.msgs[0], "error");
 	cr_assert(msg && strstr(msg, needle), "error lacks '%s': %s", needle, w.raw);
 	worker_run_free(&w);
-	rbd_shmds_unref(d);
-	if (with_dataset)
-		remove_tree(dir);
 }
 
 Test(worker, bad_job_messages_are_answered_with_an_error)
@@ -465,14 +447,21 @@ Test(worker, bad_job_messages_are_answered_with_an_error)
 	free(job);
 }
 
+/* rbd-worker's exit status with up to two arguments (NULL: fewer), its stdout and stderr going
+ * to out_path and err_path. */
+static int worker_cli(const char *out_path, const char *err_path, int timeout_s, const char *arg1, const char *arg2)
+{
+	char *argv[] = {(char *)worker_path(), (char *)arg1, (char *)arg2, NULL};
+	return spawn_wait(argv, out_path, err_path, timeout_s);
+}
+
 /* Probe answer for a plugin (parsed), after checking the exit status. */
 static json_t *probe(const char *plugin)
 {
 	char out_path[] = "/tmp/rbtest.probe.XXXXXX", err_path[] = "/tmp/rbtest.perr.XXXXXX";
 	close(mkstemp(out_path));
 	close(mkstemp(err_path));
-	char *argv[] = {(char *)worker_path(), "--probe", (char *)plugin, NULL};
-	int status = spawn_wait(argv, out_path, err_path, 30);
+	int status = worker_cli(out_path, err_path, 30, "--probe", plugin);
 	char *out = slurp_file(out_path);
 	unlink(out_path);
 	unlink(err_path);
@@ -539,19 +528,14 @@ Test(worker, usage_errors_exit_2)
 	char out_path[] = "/tmp/rbtest.use.XXXXXX", err_path[] = "/tmp/rbtest.uerr.XXXXXX";
 	close(mkstemp(out_path));
 	close(mkstemp(err_path));
-	char *none[] = {(char *)worker_path(), NULL};
-	cr_assert_eq(spawn_wait(none, out_path, err_path, 10), 2);
-	char *bogus[] = {(char *)worker_path(), "--bogus", NULL};
-	cr_assert_eq(spawn_wait(bogus, out_path, err_path, 10), 2);
+	cr_assert_eq(worker_cli(out_path, err_path, 10, NULL, NULL), 2);
+	cr_assert_eq(worker_cli(out_path, err_path, 10, "--bogus", NULL), 2);
 	char *err = slurp_file(err_path);
 	cr_assert(strstr(err, "unknown argument '--bogus'"), "%s", err);
 	free(err);
-	char *probe_alone[] = {(char *)worker_path(), "--probe", NULL};
-	cr_assert_eq(spawn_wait(probe_alone, out_path, err_path, 10), 2);
-	char *job_extra[] = {(char *)worker_path(), "--job", "x", NULL};
-	cr_assert_eq(spawn_wait(job_extra, out_path, err_path, 10), 2);
-	char *help[] = {(char *)worker_path(), "--help", NULL};
-	cr_assert_eq(spawn_wait(help, out_path, err_path, 10), 0);
+	cr_assert_eq(worker_cli(out_path, err_path, 10, "--probe", NULL), 2);
+	cr_assert_eq(worker_cli(out_path, err_path, 10, "--job", "x"), 2);
+	cr_assert_eq(worker_cli(out_path, err_path, 10, "--help", NULL), 0);
 	char *out = slurp_file(out_path);
 	cr_assert(strstr(out, "usage: rbd-worker --job"), "%s", out);
 	free(out);

@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "rb/router.h"
+#include "fixture.h"
 
 static const rb_param_spec params[] = {
 	{.name = "poison", .type = RB_PARAM_BOOL, .default_value = "false", .min = 1, .max = 0,
@@ -53,20 +53,5 @@ static int predict(void *p, const rb_view *q, float *q_hat, double *c_hat, int *
 	return 0;
 }
 
-static const rb_router router = {
-	.stamp = RB_ABI_STAMP,
-	.name = "good_predictive",
-	.version = "test",
-	.summary = "fixture: predicts train mean quality",
-	.kind = RB_ROUTER_PREDICTIVE,
-	.params = params,
-	.n_params = 2,
-	.create = create,
-	.destroy = destroy,
-	.predict = predict,
-};
-
-RB_EXPORT const rb_router *rb_router_entry(void)
-{
-	return &router;
-}
+PREDICTIVE_FIXTURE(.name = "good_predictive", .summary = "fixture: predicts train mean quality", .params = params,
+		   .n_params = 2, .create = create, .destroy = destroy, .predict = predict)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rb/router.h"
+#include "fixture.h"
 
 #define CHUNK ((size_t)64 << 20)
 
@@ -12,27 +12,9 @@
  * the allocations as dead. */
 static void *volatile hoard;
 
-static int create(const rb_create_args *a, void **out, char *err, size_t errlen)
+static int predict(void *p UNUSED, const rb_view *q UNUSED, float *q_hat UNUSED, double *c_hat UNUSED,
+		   int *has_cost UNUSED)
 {
-	(void)a;
-	(void)err;
-	(void)errlen;
-	*out = NULL;
-	return 0;
-}
-
-static void destroy(void *p)
-{
-	(void)p;
-}
-
-static int predict(void *p, const rb_view *q, float *q_hat, double *c_hat, int *has_cost)
-{
-	(void)p;
-	(void)q;
-	(void)q_hat;
-	(void)c_hat;
-	(void)has_cost;
 	for (;;) {
 		char *chunk = malloc(CHUNK);
 		if (!chunk) {
@@ -48,18 +30,5 @@ static int predict(void *p, const rb_view *q, float *q_hat, double *c_hat, int *
 	return 0;
 }
 
-static const rb_router router = {
-	.stamp = RB_ABI_STAMP,
-	.name = "hog",
-	.version = "test",
-	.summary = "fixture: predict allocates memory until it crashes",
-	.kind = RB_ROUTER_PREDICTIVE,
-	.create = create,
-	.destroy = destroy,
-	.predict = predict,
-};
-
-RB_EXPORT const rb_router *rb_router_entry(void)
-{
-	return &router;
-}
+PREDICTIVE_FIXTURE(.name = "hog", .summary = "fixture: predict allocates memory until it crashes",
+		   .create = stateless_create, .destroy = stateless_destroy, .predict = predict)

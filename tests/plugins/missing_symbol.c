@@ -1,49 +1,22 @@
 /* missing_symbol.c — test fixture: a router that calls a function no library defines, so
  * dlopen(RTLD_NOW) refuses it with "undefined symbol" before any of its code runs. */
-#include <stdlib.h>
-
-#include "rb/router.h"
+#include "fixture.h"
 
 /* Defined nowhere: meson links a shared_module with undefined symbols allowed, so the build
  * succeeds and only the loader refuses it. */
 extern int rb_fixture_function_nobody_defines(void);
 
-static int create(const rb_create_args *a, void **out, char *err, size_t errlen)
+static int create(const rb_create_args *a UNUSED, void **out, char *err UNUSED, size_t errlen UNUSED)
 {
-	(void)a;
-	(void)err;
-	(void)errlen;
 	*out = NULL;
 	return rb_fixture_function_nobody_defines();
 }
 
-static void destroy(void *p)
+static int predict(void *p UNUSED, const rb_view *q UNUSED, float *q_hat UNUSED, double *c_hat UNUSED,
+		   int *has_cost UNUSED)
 {
-	(void)p;
-}
-
-static int predict(void *p, const rb_view *q, float *q_hat, double *c_hat, int *has_cost)
-{
-	(void)p;
-	(void)q;
-	(void)q_hat;
-	(void)c_hat;
-	(void)has_cost;
 	return 0;
 }
 
-static const rb_router router = {
-	.stamp = RB_ABI_STAMP,
-	.name = "missing_symbol",
-	.version = "test",
-	.summary = "fixture: needs a symbol nobody defines",
-	.kind = RB_ROUTER_PREDICTIVE,
-	.create = create,
-	.destroy = destroy,
-	.predict = predict,
-};
-
-RB_EXPORT const rb_router *rb_router_entry(void)
-{
-	return &router;
-}
+PREDICTIVE_FIXTURE(.name = "missing_symbol", .summary = "fixture: needs a symbol nobody defines", .create = create,
+		   .destroy = stateless_destroy, .predict = predict)

@@ -4,16 +4,14 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "rb/router.h"
+#include "fixture.h"
 
 typedef struct state {
 	uint32_t m;
 } state;
 
-static int create(const rb_create_args *a, void **out, char *err, size_t errlen)
+static int create(const rb_create_args *a, void **out, char *err UNUSED, size_t errlen UNUSED)
 {
-	(void)err;
-	(void)errlen;
 	state *s = calloc(1, sizeof(*s));
 	if (!s)
 		return -12;
@@ -27,10 +25,9 @@ static void destroy(void *p)
 	free(p);
 }
 
-static int predict(void *p, const rb_view *q, float *q_hat, double *c_hat, int *has_cost)
+static int predict(void *p, const rb_view *q, float *q_hat, double *c_hat UNUSED, int *has_cost)
 {
 	state *s = p;
-	(void)c_hat;
 	*has_cost = 0;
 	size_t bad = q->n > 1 ? 1 : 0;
 	for (size_t i = 0; i < q->n; i++)
@@ -39,18 +36,5 @@ static int predict(void *p, const rb_view *q, float *q_hat, double *c_hat, int *
 	return 0;
 }
 
-static const rb_router router = {
-	.stamp = RB_ABI_STAMP,
-	.name = "nan_router",
-	.version = "test",
-	.summary = "fixture: predicts NaN for one prompt",
-	.kind = RB_ROUTER_PREDICTIVE,
-	.create = create,
-	.destroy = destroy,
-	.predict = predict,
-};
-
-RB_EXPORT const rb_router *rb_router_entry(void)
-{
-	return &router;
-}
+PREDICTIVE_FIXTURE(.name = "nan_router", .summary = "fixture: predicts NaN for one prompt", .create = create,
+		   .destroy = destroy, .predict = predict)
