@@ -487,6 +487,9 @@ static int probe_main(const char *path)
 		fprintf(stderr, "rbd-worker: cannot set up the output descriptor: %s\n", strerror(errno));
 		return 1;
 	}
+	/* A plugin crashing in its constructor must show as that signal (not, say, a sanitizer
+	 * runtime's exit status): no crash message here, just the default action re-raised. */
+	install_fatal_handlers();
 	rbd_plugin *p = NULL;
 	rbd_error e = {0};
 	json_t *answer;
