@@ -349,6 +349,11 @@ static int is_plugin_name(const char *name)
 	return len > 3 && name[0] != '.' && !strcmp(name + len - 3, ".so");
 }
 
+static int file_cmp(const void *a, const void *b)
+{
+	return strcmp(((const plugin_file *)a)->name, ((const plugin_file *)b)->name);
+}
+
 void rbd_registry_rescan(rbd_registry *r)
 {
 	if (r->closing)
@@ -382,8 +387,9 @@ void rbd_registry_rescan(rbd_registry *r)
 				f->name = rbd_xstrdup(de->d_name);
 			}
 			f->seen = 1;
-			/* Unchanged identity and times: the content is what was probed. */
-			if (!f->entry || f->dev != st.st_dev || f->ino != st.st_ino || f->size != st.st_size ||
+			/* Unchanged identity and times: the content is what was probed (or what could not
+			 * be read: that is tried again, and logged again, only once the file changes). */
+			if (f->dev != st.st_dev || f->ino != st.st_ino || f->size != st.st_size ||
 			    f->mtime.tv_sec != st.st_mtim.tv_sec || f->mtime.tv_nsec != st.st_mtim.tv_nsec) {
 				f->dev = st.st_dev;
 				f->ino = st.st_ino;
@@ -404,18 +410,13 @@ void rbd_registry_rescan(rbd_registry *r)
 			free(r->files[i].name);
 	}
 	r->n_files = k;
+	/* In name order: when two files offer one router name, the first one wins. */
+	qsort(r->files, r->n_files, sizeof(*r->files), file_cmp);
 	maybe_ready(r);
-}
-
-static int file_cmp(const void *a, const void *b)
-{
-	return strcmp(((const plugin_file *)a)->name, ((const plugin_file *)b)->name);
 }
 
 const rbd_router_entry *rbd_registry_find(const rbd_registry *r, const char *name)
 {
-	/* Files in name order: when two offer one router name, the first one wins. */
-	qsort(r->files, r->n_files, sizeof(*r->files), file_cmp);
 	for (size_t i = 0; i < r->n_files; i++) {
 		const rbd_router_entry *en = r->files[i].entry;
 		if (en && en->info && !strcmp(en->desc.name, name))
@@ -444,7 +445,6 @@ json_t *rbd_registry_list(const rbd_registry *r)
 {
 	static const char *states[] = {"ok", "rejected", "quarantined"};
 	json_t *list = json_array();
-	qsort(r->files, r->n_files, sizeof(*r->files), file_cmp);
 	for (size_t i = 0; i < r->n_files; i++) {
 		const rbd_router_entry *en = r->files[i].entry;
 		if (!en)

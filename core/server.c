@@ -280,12 +280,12 @@ static int caller_admin(const conn *c)
 }
 
 /* A job the caller may see: its team's, or any for an administrator. -ENOENT otherwise (another
- * team's job answers exactly like a missing one). */
-static int visible_job(conn *c, int64_t id, rbd_job_row *row)
+ * team's job answers exactly like a missing one); other errors come from the store (e). */
+static int visible_job(conn *c, int64_t id, rbd_job_row *row, rbd_error *e)
 {
-	rbd_error e = {0};
-	if (rbd_jobstore_get(c->s->store, id, row, &e) < 0)
-		return -ENOENT;
+	int rc = rbd_jobstore_get(c->s->store, id, row, e);
+	if (rc < 0)
+		return rc;
 	if (caller_admin(c))
 		return 0;
 	const rbd_team_conf *t = caller_team(c);
@@ -311,12 +311,14 @@ static int lookup_job(conn *c, const json_t *params, int64_t *id, rbd_job_row *r
 {
 	if (get_id(c, params, id) < 0)
 		return -1;
-	if (visible_job(c, *id, row) < 0) {
+	rbd_error e = {0};
+	int rc = visible_job(c, *id, row, &e);
+	if (rc == -ENOENT)
 		reply_error(c, RBD_ERR_NO_SUCH_JOB, json_pack("{sI}", "id", (json_int_t)*id), "no such job: %lld",
 			    (long long)*id);
-		return -1;
-	}
-	return 0;
+	else if (rc < 0)
+		reply_error(c, RBD_ERR_INTERNAL, NULL, "%s", e.msg);
+	return rc < 0 ? -1 : 0;
 }
 
 /* ---- datasets ---- */
@@ -585,6 +587,15 @@ static void m_submit(conn *c, const json_t *params, int more)
 	rbd_jobspec *spec = NULL;
 	if (rbd_jobspec_parse(params, &spec, &e) < 0) {
 		reply_error(c, RBD_ERR_INVALID_PARAMETER, invalid_member(e.msg, "job"), "%s", e.msg);
+		return;
+	}
+	/* CPU threads are the server's to share out: a job may ask for fewer, never more. */
+	json_int_t threads = json_integer_value(json_object_get(params, "threads"));
+	if (threads > (json_int_t)s->cfg->job_threads) {
+		rbd_jobspec_free(spec);
+		reply_error(c, RBD_ERR_INVALID_PARAMETER, json_pack("{ss}", "parameter", "threads"),
+			    "job member 'threads' is %lld; this server allows at most %u per job ([limits] threads)",
+			    (long long)threads, s->cfg->job_threads);
 		return;
 	}
 	rbd_shmds *ds = dataset_find(s, dataset);

@@ -659,6 +659,9 @@ Test(daemon, bad_messages_get_error_replies_and_rbd_keeps_serving)
 		 RBD_ERR_NO_SUCH_DATASET, "big"},
 		{"{\"method\":\"io.routerbench.v1.Submit\",\"parameters\":{\"router\":\"random\"}}",
 		 RBD_ERR_INVALID_PARAMETER, "dataset"},
+		{"{\"method\":\"io.routerbench.v1.Submit\",\"parameters\":{\"dataset\":\"small\",\"router\":\"random\","
+		 "\"threads\":2}}",
+		 RBD_ERR_INVALID_PARAMETER, "at most 1 per job"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		send_raw(c, cases[i].msg, strlen(cases[i].msg) + 1);
@@ -974,5 +977,53 @@ Test(daemon, kill9_during_submissions_loses_no_acknowledged_job)
 	}
 	json_decref(all);
 	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
+	rbd_proc_cleanup(&d);
+}
+
+/* Without a watch (the directory did not exist when rbd started), the periodic rescan still
+ * finds routers. */
+Test(daemon, periodic_rescan_finds_routers_without_a_watch)
+{
+	rbd_proc d;
+	rbd_proc_init(&d, NULL);
+	snprintf(d.plugins, sizeof(d.plugins), "%s/later", d.dir);
+	rbd_proc_start(&d);
+	cr_assert(log_has(&d, "cannot watch", NULL), "rbd says it relies on the rescan");
+	cr_assert_eq(mkdir(d.plugins, 0755), 0);
+	install_router(&d, "random");
+	cr_assert(POLL_UNTIL(router_is(&d, "random", "ok", NULL), 5000), "the rescan did not find random.so");
+	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
+	rbd_proc_cleanup(&d);
+}
+
+Test(daemon, csv_datasets_are_imported_at_start)
+{
+	rbd_proc d;
+	rbd_proc_init(&d, basic_routers);
+	char csv[600];
+	snprintf(csv, sizeof(csv), "%s/import/ab.csv", env_or("RB_TEST_DATA", "tests/data"));
+	snprintf(d.extra, sizeof(d.extra), "[dataset.ab]\ncsv = %s\n", csv);
+	rbd_proc_start(&d);
+	json_t *list = call_ok(&d, "ListDatasets", NULL);
+	json_t *ds = json_array_get(json_object_get(list, "datasets"), 1);
+	cr_assert_str_eq(jstr(ds, "name"), "ab");
+	cr_assert(strstr(jstr(ds, "source"), "ab.csv"), "%s", jstr(ds, "source"));
+	cr_assert_gt(json_integer_value(json_object_get(ds, "prompts")), 0);
+	json_decref(list);
+	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
+
+	/* A broken source: rbd does not start, and says which file and line. */
+	char bad[600];
+	snprintf(bad, sizeof(bad), "%s/import/bad_fieldcount.csv", env_or("RB_TEST_DATA", "tests/data"));
+	snprintf(d.extra, sizeof(d.extra), "[dataset.bad]\ncsv = %s\n", bad);
+	rbd_proc_write_config(&d);
+	char out[400], err[400];
+	snprintf(out, sizeof(out), "%s/out", d.dir);
+	snprintf(err, sizeof(err), "%s/err", d.dir);
+	char *argv[] = {(char *)env_or("RBD", "build/rbd"), "--config", d.config, "--foreground", NULL};
+	cr_assert_eq(spawn_wait(argv, out, err, 30), 1);
+	char *msg = slurp_file(err);
+	cr_assert(strstr(msg, "bad_fieldcount.csv:"), "%s", msg);
+	free(msg);
 	rbd_proc_cleanup(&d);
 }
