@@ -52,6 +52,8 @@ void rbctl_eval_usage(FILE *out, int local)
 {
 	fprintf(out, "  --set NAME=VALUE      router parameter (repeatable); `rbctl routers%s` lists them\n",
 		local ? " --local" : "");
+	fprintf(out, "  --threads N           CPU threads the router may use (%s)\n",
+		local ? "default: all online CPUs" : "default and maximum: the server's [limits] threads");
 	fprintf(out,
 		"  --tasks A,B           evaluate only these task groups (default: all)\n"
 		"  --models A,B          route among these models only (e.g. a strong and a weak one, for\n"
@@ -61,7 +63,6 @@ void rbctl_eval_usage(FILE *out, int local)
 		"  --split paper|ood     paper: train on the group's own 70%%; ood: on the other groups' (default paper)\n"
 		"  --group PATTERN=NAME  task grouping rule (repeatable; default mmlu-*=mmlu); --no-default-groups drops it\n"
 		"  --lambdas A,B,...     willingness-to-pay sweep for predictive routers (default: the paper's 32 values)\n"
-		"  --threads N           CPU threads the router may use (default: all online CPUs)\n"
 		"  --bootstrap B         resamples for the 95%% intervals (default 1000; 0: none)\n"
 		"  --bootstrap-seed S    seed of the resamples (default 42; equal seeds pair two results)\n"
 		"  --splits K            repeat over K split seeds (seed, seed+1, ...): mean and spread\n"
