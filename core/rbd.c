@@ -14,6 +14,7 @@
 #include "rb/version.h"
 #include "rb_config.h"
 #include "server.h"
+#include "workerproto.h"
 
 static void usage(FILE *out)
 {
@@ -187,6 +188,10 @@ int main(int argc, char **argv)
 	}
 	/* A client that goes away mid-write must not kill rbd. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Workers inherit it and check they are still rbd's (workerproto.h). */
+	char pid[24];
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	setenv(RBD_WORKER_PARENT_ENV, pid, 1);
 
 	uv_loop_t loop;
 	uv_loop_init(&loop);

@@ -157,7 +157,10 @@ static void install_fatal_handlers(void)
  * been reparented already: nobody will read our output, so stop now. */
 static void die_with_parent(void)
 {
-	pid_t parent = getppid();
+	/* rbd names itself in RBD_PARENT_PID: a worker whose rbd died before this line ran (it
+	 * already has another parent) must not go on either. */
+	const char *named = getenv(RBD_WORKER_PARENT_ENV);
+	pid_t parent = named ? (pid_t)atol(named) : getppid();
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
 		_exit(1);
 }

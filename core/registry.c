@@ -54,6 +54,7 @@ struct rbd_registry {
 	rbd_router_entry **entries; /* every content ever probed, by sha */
 	size_t n_entries;
 	probe *probes;   /* running */
+	int dir_unreadable;
 	int closing;
 	void (*ready)(void *);
 	void *ready_ctx;
@@ -362,8 +363,13 @@ void rbd_registry_rescan(rbd_registry *r)
 		r->files[i].seen = 0;
 	DIR *d = opendir(r->plugin_dir);
 	if (!d) {
-		rbd_log(RBD_LOG_WARN, "plugin directory %s: %s", r->plugin_dir, strerror(errno));
+		/* Said once, not at every rescan, until the directory can be read again. */
+		if (!r->dir_unreadable)
+			rbd_log(RBD_LOG_WARN, "plugin directory %s: %s (rescanning every %g s)", r->plugin_dir,
+				strerror(errno), r->rescan_seconds);
+		r->dir_unreadable = 1;
 	} else {
+		r->dir_unreadable = 0;
 		struct dirent *de;
 		while ((de = readdir(d))) {
 			if (!is_plugin_name(de->d_name))
@@ -411,7 +417,8 @@ void rbd_registry_rescan(rbd_registry *r)
 	}
 	r->n_files = k;
 	/* In name order: when two files offer one router name, the first one wins. */
-	qsort(r->files, r->n_files, sizeof(*r->files), file_cmp);
+	if (r->n_files > 1)
+		qsort(r->files, r->n_files, sizeof(*r->files), file_cmp);
 	maybe_ready(r);
 }
 

@@ -1063,6 +1063,19 @@ static int recover_visit(void *ctx, const rbd_job_row *row)
 	return 0;
 }
 
+/* One rbd per state directory. A killed rbd's lock can outlive it for a moment (a child it was
+ * forking still shares the open file until it execs), so wait up to 5 s before giving up. */
+static int lock_state_dir(int fd)
+{
+	for (int tries = 0;; tries++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno != EWOULDBLOCK || tries == 50)
+			return -1;
+		nanosleep(&(struct timespec){0, 100 * 1000 * 1000}, NULL);
+	}
+}
+
 int rbd_server_start(uv_loop_t *loop, rbd_config *cfg, const char *worker_path, rbd_server **out, rbd_error *e)
 {
 	rbd_server *s = rbd_xcalloc(1, sizeof(*s));
@@ -1081,7 +1094,7 @@ int rbd_server_start(uv_loop_t *loop, rbd_config *cfg, const char *worker_path, 
 	}
 	path = join(cfg->state_dir, "rbd.lock");
 	s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-	if (s->lock_fd < 0 || flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+	if (s->lock_fd < 0 || lock_state_dir(s->lock_fd) < 0) {
 		rc = rbd_fail(e, -errno, "%s: %s%s", path, strerror(errno),
 			      errno == EWOULDBLOCK ? " (another rbd uses this state directory)" : "");
 		goto fail;

@@ -15,7 +15,8 @@
  *   fd 2  rbd's standard error (router log lines)
  *   fd 3  the dataset: a sealed memfd holding the .rbds image, mapped read-only
  * The worker sets its own rlimits before loading the plugin and asks the kernel to kill it
- * when rbd dies (PR_SET_PDEATHSIG).
+ * when rbd dies (PR_SET_PDEATHSIG); it exits at once when its parent is not the pid in
+ * RBD_PARENT_PID (rbd died before the worker got that far).
  *
  * Probe: rbd-worker --probe FILE
  *   fd 1  one JSON object: {"ok": true, "router": {"name", "version", "kind", "summary",
@@ -27,5 +28,7 @@
 #define RBD_WORKERPROTO_H
 
 #define RBD_WORKER_DATASET_FD 3
+/* rbd's pid, in the environment it passes on: a worker that finds another parent exits. */
+#define RBD_WORKER_PARENT_ENV "RBD_PARENT_PID"
 
 #endif
