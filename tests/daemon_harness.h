@@ -23,6 +23,7 @@ typedef struct rbd_proc {
 	char extra[4096]; /* appended to the generated config: teams, limits, datasets */
 	char server_extra[1024]; /* lines added to [server] */
 	char limits[1024];       /* lines of [limits] */
+	char team_extra[256];    /* lines added to [team.alpha], root's team */
 } rbd_proc;
 
 static inline void copy_file(const char *from, const char *to)
@@ -106,7 +107,8 @@ static inline void rbd_proc_write_config(rbd_proc *d)
 	default_key(f, d->limits, "threads", "1");
 	/* AddressSanitizer reserves terabytes of address space up front: no RLIMIT_AS there. */
 	default_key(f, d->limits, "address_space", RB_TEST_ASAN ? "0" : "2G");
-	fprintf(f, "%s\n[dataset.small]\nfile = %s\n\n[team.alpha]\nmembers = 0\n\n%s\n", d->limits, d->data, d->extra);
+	fprintf(f, "%s\n[dataset.small]\nfile = %s\n\n[team.alpha]\nmembers = 0\n%s\n%s\n", d->limits, d->data,
+		d->team_extra, d->extra);
 	fclose(f);
 }
 

@@ -343,16 +343,22 @@ Test(daemon, replacing_a_router_file_affects_only_later_jobs)
 
 /* ---- durability (item 6) ---- */
 
+/* One worker, n slow jobs: the first running, the others queued behind it. */
+static void start_one_worker_with_slow_jobs(rbd_proc *d, int64_t *ids, int n)
+{
+	rbd_proc_init(d, basic_routers);
+	snprintf(d->server_extra, sizeof(d->server_extra), "workers = 1\n");
+	rbd_proc_start(d);
+	for (int i = 0; i < n; i++)
+		ids[i] = submit_ok(d, slow_job());
+	cr_assert(POLL_UNTIL(job_is(d, ids[0], "running"), 10000));
+}
+
 Test(daemon, kill9_with_jobs_queued_and_running_loses_nothing)
 {
 	rbd_proc d;
-	rbd_proc_init(&d, basic_routers);
-	snprintf(d.server_extra, sizeof(d.server_extra), "workers = 1\n");
-	rbd_proc_start(&d);
 	int64_t ids[4];
-	for (int i = 0; i < 4; i++)
-		ids[i] = submit_ok(&d, slow_job());
-	cr_assert(POLL_UNTIL(job_is(&d, ids[0], "running"), 10000));
+	start_one_worker_with_slow_jobs(&d, ids, 4);
 	char *log = slurp_file(d.log), *at = log ? strstr(log, "worker pid ") : NULL;
 	cr_assert_not_null(at, "rbd -v logs the worker's pid");
 	pid_t worker = (pid_t)atoi(at + strlen("worker pid "));
@@ -399,13 +405,8 @@ Test(daemon, kill9_with_jobs_queued_and_running_loses_nothing)
 Test(daemon, sigterm_lets_running_jobs_finish_and_keeps_the_queue)
 {
 	rbd_proc d;
-	rbd_proc_init(&d, basic_routers);
-	snprintf(d.server_extra, sizeof(d.server_extra), "workers = 1\n");
-	rbd_proc_start(&d);
 	int64_t ids[3];
-	for (int i = 0; i < 3; i++)
-		ids[i] = submit_ok(&d, slow_job());
-	cr_assert(POLL_UNTIL(job_is(&d, ids[0], "running"), 10000));
+	start_one_worker_with_slow_jobs(&d, ids, 3);
 	cr_assert_eq(rbd_proc_stop(&d, 60), 0, "rbd exits 0 after SIGTERM");
 	rbd_proc_start(&d);
 	json_t *first = call_ok(&d, "Status", json_pack("{sI}", "id", (json_int_t)ids[0]));
@@ -549,15 +550,7 @@ Test(daemon, quota_exceeded_names_the_cap)
 	rbd_proc_init(&d, basic_routers);
 	/* root's team, with a cap of 2 jobs queued or running */
 	snprintf(d.server_extra, sizeof(d.server_extra), "workers = 1\n");
-	rbd_proc_write_config(&d);
-	char *text = slurp_file(d.config);
-	char *p = strstr(text, "[team.alpha]\nmembers = 0\n");
-	cr_assert_not_null(p);
-	FILE *f = fopen(d.config, "w");
-	fprintf(f, "%.*s[team.alpha]\nmembers = 0\nmax_queued = 2\n%s", (int)(p - text), text,
-		p + strlen("[team.alpha]\nmembers = 0\n"));
-	fclose(f);
-	free(text);
+	snprintf(d.team_extra, sizeof(d.team_extra), "max_queued = 2\n");
 	rbd_proc_start(&d);
 	int64_t a = submit_ok(&d, slow_job()), b = submit_ok(&d, slow_job());
 	rbd_reply rep = call(&d, "Submit", slow_job());
@@ -849,15 +842,7 @@ Test(daemon, max_running_caps_a_team)
 	rbd_proc_init(&d, basic_routers);
 	snprintf(d.server_extra, sizeof(d.server_extra), "workers = 2\n");
 	snprintf(d.extra, sizeof(d.extra), "[team.capped]\nmembers = 40005\nmax_running = 1\n");
-	/* root's team gets the cap: rewrite its section. */
-	rbd_proc_write_config(&d);
-	char *text = slurp_file(d.config);
-	char *p = strstr(text, "members = 0\n");
-	cr_assert_not_null(p);
-	FILE *f = fopen(d.config, "w");
-	fprintf(f, "%.*smembers = 0\nmax_running = 1\n%s", (int)(p - text), text, p + strlen("members = 0\n"));
-	fclose(f);
-	free(text);
+	snprintf(d.team_extra, sizeof(d.team_extra), "max_running = 1\n");
 	rbd_proc_start(&d);
 	int64_t a = submit_ok(&d, slow_job()), b = submit_ok(&d, slow_job());
 	cr_assert(POLL_UNTIL(job_is(&d, a, "running"), 10000));
