@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon_config.h"
@@ -85,6 +86,10 @@ static void on_signal(uv_signal_t *h, int sig)
 static int detach(const char *state_dir)
 {
 	char path[PATH_MAX];
+	if (mkdir(state_dir, 0750) < 0 && errno != EEXIST) {
+		fprintf(stderr, "rbd: state directory %s: %s\n", state_dir, strerror(errno));
+		return -1;
+	}
 	snprintf(path, sizeof(path), "%s/rbd.log", state_dir);
 	FILE *log = fopen(path, "a");
 	if (!log) {

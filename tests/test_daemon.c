@@ -1012,3 +1012,31 @@ Test(daemon, csv_datasets_are_imported_at_start)
 	free(msg);
 	rbd_proc_cleanup(&d);
 }
+
+/* Without --foreground rbd detaches: the command returns at once and the server logs to
+ * STATE_DIR/rbd.log. */
+Test(daemon, detaches_without_foreground)
+{
+	rbd_proc d;
+	rbd_proc_init(&d, basic_routers);
+	rbd_proc_write_config(&d);
+	char out[400], err[400];
+	snprintf(out, sizeof(out), "%s/out", d.dir);
+	snprintf(err, sizeof(err), "%s/err", d.dir);
+	char *argv[] = {(char *)env_or("RBD", "build/rbd"), "--config", d.config, NULL};
+	cr_assert_eq(spawn_wait(argv, out, err, 30), 0);
+	rbd_client *c = rbd_connect_retry(d.sock, 20000);
+	cr_assert_not_null(c, "the detached rbd does not answer");
+	rbd_client_close(c);
+	json_decref(call_ok(&d, "GetInfo", NULL));
+	char log_path[400];
+	snprintf(log_path, sizeof(log_path), "%s/rbd.log", d.state);
+	char *log = slurp_file(log_path), *at = log ? strstr(log, " rbd[") : NULL;
+	cr_assert_not_null(at, "no log in %s", log_path);
+	pid_t pid = (pid_t)atoi(at + 5);
+	free(log);
+	cr_assert_gt(pid, 1);
+	cr_assert_eq(kill(pid, SIGTERM), 0);
+	cr_assert(POLL_UNTIL(kill(pid, 0) < 0, 10000), "rbd %d did not stop", (int)pid);
+	rbd_proc_cleanup(&d);
+}
