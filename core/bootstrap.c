@@ -71,6 +71,7 @@ typedef struct curve_set {
 typedef struct job {
 	size_t n;
 	uint32_t M, P, B;
+	uint32_t threads; /* budget; 0: every usable CPU */
 	uint64_t seed, name_hash;
 	/* Columns: [0, M) LLM quality, [M, 2M) LLM cost, 2M Oracle quality, 2M + 1 Oracle cost,
 	 * then quality and cost of each distinct router point (identical points are summed once). */
@@ -280,6 +281,8 @@ static uint32_t usable_cpus(void)
 static void parallel_for(const job *j, size_t n, range_fn fn)
 {
 	uint32_t threads = usable_cpus();
+	if (j->threads && j->threads < threads)
+		threads = j->threads;
 	if (threads > n)
 		threads = n ? (uint32_t)n : 1;
 	pthread_t tid[MAX_THREADS];
@@ -533,6 +536,7 @@ int rbd_bootstrap_block(const rbd_block_view *v, const char *block_name, const r
 		.M = v->M,
 		.P = v->P,
 		.B = o->resamples,
+		.threads = o->threads,
 		.seed = o->seed,
 		.name_hash = fnv1a(block_name),
 		.lo_frac = (1.0 - o->level) / 2.0,

@@ -19,6 +19,7 @@ typedef struct rbd_bootstrap_opts {
 	uint32_t resamples; /* B, default 1000; 0 = off */
 	uint64_t seed;
 	double level; /* 0.95 */
+	uint32_t threads; /* CPU threads it may use (the job's budget); 0: every usable CPU */
 } rbd_bootstrap_opts;
 
 /* Annotate block (the JSON object eval.c built for this block, see docs/result-schema.md) with

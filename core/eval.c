@@ -778,7 +778,8 @@ static int add_extras(const run *r, const block_store *b, const char *name, json
 	if (r->o->bootstrap_resamples) {
 		rbd_bootstrap_opts bo = {.resamples = r->o->bootstrap_resamples,
 					 .seed = r->o->bootstrap_seed,
-					 .level = RBD_BOOTSTRAP_DEFAULT_LEVEL};
+					 .level = RBD_BOOTSTRAP_DEFAULT_LEVEL,
+					 .threads = r->o->threads};
 		int rc = rbd_bootstrap_block(&b->v, name, &bo, block, r->e);
 		if (rc < 0)
 			return rc;

@@ -302,13 +302,22 @@ Test(bootstrap, result_does_not_depend_on_the_thread_count)
 	cr_assert_eq(sched_setaffinity(0, sizeof(first), &first), 0);
 	cr_assert_eq(rbd_bootstrap_block(&s.v, "threads", &o, one, NULL), 0);
 	cr_assert_eq(sched_setaffinity(0, sizeof(all), &all), 0);
+	/* A thread budget (a job's threads) instead of the affinity mask. */
+	json_t *budget = block_of(&s);
+	rbd_bootstrap_opts ob = o;
+	ob.threads = 1;
+	cr_assert_eq(rbd_bootstrap_block(&s.v, "threads", &ob, budget, NULL), 0);
 	char *dm = json_dumps(many, JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
 	char *d1 = json_dumps(one, JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+	char *db = json_dumps(budget, JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
 	cr_assert_str_eq(dm, d1);
+	cr_assert_str_eq(dm, db);
 	free(dm);
 	free(d1);
+	free(db);
 	json_decref(many);
 	json_decref(one);
+	json_decref(budget);
 	synth_free(&s);
 }
 
