@@ -100,7 +100,8 @@ static vlane *vlane_alloc(size_t n)
 }
 
 typedef struct lane_buffers {
-	uint32_t *counts; /* [n][LANES] */
+	void *counts; /* [n][LANES] uint16_t when narrow (n <= UINT16_MAX), else uint32_t */
+	int narrow;
 	vlane *w;         /* [CHUNK] */
 	vlane *acc;       /* [n_cols] */
 	rbd_point *llm_pts, *pts, *sel;
@@ -179,8 +180,12 @@ static void derive(const job *j, const vlane *acc, int lane, uint32_t b, lane_bu
 static void run_groups(const job *j, size_t g0, size_t g1)
 {
 	size_t n = j->n;
+	/* A count is at most n: 16 bits hold it when n does, which halves the largest array. */
+	int narrow = n <= UINT16_MAX;
+	size_t count_bytes = n * LANES * (narrow ? sizeof(uint16_t) : sizeof(uint32_t));
 	lane_buffers lb = {
-		.counts = rbd_xmalloc(n * LANES * sizeof(uint32_t)),
+		.counts = rbd_xmalloc(count_bytes),
+		.narrow = narrow,
 		.w = vlane_alloc(CHUNK),
 		.acc = vlane_alloc(j->n_cols),
 		.llm_pts = rbd_xmalloc(j->M * sizeof(rbd_point)),
@@ -191,19 +196,31 @@ static void run_groups(const job *j, size_t g0, size_t g1)
 		uint32_t b0 = (uint32_t)(g * LANES);
 		int lanes = j->B - b0 < LANES ? (int)(j->B - b0) : LANES;
 		/* Multinomial counts: n uniform draws, the same ones rbd_bootstrap_indices gives. */
-		memset(lb.counts, 0, n * LANES * sizeof(uint32_t));
+		memset(lb.counts, 0, count_bytes);
 		for (int l = 0; l < lanes; l++) {
 			rb_rng r;
 			stream_seed(&r, j->seed, j->name_hash, n, b0 + (uint32_t)l);
-			for (size_t k = 0; k < n; k++)
-				lb.counts[rb_rng_below(&r, n) * LANES + (size_t)l]++;
+			if (narrow)
+				for (size_t k = 0; k < n; k++)
+					((uint16_t *)lb.counts)[rb_rng_below(&r, n) * LANES + (size_t)l]++;
+			else
+				for (size_t k = 0; k < n; k++)
+					((uint32_t *)lb.counts)[rb_rng_below(&r, n) * LANES + (size_t)l]++;
 		}
 		memset(lb.acc, 0, j->n_cols * sizeof(vlane));
 		for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
 			size_t len = n - i0 < CHUNK ? n - i0 : CHUNK;
-			for (size_t i = 0; i < len; i++)
-				for (int l = 0; l < LANES; l++)
-					lb.w[i][l] = (double)lb.counts[(i0 + i) * LANES + (size_t)l];
+			if (narrow) {
+				const uint16_t *c = (const uint16_t *)lb.counts + i0 * LANES;
+				for (size_t i = 0; i < len; i++)
+					for (int l = 0; l < LANES; l++)
+						lb.w[i][l] = (double)c[i * LANES + (size_t)l];
+			} else {
+				const uint32_t *c = (const uint32_t *)lb.counts + i0 * LANES;
+				for (size_t i = 0; i < len; i++)
+					for (int l = 0; l < LANES; l++)
+						lb.w[i][l] = (double)c[i * LANES + (size_t)l];
+			}
 			sum_chunk(j, lb.w, i0, len, lb.acc);
 		}
 		for (int l = 0; l < lanes; l++)

@@ -1,6 +1,7 @@
 /* rbd_worker.c — rbd-worker: runs one evaluation job, or probes one router plugin, for rbd in a
  * process of its own, speaking the protocol of core/workerproto.h. */
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -550,6 +551,10 @@ static int usage_error(const char *fmt, const char *arg)
 
 int main(int argc, char **argv)
 {
+	/* A fixed threshold: large arrays live in their own mappings and go back to the kernel when
+	 * freed (glibc would otherwise raise the threshold after the first such free and keep later
+	 * ones in the heap), so an extra worker costs what it really holds. */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	long ps = sysconf(_SC_PAGESIZE);
 	if (ps > 0)
 		page_size = (uint64_t)ps;

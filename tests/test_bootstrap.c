@@ -322,10 +322,10 @@ Test(bootstrap, result_does_not_depend_on_the_thread_count)
 }
 
 /* With the level near 1 the bounds are the smallest and largest of the B resampled values; each
- * must be what the exposed index stream gives, for every lane of every group of resamples. */
-Test(bootstrap, block_resamples_are_the_exposed_index_stream)
+ * must be what the exposed index stream gives, for every lane of every group of resamples. Block
+ * sizes on both sides of 65535, where the resample counts change from 16 to 32 bits. */
+static void expect_exposed_index_stream(size_t n)
 {
-	const size_t n = 97;
 	const uint32_t B = 21; /* two groups of resamples, the second partial */
 	synth s;
 	synth_random(&s, n, 3, 2, 4);
@@ -357,6 +357,13 @@ Test(bootstrap, block_resamples_are_the_exposed_index_stream)
 	free(idx);
 	json_decref(blk);
 	synth_free(&s);
+}
+
+Test(bootstrap, block_resamples_are_the_exposed_index_stream)
+{
+	expect_exposed_index_stream(97);
+	expect_exposed_index_stream(65535);
+	expect_exposed_index_stream(70001);
 }
 
 static int cmp_double(const void *a, const void *b)
