@@ -22,6 +22,7 @@ workers = $(nproc)
 max_connections_per_uid = 64
 [limits]
 wall_time = 600
+threads = $(nproc)
 [dataset.demo]
 file = $root/demo/demo.rbds
 [team.bench]
@@ -35,12 +36,12 @@ for _ in $(seq 200); do [ -S "$work/rbd.sock" ] && break; sleep 0.05; done
 single='{"dataset":"demo","router":"single","settings":["model=gpt-4-1106-preview"],"bootstrap":0}'
 echo "== latency: one client, 200 single jobs on the demo dataset (bootstrap off)"
 "$build/bench-daemon" --socket "$work/rbd.sock" --job "$single" --jobs 200
-echo "== latency: the same job with the default 1,000-resample bootstrap"
+echo "== latency: the same job with the default 1,000-resample bootstrap (on all CPUs)"
 "$build/bench-daemon" --socket "$work/rbd.sock" --job "${single%\}},\"bootstrap\":1000}" --jobs 50
-echo "== throughput: 8 clients x 50 single jobs (bootstrap off)"
-"$build/bench-daemon" --socket "$work/rbd.sock" --job "$single" --jobs 50 --clients 8
+echo "== throughput: 8 clients x 50 single jobs (bootstrap off, one thread per job)"
+"$build/bench-daemon" --socket "$work/rbd.sock" --job "${single%\}},\"threads\":1}" --jobs 50 --clients 8
 
-echo "== memory: peak private memory of each worker while 2 clients run single jobs (sampled every ms)"
+echo "== memory: peak private memory of each worker while 2 clients run single jobs, one thread each (sampled every ms)"
 dataset_bytes=$(stat -c %s demo/demo.rbds)
 sample_workers() { # seconds: the peak Private_* of every rbd-worker seen, one line per worker, in KiB
   python3 - "$1" <<'PY'
@@ -63,7 +64,7 @@ for v in sorted(peak.values()):
 PY
 }
 for boot in 0 1000; do
-  job="{\"dataset\":\"demo\",\"router\":\"single\",\"settings\":[\"model=gpt-4-1106-preview\"],\"bootstrap\":$boot}"
+  job="{\"dataset\":\"demo\",\"router\":\"single\",\"settings\":[\"model=gpt-4-1106-preview\"],\"bootstrap\":$boot,\"threads\":1}"
   "$build/bench-daemon" --socket "$work/rbd.sock" --job "$job" --jobs 40 --clients 2 --warmup 0 >/dev/null &
   bench_pid=$!
   peaks=$(sample_workers 2)
