@@ -1,5 +1,6 @@
 /* rbd.c — the routerbench daemon: reads its config, serves jobs until SIGTERM. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -28,7 +29,8 @@ static void usage(FILE *out)
 		"\n"
 		"  -c, --config FILE   configuration (conf/rbd.ini is an annotated example)\n"
 		"  -f, --foreground    stay attached to the terminal and log to standard error\n"
-		"                      (without it rbd detaches and logs to STATE_DIR/rbd.log)\n"
+		"                      (without it rbd detaches once it listens, and logs to\n"
+		"                      STATE_DIR/rbd.log; a start-up error is still printed here)\n"
 		"      --worker PATH   the rbd-worker binary (default: beside rbd, then the installed one)\n"
 		"  -v, --verbose       log every job's start and end\n"
 		"      --check         read and check the config, then exit\n"
@@ -81,8 +83,33 @@ static void on_signal(uv_signal_t *h, int sig)
 	rbd_server_shutdown(sg->server);
 }
 
+/* Without --foreground: the parent waits until the detached server listens (or says why it
+ * cannot), so `rbd --config F && rbctl ...` works and a start-up error reaches the terminal. */
+static int ready_fd = -1;
+
+/* Tell the waiting parent: one byte 1 for "listening", else the reason. */
+static void tell_parent(void *ctx, const char *msg)
+{
+	(void)ctx;
+	if (ready_fd < 0)
+		return;
+	const char ok = 1;
+	ssize_t w = msg ? write(ready_fd, msg, strlen(msg)) : write(ready_fd, &ok, 1);
+	(void)w; /* a parent that is gone does not care */
+	close(ready_fd);
+	ready_fd = -1;
+}
+
+/* Report a start-up failure: to the log, and to the waiting parent. */
+static int start_failed(const char *msg)
+{
+	fprintf(stderr, "rbd: %s\n", msg);
+	tell_parent(NULL, msg);
+	return 1;
+}
+
 /* Detach: fork, new session, standard streams to the log file. Before the loop exists, so no
- * thread is running. */
+ * thread is running. The parent stays until the child reports through a pipe. */
 static int detach(const char *state_dir)
 {
 	char path[PATH_MAX];
@@ -92,8 +119,11 @@ static int detach(const char *state_dir)
 	}
 	snprintf(path, sizeof(path), "%s/rbd.log", state_dir);
 	FILE *log = fopen(path, "a");
-	if (!log) {
-		fprintf(stderr, "rbd: %s: %s\n", path, strerror(errno));
+	int fds[2];
+	if (!log || pipe2(fds, O_CLOEXEC) < 0) {
+		fprintf(stderr, "rbd: %s: %s\n", log ? "pipe" : path, strerror(errno));
+		if (log)
+			fclose(log);
 		return -1;
 	}
 	pid_t pid = fork();
@@ -101,8 +131,24 @@ static int detach(const char *state_dir)
 		fprintf(stderr, "rbd: fork: %s\n", strerror(errno));
 		return -1;
 	}
-	if (pid > 0)
-		_exit(0);
+	if (pid > 0) {
+		close(fds[1]);
+		char msg[1200];
+		size_t len = 0;
+		ssize_t r;
+		while (len < sizeof(msg) - 1 && (r = read(fds[0], msg + len, sizeof(msg) - 1 - len)) != 0)
+			if (r > 0)
+				len += (size_t)r;
+			else if (errno != EINTR)
+				break;
+		msg[len] = '\0';
+		if (len == 1 && msg[0] == 1)
+			_exit(0);
+		fprintf(stderr, "rbd: %s (log: %s)\n", len ? msg : "the server stopped while starting", path);
+		_exit(1);
+	}
+	close(fds[0]);
+	ready_fd = fds[1];
 	setsid();
 	if (!freopen("/dev/null", "r", stdin)) {
 		/* keep the inherited stdin */
@@ -201,8 +247,8 @@ int main(int argc, char **argv)
 	uv_loop_t loop;
 	uv_loop_init(&loop);
 	rbd_server *server = NULL;
-	if (rbd_server_start(&loop, cfg, worker, &server, &e) < 0) {
-		fprintf(stderr, "rbd: %s\n", e.msg);
+	if (rbd_server_start(&loop, cfg, worker, tell_parent, NULL, &server, &e) < 0) {
+		start_failed(e.msg);
 		rbd_config_free(cfg);
 		free(worker);
 		uv_loop_close(&loop);

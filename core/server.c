@@ -83,6 +83,8 @@ struct rbd_server {
 	size_t n_conns;
 	int shutting_down, closed;
 	int exit_status; /* for rbd's main: 1 when rbd could not serve */
+	rbd_server_ready_fn ready;
+	void *ready_ctx;
 	double started_at;
 };
 
@@ -1037,9 +1039,13 @@ static void registry_ready(void *ctx)
 	if (listen_socket(s, &e) < 0) {
 		rbd_log(RBD_LOG_ERR, "%s", e.msg);
 		s->exit_status = 1;
+		if (s->ready)
+			s->ready(s->ready_ctx, e.msg);
 		rbd_server_shutdown(s);
 		return;
 	}
+	if (s->ready)
+		s->ready(s->ready_ctx, NULL);
 	schedule(s);
 }
 
@@ -1076,10 +1082,13 @@ static int lock_state_dir(int fd)
 	}
 }
 
-int rbd_server_start(uv_loop_t *loop, rbd_config *cfg, const char *worker_path, rbd_server **out, rbd_error *e)
+int rbd_server_start(uv_loop_t *loop, rbd_config *cfg, const char *worker_path, rbd_server_ready_fn ready,
+		     void *ready_ctx, rbd_server **out, rbd_error *e)
 {
 	rbd_server *s = rbd_xcalloc(1, sizeof(*s));
 	s->loop = loop;
+	s->ready = ready;
+	s->ready_ctx = ready_ctx;
 	s->cfg = cfg;
 	s->worker_path = rbd_xstrdup(worker_path);
 	s->lock_fd = -1;

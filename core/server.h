@@ -9,10 +9,15 @@
 
 typedef struct rbd_server rbd_server;
 
+/* Called once: listening (msg NULL) or not able to (msg says why; rbd then stops). It may run
+ * before rbd_server_start returns. */
+typedef void (*rbd_server_ready_fn)(void *ctx, const char *msg);
+
 /* Open the state directory (lock, job store, crash recovery), load the datasets into shared
  * memory, start the plugin registry and, once its first scan is probed, listen. cfg becomes the
  * server's. Errors name the file or directory. Owned: rbd_server_free after the loop ends. */
-int rbd_server_start(uv_loop_t *loop, rbd_config *cfg, const char *worker_path, rbd_server **out, rbd_error *e);
+int rbd_server_start(uv_loop_t *loop, rbd_config *cfg, const char *worker_path, rbd_server_ready_fn ready,
+		     void *ready_ctx, rbd_server **out, rbd_error *e);
 
 /* Re-read the config file, then the datasets and the plugin directory (SIGHUP, Reload). On any
  * error the running configuration stays and e says what is wrong. */
