@@ -26,10 +26,21 @@
 #include "uvutil.h"
 
 #define MAX_GROUPS 64
+#define GROUP_CACHE_SIZE 64         /* callers whose supplementary groups are remembered */
+#define GROUP_CACHE_SECONDS 60.0
 #define MAX_BACKLOG 64              /* calls pipelined behind a pending Wait */
 #define PROGRESS_INTERVAL 0.1       /* seconds between streamed progress replies */
 
 typedef struct conn conn;
+
+typedef struct group_cache_entry {
+	int valid;
+	uid_t uid;
+	gid_t gid;
+	gid_t groups[MAX_GROUPS];
+	size_t n;
+	double at;
+} group_cache_entry;
 
 /* A job that is not final yet, as the loop knows it. */
 typedef struct job_mem {
@@ -81,6 +92,7 @@ struct rbd_server {
 	size_t n_running;
 	conn *conns;
 	size_t n_conns;
+	group_cache_entry group_cache[GROUP_CACHE_SIZE];
 	int shutting_down, closed;
 	int exit_status; /* for rbd's main: 1 when rbd could not serve */
 	rbd_server_ready_fn ready;
@@ -944,7 +956,16 @@ static void peer_identity(conn *c)
 		c->uid = cred.uid;
 		c->gid = cred.gid;
 	}
-	/* Supplementary groups from the group database (the kernel hands over uid and gid only). */
+	/* Supplementary groups from the group database (the kernel hands over uid and gid only).
+	 * The lookup may go over the network (NSS), and it runs on the loop: remember each answer
+	 * for a minute, so a busy client does not stall everyone on every connection. */
+	group_cache_entry *g = &c->s->group_cache[c->uid % GROUP_CACHE_SIZE];
+	double now = rbd_now();
+	if (g->valid && g->uid == c->uid && g->gid == c->gid && now - g->at < GROUP_CACHE_SECONDS) {
+		memcpy(c->groups, g->groups, g->n * sizeof(gid_t));
+		c->n_groups = g->n;
+		return;
+	}
 	struct passwd pw, *found = NULL;
 	char buf[4096];
 	if (getpwuid_r(c->uid, &pw, buf, sizeof(buf), &found) == 0 && found) {
@@ -952,6 +973,8 @@ static void peer_identity(conn *c)
 		if (getgrouplist(found->pw_name, c->gid, c->groups, &n) >= 0)
 			c->n_groups = (size_t)n;
 	}
+	*g = (group_cache_entry){.valid = 1, .uid = c->uid, .gid = c->gid, .n = c->n_groups, .at = now};
+	memcpy(g->groups, c->groups, c->n_groups * sizeof(gid_t));
 }
 
 static void on_connection(uv_stream_t *listener, int status)
