@@ -42,23 +42,6 @@ static char alt_stack[64 * 1024] __attribute__((aligned(16)));
 
 static const int fatal_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGXCPU};
 
-/* write() all of it, retrying after signals; async-signal-safe. */
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Decimal digits of v at p; returns how many. Async-signal-safe (no stdio). */
 static size_t format_u64(char *p, uint64_t v)
@@ -114,7 +97,7 @@ static void on_fatal_signal(int sig)
 		n += format_u64(msg + n, vm_bytes_now());
 		n += append(msg + n, "}}");
 		msg[n++] = '\0';
-		write_all(msg_fd, msg, n);
+		rbd_write_all(msg_fd, msg, n);
 	}
 	struct sigaction dfl;
 	memset(&dfl, 0, sizeof(dfl));
@@ -191,7 +174,7 @@ static int send_message(json_t *msg)
 	sigemptyset(&block);
 	sigaddset(&block, SIGXCPU);
 	sigprocmask(SIG_BLOCK, &block, &old);
-	int rc = write_all(msg_fd, text, strlen(text) + 1) < 0 ? -errno : 0;
+	int rc = rbd_write_all(msg_fd, text, strlen(text) + 1) < 0 ? -errno : 0;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(text);
 	return rc;
@@ -512,7 +495,7 @@ static int probe_main(const char *path)
 	}
 	size_t n = strlen(text);
 	text[n] = '\n'; /* replaces the NUL: one line, easy to read with any JSON reader */
-	int rc = write_all(out_fd, text, n + 1);
+	int rc = rbd_write_all(out_fd, text, n + 1);
 	free(text);
 	return rc < 0 ? 1 : 0;
 }

@@ -104,15 +104,7 @@ static int store_copy(rbd_registry *r, const char *path, char sha_hex[65], rbd_e
 	if (fd < 0) {
 		rc = rbd_fail(e, -errno, "%s: %s", tmp, strerror(errno));
 	} else {
-		size_t off = 0;
-		while (off < len && rc == 0) {
-			ssize_t w = write(fd, data + off, len - off);
-			if (w < 0 && errno != EINTR)
-				rc = rbd_fail(e, -errno, "%s: %s", tmp, strerror(errno));
-			else if (w > 0)
-				off += (size_t)w;
-		}
-		if (rc == 0 && fsync(fd) < 0)
+		if (rbd_write_all(fd, data, len) < 0 || fsync(fd) < 0)
 			rc = rbd_fail(e, -errno, "%s: %s", tmp, strerror(errno));
 		close(fd);
 		if (rc == 0 && rename(tmp, dest) < 0)

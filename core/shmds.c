@@ -29,17 +29,8 @@ static void close_fd(int *fd)
 static ssize_t copy_through(int src, int dst, char *buf, size_t want)
 {
 	ssize_t n = read(src, buf, want);
-	for (ssize_t put = 0; n > 0 && put < n;) {
-		ssize_t w = write(dst, buf + put, (size_t)(n - put));
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = EIO;
-			return -1;
-		}
-		put += w;
-	}
+	if (n > 0 && rbd_write_all(dst, buf, (size_t)n) < 0)
+		return -1;
 	return n;
 }
 

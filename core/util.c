@@ -184,6 +184,24 @@ void rbd_atomic_abort(rbd_atomic_file *af)
 	memset(af, 0, sizeof(*af));
 }
 
+int rbd_write_all(int fd, const void *p, size_t n)
+{
+	const char *c = p;
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
 int rbd_read_file(const char *path, char **data, size_t *len, rbd_error *e)
 {
 	FILE *fp = fopen(path, "rb");

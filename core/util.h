@@ -52,6 +52,10 @@ int rbd_atomic_open(rbd_atomic_file *af, const char *path, rbd_error *e);
 int rbd_atomic_commit(rbd_atomic_file *af, rbd_error *e); /* fflush, fsync, rename, fsync dir */
 void rbd_atomic_abort(rbd_atomic_file *af);               /* close and unlink; accepts a done file */
 
+/* write() all n bytes, retrying after signals: 0, or -1 with errno (EIO when the fd takes no more).
+ * Plain system calls only, so a signal handler may use it. */
+int rbd_write_all(int fd, const void *p, size_t n);
+
 /* Read a whole file into memory (owned: free). */
 int rbd_read_file(const char *path, char **data, size_t *len, rbd_error *e);
 

@@ -67,10 +67,7 @@ static inline void rbd_proc_init(rbd_proc *d, const char *const *routers)
 	snprintf(d->log, sizeof(d->log), "%s/rbd.log", d->dir);
 	snprintf(d->data, sizeof(d->data), "%s/small.rbds", d->dir);
 	cr_assert_eq(mkdir(d->plugins, 0755), 0);
-	cmd_result r = rbctl_cmd((const char *[]){"gen", "--prompts", "600", "--models", "4", "--tasks", "2", "--seed",
-						  "3", "-o", d->data, NULL});
-	cr_assert_eq(r.status, 0, "gen: %s", r.err);
-	cmd_free(&r);
+	gen_synthetic(d->data, "600", "4", "2", "3", NULL);
 	for (size_t i = 0; routers && routers[i]; i++)
 		install_router(d, routers[i]);
 }
@@ -187,6 +184,13 @@ static inline void rbd_proc_cleanup(rbd_proc *d)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d->dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", d->dir);
+}
+
+/* The end of a test: rbd stops cleanly on SIGTERM (exit 0), and its directory goes. */
+static inline void rbd_proc_finish(rbd_proc *d)
+{
+	cr_assert_eq(rbd_proc_stop(d, 30), 0, "rbd exits 0 after SIGTERM; its log: %s", d->log);
+	rbd_proc_cleanup(d);
 }
 
 /* One call on a fresh connection; the reply is owned by the caller (rbd_reply_clear). */

@@ -295,4 +295,25 @@ static inline void cmd_free(cmd_result *r)
 	free(r->err);
 }
 
+/* A synthetic dataset at path from `rbctl gen`: prompts x models x tasks; seed and features
+ * (NULL: gen's defaults). */
+static inline void gen_synthetic(const char *path, const char *prompts, const char *models, const char *tasks,
+				 const char *seed, const char *features)
+{
+	const char *args[20] = {"gen", "--prompts", prompts, "--models", models, "--tasks", tasks, "-o", path, "--quiet"};
+	size_t n = 10;
+	if (seed) {
+		args[n++] = "--seed";
+		args[n++] = seed;
+	}
+	if (features) {
+		args[n++] = "--features";
+		args[n++] = features;
+	}
+	args[n] = NULL;
+	cmd_result r = rbctl_cmd(args);
+	cr_assert_eq(r.status, 0, "rbctl gen: %s", r.err);
+	cmd_free(&r);
+}
+
 #endif

@@ -144,17 +144,11 @@ Test(cli, gen_and_import_attach_text_features)
 {
 	char *dir = make_temp_dir(), path[512];
 	snprintf(path, sizeof(path), "%s/small.rbds", dir);
-	cmd_result r = rbctl_cmd((const char *[]){"gen", "--prompts", "2000", "--models", "4", "--tasks", "2", "-o", path,
-					      "--quiet", NULL});
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	cmd_free(&r);
+	gen_synthetic(path, "2000", "4", "2", NULL, NULL);
 	cr_assert_eq(feature_dim_of(path), 0, "no features by default at synthetic scale");
-	r = rbctl_cmd((const char *[]){"gen", "--prompts", "2000", "--models", "4", "--tasks", "2", "-o", path,
-				   "--features", "tfidf:32", "--quiet", NULL});
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	cmd_free(&r);
+	gen_synthetic(path, "2000", "4", "2", NULL, "tfidf:32");
 	cr_assert_eq(feature_dim_of(path), 32);
-	r = rbctl_cmd((const char *[]){"gen", "--prompts", "2000", "-o", path, "--features", "words", NULL});
+	cmd_result r = rbctl_cmd((const char *[]){"gen", "--prompts", "2000", "-o", path, "--features", "words", NULL});
 	cr_assert_eq(r.status, 2);
 	cr_assert(strstr(r.err, "--features 'words': expected none, tfidf or tfidf:DIM"), "%s", r.err);
 	cmd_free(&r);
@@ -184,11 +178,8 @@ Test(cli, repeated_splits_summarise_mean_and_spread)
 {
 	char *dir = make_temp_dir(), path[512];
 	snprintf(path, sizeof(path), "%s/small.rbds", dir);
-	cmd_result r = rbctl_cmd((const char *[]){"gen", "--prompts", "3000", "--models", "4", "--tasks", "2", "-o", path,
-					      "--quiet", NULL});
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	cmd_free(&r);
-	r = rbctl_cmd((const char *[]){"run", "--dataset", path, "--router", "random", "--splits", "3", "--bootstrap", "0",
+	gen_synthetic(path, "3000", "4", "2", NULL, NULL);
+	cmd_result r = rbctl_cmd((const char *[]){"run", "--dataset", path, "--router", "random", "--splits", "3", "--bootstrap", "0",
 				   "--json", NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	json_t *doc = json_loads(r.out, 0, NULL);
@@ -219,11 +210,8 @@ Test(cli, models_option_routes_within_a_two_model_pool)
 {
 	char *dir = make_temp_dir(), path[512];
 	snprintf(path, sizeof(path), "%s/small.rbds", dir);
-	cmd_result r = rbctl_cmd((const char *[]){"gen", "--prompts", "2000", "--models", "4", "--tasks", "2", "-o", path,
-						  "--features", "tfidf:32", "--quiet", NULL});
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	cmd_free(&r);
-	r = rbctl_cmd((const char *[]){"run", "--dataset", path, "--router", "knn", "--models",
+	gen_synthetic(path, "2000", "4", "2", NULL, "tfidf:32");
+	cmd_result r = rbctl_cmd((const char *[]){"run", "--dataset", path, "--router", "knn", "--models",
 				       "mistralai/mixtral-8x7b-chat,mistralai/mistral-7b-chat", "--bootstrap", "0", "--json", NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	json_t *doc = json_loads(r.out, 0, NULL);

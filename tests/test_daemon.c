@@ -64,8 +64,7 @@ Test(daemon, submit_wait_result_equals_rbctl_run)
 	json_decref(daemon_result);
 	json_decref(local);
 	cmd_free(&r);
-	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
-	rbd_proc_cleanup(&d);
+	rbd_proc_finish(&d);
 }
 
 Test(daemon, rbctl_submit_wait_prints_what_run_prints)
@@ -107,8 +106,7 @@ Test(daemon, rbctl_submit_wait_prints_what_run_prints)
 	cr_assert_eq(bad.status, 1);
 	cr_assert(strstr(bad.err, "nonesuch"), "%s", bad.err);
 	cmd_free(&bad);
-	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
-	rbd_proc_cleanup(&d);
+	rbd_proc_finish(&d);
 }
 
 /* ---- misbehaving routers (item 5) ---- */
@@ -159,8 +157,7 @@ Test(daemon, broken_routers_fail_only_their_own_job)
 	}
 	/* rbd itself is fine. */
 	json_decref(call_ok(&d, "GetInfo", NULL));
-	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
-	rbd_proc_cleanup(&d);
+	rbd_proc_finish(&d);
 }
 
 static json_t *router_listed(const rbd_proc *d, const char *name)
@@ -238,8 +235,7 @@ Test(daemon, rejected_plugins_are_listed_with_the_loader_reason)
 	rbd_reply rep = call(&d, "Submit", json_pack("{ssss}", "dataset", "small", "router", "wrong_abi"));
 	cr_assert_str_eq(rep.error, RBD_ERR_NO_SUCH_ROUTER);
 	rbd_reply_clear(&rep);
-	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
-	rbd_proc_cleanup(&d);
+	rbd_proc_finish(&d);
 }
 
 /* Append a byte: the ELF loader ignores it, the sha256 changes — "the file changed". */
@@ -283,8 +279,7 @@ Test(daemon, crashing_router_is_quarantined_until_its_file_changes)
 	touch_content(&d, "crash");
 	cr_assert(POLL_UNTIL(router_is(&d, "crash", "ok", NULL), 10000),
 		  "the changed file was not probed again");
-	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
-	rbd_proc_cleanup(&d);
+	rbd_proc_finish(&d);
 }
 
 /* ---- discovery (item 3) ---- */
@@ -305,8 +300,7 @@ Test(daemon, router_dropped_in_while_running_becomes_usable)
 							      "settings", "model=" MODEL0, "bootstrap", 0)));
 	cr_assert_str_eq(jstr(job, "state"), "done", "%s", jstr(job, "reason"));
 	json_decref(job);
-	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
-	rbd_proc_cleanup(&d);
+	rbd_proc_finish(&d);
 }
 
 Test(daemon, replacing_a_router_file_affects_only_later_jobs)
@@ -337,8 +331,7 @@ Test(daemon, replacing_a_router_file_affects_only_later_jobs)
 	json_decref(a);
 	json_decref(b);
 	json_decref(c);
-	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
-	rbd_proc_cleanup(&d);
+	rbd_proc_finish(&d);
 }
 
 /* ---- durability (item 6) ---- */
@@ -398,8 +391,7 @@ Test(daemon, kill9_with_jobs_queued_and_running_loses_nothing)
 	free(t2);
 	json_decref(r1);
 	json_decref(r2);
-	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
-	rbd_proc_cleanup(&d);
+	rbd_proc_finish(&d);
 }
 
 Test(daemon, sigterm_lets_running_jobs_finish_and_keeps_the_queue)
@@ -418,8 +410,7 @@ Test(daemon, sigterm_lets_running_jobs_finish_and_keeps_the_queue)
 		cr_assert_str_eq(jstr(job, "state"), "done");
 		json_decref(job);
 	}
-	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
-	rbd_proc_cleanup(&d);
+	rbd_proc_finish(&d);
 }
 
 Test(daemon, cancel_queued_and_running_jobs)
@@ -445,8 +436,7 @@ Test(daemon, cancel_queued_and_running_jobs)
 	cr_assert_eq(c.status, 1);
 	cr_assert(strstr(c.err, "no such job"), "%s", c.err);
 	cmd_free(&c);
-	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
-	rbd_proc_cleanup(&d);
+	rbd_proc_finish(&d);
 }
 
 /* ---- teams (item 7) ---- */
@@ -540,8 +530,7 @@ Test(daemon, teams_see_only_their_own_jobs)
 	json_t *info = call_as(&d, UID_A, UID_A, "GetInfo", NULL);
 	cr_assert_str_eq(jstr(json_object_get(info, "parameters"), "team"), "a");
 	json_decref(info);
-	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
-	rbd_proc_cleanup(&d);
+	rbd_proc_finish(&d);
 }
 
 Test(daemon, quota_exceeded_names_the_cap)
@@ -561,8 +550,7 @@ Test(daemon, quota_exceeded_names_the_cap)
 	rbd_reply_clear(&rep);
 	json_decref(call_ok(&d, "Cancel", json_pack("{sI}", "id", (json_int_t)b)));
 	json_decref(call_ok(&d, "Cancel", json_pack("{sI}", "id", (json_int_t)a)));
-	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
-	rbd_proc_cleanup(&d);
+	rbd_proc_finish(&d);
 }
 
 Test(daemon, teams_take_turns)
@@ -602,8 +590,7 @@ Test(daemon, teams_take_turns)
 	cr_assert_geq(waiting, 3, "team a's jobs were too short to test anything");
 	for (int i = 0; i < 6; i++)
 		json_decref(call_ok(&d, "Cancel", json_pack("{sI}", "id", a_ids[i])));
-	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
-	rbd_proc_cleanup(&d);
+	rbd_proc_finish(&d);
 }
 
 /* ---- protocol (item 8) ---- */
@@ -687,8 +674,7 @@ Test(daemon, bad_messages_get_error_replies_and_rbd_keeps_serving)
 	cr_assert_neq(rbd_client_recv(c, &r, &e), 0, "connection closed after MessageTooLarge");
 	rbd_client_close(c);
 	json_decref(call_ok(&d, "GetInfo", NULL));
-	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
-	rbd_proc_cleanup(&d);
+	rbd_proc_finish(&d);
 }
 
 /* Calls pipelined behind a Wait are answered in order, after it; a client that shuts its
@@ -718,8 +704,7 @@ Test(daemon, pipelined_calls_and_half_closed_clients)
 	rbd_error e = {0};
 	cr_assert_neq(rbd_client_recv(c, &end, &e), 0, "rbd closes after the last reply");
 	rbd_client_close(c);
-	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
-	rbd_proc_cleanup(&d);
+	rbd_proc_finish(&d);
 }
 
 Test(daemon, connection_caps_and_slow_readers)
@@ -753,8 +738,7 @@ Test(daemon, connection_caps_and_slow_readers)
 	rbd_reply_clear(&ok);
 	for (int i = 0; i < 3; i++)
 		rbd_client_close(open_[i]);
-	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
-	rbd_proc_cleanup(&d);
+	rbd_proc_finish(&d);
 }
 
 /* ---- configuration ---- */
@@ -817,8 +801,7 @@ Test(daemon, sighup_with_a_broken_config_keeps_the_old_one)
 	json_t *p = call_ok(&d, "Reload", NULL);
 	cr_assert_eq(json_integer_value(json_object_get(p, "generation")), 3);
 	json_decref(p);
-	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
-	rbd_proc_cleanup(&d);
+	rbd_proc_finish(&d);
 }
 
 Test(daemon, cpu_time_limit_names_the_limit)
@@ -832,8 +815,7 @@ Test(daemon, cpu_time_limit_names_the_limit)
 	cr_assert(strstr(jstr(job, "reason"), "router exceeded the CPU time limit (1 s) in predict"), "%s",
 		  jstr(job, "reason"));
 	json_decref(job);
-	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
-	rbd_proc_cleanup(&d);
+	rbd_proc_finish(&d);
 }
 
 Test(daemon, max_running_caps_a_team)
@@ -841,7 +823,6 @@ Test(daemon, max_running_caps_a_team)
 	rbd_proc d;
 	rbd_proc_init(&d, basic_routers);
 	snprintf(d.server_extra, sizeof(d.server_extra), "workers = 2\n");
-	snprintf(d.extra, sizeof(d.extra), "[team.capped]\nmembers = 40005\nmax_running = 1\n");
 	snprintf(d.team_extra, sizeof(d.team_extra), "max_running = 1\n");
 	rbd_proc_start(&d);
 	int64_t a = submit_ok(&d, slow_job()), b = submit_ok(&d, slow_job());
@@ -854,8 +835,7 @@ Test(daemon, max_running_caps_a_team)
 	cr_assert_geq(json_real_value(json_object_get(jb, "started_at")), json_real_value(json_object_get(ja, "finished_at")));
 	json_decref(ja);
 	json_decref(jb);
-	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
-	rbd_proc_cleanup(&d);
+	rbd_proc_finish(&d);
 }
 
 /* A reload makes a new generation of the dataset; a job already running finishes on the old. */
@@ -873,10 +853,7 @@ Test(daemon, reload_makes_a_new_dataset_generation)
 	/* Replace the file (by rename, as one must for a mapped file) with other content. */
 	char fresh[400];
 	snprintf(fresh, sizeof(fresh), "%s/fresh.rbds", d.dir);
-	cmd_result r = rbctl_cmd((const char *[]){"gen", "--prompts", "600", "--models", "4", "--tasks", "2", "--seed",
-						  "4", "-o", fresh, NULL});
-	cr_assert_eq(r.status, 0, "%s", r.err);
-	cmd_free(&r);
+	gen_synthetic(fresh, "600", "4", "2", "4", NULL);
 	cr_assert_eq(rename(fresh, d.data), 0);
 	json_t *gen = call_ok(&d, "Reload", NULL);
 	cr_assert_eq(json_integer_value(json_object_get(gen, "generation")), 2);
@@ -897,8 +874,7 @@ Test(daemon, reload_makes_a_new_dataset_generation)
 	cr_assert_str_neq(sha2, old_sha, "a job started after the reload sees the new one");
 	json_decref(r1);
 	json_decref(r2);
-	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
-	rbd_proc_cleanup(&d);
+	rbd_proc_finish(&d);
 }
 
 /* kill -9 while clients are submitting: every job rbd acknowledged is there after the restart
@@ -961,8 +937,7 @@ Test(daemon, kill9_during_submissions_loses_no_acknowledged_job)
 		json_decref(final);
 	}
 	json_decref(all);
-	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
-	rbd_proc_cleanup(&d);
+	rbd_proc_finish(&d);
 }
 
 /* Without a watch (the directory did not exist when rbd started), the periodic rescan still
@@ -977,8 +952,7 @@ Test(daemon, periodic_rescan_finds_routers_without_a_watch)
 	cr_assert_eq(mkdir(d.plugins, 0755), 0);
 	install_router(&d, "random");
 	cr_assert(POLL_UNTIL(router_is(&d, "random", "ok", NULL), 5000), "the rescan did not find random.so");
-	cr_assert_eq(rbd_proc_stop(&d, 30), 0);
-	rbd_proc_cleanup(&d);
+	rbd_proc_finish(&d);
 }
 
 Test(daemon, csv_datasets_are_imported_at_start)

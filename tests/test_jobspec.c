@@ -125,10 +125,7 @@ static const char *small_dataset(void)
 	static char path[512];
 	char *dir = make_temp_dir();
 	snprintf(path, sizeof(path), "%s/small.rbds", dir);
-	cmd_result r = rbctl_cmd((const char *[]){"gen", "--prompts", "2000", "--models", "4", "--tasks", "3", "-o", path,
-					      "--quiet", NULL});
-	cr_assert_eq(r.status, 0, "rbctl gen: %s", r.err);
-	cmd_free(&r);
+	gen_synthetic(path, "2000", "4", "3", NULL, NULL);
 	return path;
 }
 

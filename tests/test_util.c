@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -105,4 +106,37 @@ Test(util, parse_uint_takes_digits_only_within_the_limit)
 		cr_assert_eq(rbd_parse_uint(bad[k], 100, &v), -EINVAL, "'%s' accepted", bad[k]);
 	cr_assert_eq(v, 7, "untouched on failure");
 	cr_assert_eq(rbd_parse_uint(NULL, 100, &v), -EINVAL);
+}
+
+Test(util, write_all_writes_everything_or_says_why)
+{
+	/* More than a pipe holds at once, read back by a child: every byte arrives, in order. */
+	size_t n = 1u << 20;
+	unsigned char *buf = rbd_xmalloc(n), *back = rbd_xmalloc(n);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (unsigned char)(i * 7);
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		_exit(rbd_write_all(fds[1], buf, n) == 0 ? 0 : 1);
+	}
+	close(fds[1]);
+	size_t got = 0;
+	ssize_t r;
+	while (got < n && (r = read(fds[0], back + got, n - got)) > 0)
+		got += (size_t)r;
+	close(fds[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	cr_assert_eq(got, n);
+	cr_assert_arr_eq(back, buf, n);
+	/* A descriptor that takes nothing: -1 and errno, never a loop. */
+	errno = 0;
+	cr_assert_eq(rbd_write_all(-1, buf, 1), -1);
+	cr_assert_eq(errno, EBADF);
+	free(buf);
+	free(back);
 }

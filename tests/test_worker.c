@@ -37,10 +37,7 @@ static char *make_dataset(char *dir_out, size_t dir_len)
 	snprintf(dir_out, dir_len, "%s", make_temp_dir());
 	static char path[512];
 	snprintf(path, sizeof(path), "%s/demo.rbds", dir_out);
-	cmd_result r = rbctl_cmd((const char *[]){"gen", "--prompts", "600", "--models", "4", "--tasks", "2", "-o", path,
-						  "-q", NULL});
-	cr_assert_eq(r.status, 0, "rbctl gen: %s", r.err);
-	cmd_free(&r);
+	gen_synthetic(path, "600", "4", "2", NULL, NULL);
 	return path;
 }
 
