@@ -566,14 +566,12 @@ static void m_get_info(conn *c, const json_t *params, int more)
 	reply(c, o, 0);
 }
 
-/* The member an engine message is about: "... member 'seed' ..." or "parameter 'k' ...". */
+/* {"parameter": the job member a jobspec message names ("job member 'seed' ..."), else fallback}. */
 static json_t *invalid_member(const char *msg, const char *fallback)
 {
 	char name[128];
-	const char *p = strstr(msg, "member '");
-	if (p && sscanf(p + 8, "%127[^']", name) == 1)
-		return json_pack("{ss}", "parameter", name);
-	return json_pack("{ss}", "parameter", fallback);
+	const char *member = rbd_jobspec_error_member(msg, name, sizeof(name));
+	return json_pack("{ss}", "parameter", member ? member : fallback);
 }
 
 static void m_submit(conn *c, const json_t *params, int more)

@@ -651,6 +651,13 @@ Test(daemon, bad_messages_get_error_replies_and_rbd_keeps_serving)
 		cr_expect(strstr(m, cases[i].needle), "message '%s' lacks '%s'", m, cases[i].needle);
 		rbd_reply_clear(&r);
 	}
+	/* InvalidParameter names the member in its parameters too. */
+	const char *unknown = "{\"method\":\"io.routerbench.v1.Submit\",\"parameters\":{\"dataset\":\"small\","
+			      "\"router\":\"random\",\"sed\":1}}";
+	send_raw(c, unknown, strlen(unknown) + 1);
+	rbd_reply named = recv_reply(c);
+	cr_assert_str_eq(jstr(named.parameters, "parameter"), "sed");
+	rbd_reply_clear(&named);
 	/* Still usable after all that. */
 	rbd_reply ok = {0};
 	rbd_error e = {0};
