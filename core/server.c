@@ -89,7 +89,6 @@ struct rbd_server {
 	size_t n_datasets;
 	uint64_t generation;
 	job_mem *jobs;
-	size_t n_running;
 	conn *conns;
 	size_t n_conns;
 	group_cache_entry group_cache[GROUP_CACHE_SIZE];
@@ -117,6 +116,12 @@ static double wall_now(void)
 }
 
 /* ---- jobs in memory ---- */
+
+/* Jobs with a worker: the scheduler counts what it handed out until each is finished. */
+static size_t running_jobs(const rbd_server *s)
+{
+	return rbd_sched_running(s->sched, NULL);
+}
 
 static job_mem *job_find(rbd_server *s, int64_t id)
 {
@@ -413,7 +418,6 @@ static void run_done(void *ctx, int64_t id, rbd_run_outcome outcome, char *resul
 	job_mem *j = job_find(s, id);
 	rbd_require(j && j->run);
 	j->run = NULL;
-	s->n_running--;
 	rbd_sched_finished(s->sched, j->team);
 	rbd_error e = {0};
 	switch (outcome) {
@@ -490,7 +494,6 @@ static void start_job(rbd_server *s, int64_t id)
 		finish_job(s, j, RBD_JOB_FAILED, NULL, reason);
 	} else {
 		j->state = RBD_JOB_RUNNING;
-		s->n_running++;
 		rbd_log(RBD_LOG_DEBUG, "job %lld started (%s on %s)", (long long)id, row.router, row.dataset);
 		notify(s, id);
 	}
@@ -502,7 +505,7 @@ static void schedule(rbd_server *s)
 {
 	int64_t id;
 	const char *team;
-	while (!s->shutting_down && s->n_running < s->cfg->workers && rbd_sched_next(s->sched, &id, &team))
+	while (!s->shutting_down && running_jobs(s) < s->cfg->workers && rbd_sched_next(s->sched, &id, &team))
 		start_job(s, id);
 }
 
@@ -559,7 +562,7 @@ static void m_get_info(conn *c, const json_t *params, int more)
 			      RB_ABI_MAJOR, "minor", RB_ABI_MINOR, "protocol", RBD_PROTO_INTERFACE,
 			      "protocol_version", RBD_PROTO_VERSION, "uid", (json_int_t)c->uid, "gid",
 			      (json_int_t)c->gid, "team", opt_string(t ? t->name : NULL), "admin", caller_admin(c),
-			      "workers", (json_int_t)s->cfg->workers, "running", (json_int_t)s->n_running, "queued",
+			      "workers", (json_int_t)s->cfg->workers, "running", (json_int_t)running_jobs(s), "queued",
 			      (json_int_t)rbd_sched_queued(s->sched, NULL), "max_message",
 			      (json_int_t)s->cfg->max_message, "config", s->cfg->path, "generation",
 			      (json_int_t)s->generation, "started_at", s->started_at);
@@ -827,21 +830,24 @@ static void m_reload(conn *c, const json_t *params, int more)
 	reply(c, json_pack("{sI}", "generation", (json_int_t)c->s->generation), 0);
 }
 
+static const char *const no_params[] = {NULL}, *const id_param[] = {"id", NULL}, *const all_param[] = {"all", NULL};
+
 static const struct {
 	const char *name;
 	void (*fn)(conn *c, const json_t *params, int more);
-	int needs_team; /* callers in no team (and not administrators) are refused */
+	int needs_team;           /* callers in no team (and not administrators) are refused */
+	const char *const *known; /* the parameters it takes; NULL: the method checks them (Submit) */
 } methods[] = {
-	{RBD_PROTO_INTERFACE ".GetInfo", m_get_info, 0},
-	{RBD_PROTO_INTERFACE ".Submit", m_submit, 1},
-	{RBD_PROTO_INTERFACE ".Status", m_status, 1},
-	{RBD_PROTO_INTERFACE ".Wait", m_wait, 1},
-	{RBD_PROTO_INTERFACE ".Cancel", m_cancel, 1},
-	{RBD_PROTO_INTERFACE ".Result", m_result, 1},
-	{RBD_PROTO_INTERFACE ".ListJobs", m_list_jobs, 1},
-	{RBD_PROTO_INTERFACE ".ListRouters", m_list_routers, 0},
-	{RBD_PROTO_INTERFACE ".ListDatasets", m_list_datasets, 0},
-	{RBD_PROTO_INTERFACE ".Reload", m_reload, 0},
+	{RBD_PROTO_INTERFACE ".GetInfo", m_get_info, 0, no_params},
+	{RBD_PROTO_INTERFACE ".Submit", m_submit, 1, NULL},
+	{RBD_PROTO_INTERFACE ".Status", m_status, 1, id_param},
+	{RBD_PROTO_INTERFACE ".Wait", m_wait, 1, id_param},
+	{RBD_PROTO_INTERFACE ".Cancel", m_cancel, 1, id_param},
+	{RBD_PROTO_INTERFACE ".Result", m_result, 1, id_param},
+	{RBD_PROTO_INTERFACE ".ListJobs", m_list_jobs, 1, all_param},
+	{RBD_PROTO_INTERFACE ".ListRouters", m_list_routers, 0, no_params},
+	{RBD_PROTO_INTERFACE ".ListDatasets", m_list_datasets, 0, no_params},
+	{RBD_PROTO_INTERFACE ".Reload", m_reload, 0, no_params},
 };
 
 static void dispatch(conn *c, const char *text, size_t len)
@@ -860,6 +866,8 @@ static void dispatch(conn *c, const char *text, size_t len)
 	else if (methods[i].needs_team && !caller_team(c) && !caller_admin(c))
 		reply_error(c, RBD_ERR_PERMISSION_DENIED, NULL, "uid %u is in no team of %s; ask an administrator",
 			    (unsigned)c->uid, c->s->cfg->path);
+	else if (methods[i].known && rbd_param_check_known(call.parameters, methods[i].known, &e) < 0)
+		reply_error(c, RBD_ERR_INVALID_PARAMETER, NULL, "%s: %s", methods[i].name, e.msg);
 	else
 		methods[i].fn(c, call.parameters, call.more);
 	rbd_call_clear(&call);
@@ -1214,7 +1222,7 @@ static void registry_closed(void *ctx)
 
 static void maybe_stopped(rbd_server *s)
 {
-	if (!s->shutting_down || s->n_running > 0 || s->closed)
+	if (!s->shutting_down || running_jobs(s) > 0 || s->closed)
 		return;
 	/* Every worker is gone: close the connections, then the rest. */
 	for (conn *c = s->conns; c; c = c->next)
@@ -1235,7 +1243,7 @@ static void maybe_stopped(rbd_server *s)
 static void grace_over(uv_timer_t *t)
 {
 	rbd_server *s = t->data;
-	rbd_log(RBD_LOG_INFO, "shutdown grace over: stopping %zu running jobs (they stay queued)", s->n_running);
+	rbd_log(RBD_LOG_INFO, "shutdown grace over: stopping %zu running jobs (they stay queued)", running_jobs(s));
 	for (job_mem *j = s->jobs; j; j = j->next)
 		if (j->run)
 			rbd_run_stop(j->run);
@@ -1246,7 +1254,7 @@ void rbd_server_shutdown(rbd_server *s)
 	if (s->shutting_down)
 		return;
 	s->shutting_down = 1;
-	rbd_log(RBD_LOG_INFO, "stopping: no new connections; %zu running jobs get %g s to finish", s->n_running,
+	rbd_log(RBD_LOG_INFO, "stopping: no new connections; %zu running jobs get %g s to finish", running_jobs(s),
 		s->cfg->shutdown_grace_seconds);
 	if (s->listening) {
 		uv_close((uv_handle_t *)&s->listener, NULL);
@@ -1254,7 +1262,7 @@ void rbd_server_shutdown(rbd_server *s)
 		if (s->socket_path)
 			unlink(s->socket_path);
 	}
-	if (s->n_running)
+	if (running_jobs(s))
 		uv_timer_start(&s->grace, grace_over, (uint64_t)(s->cfg->shutdown_grace_seconds * 1000), 0);
 	maybe_stopped(s);
 }

@@ -623,6 +623,8 @@ Test(daemon, bad_messages_get_error_replies_and_rbd_keeps_serving)
 		{"{\"method\":\"io.routerbench.v1.Nope\"}", RBD_ERR_METHOD_NOT_FOUND, "Nope"},
 		{"{\"method\":\"io.routerbench.v1.Status\",\"parameters\":{\"id\":\"x\"}}", RBD_ERR_INVALID_PARAMETER, "id"},
 		{"{\"method\":\"io.routerbench.v1.Status\",\"parameters\":{\"id\":12345}}", RBD_ERR_NO_SUCH_JOB, "12345"},
+		{"{\"method\":\"io.routerbench.v1.Status\",\"parameters\":{\"id\":1,\"verbose\":true}}",
+		 RBD_ERR_INVALID_PARAMETER, "verbose"},
 		{"{\"method\":\"io.routerbench.v1.Submit\",\"parameters\":{\"dataset\":\"small\",\"router\":\"random\","
 		 "\"sed\":1}}",
 		 RBD_ERR_INVALID_PARAMETER, "sed"},
