@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client.h"
+#include "proto/client.h"
 
 typedef struct bench {
 	const char *socket;
@@ -23,34 +23,34 @@ typedef struct client_arg {
 } client_arg;
 
 /* Submit, Wait, Result: what `rbctl submit --wait` does, on one connection. */
-static int one_job(rbd_client *c, const json_t *job, double *seconds)
+static int one_job(rbw_client *c, const json_t *job, double *seconds)
 {
-	rbd_reply r = {0};
-	rbd_error e = {0};
-	double t0 = rbd_now();
-	if (rbd_client_call(c, "io.routerbench.v1.Submit", job, &r, &e) < 0 || r.error) {
+	rbw_reply r = {0};
+	rbe_error e = {0};
+	double t0 = rbe_now();
+	if (rbw_client_call(c, "io.routerbench.v1.Submit", job, &r, &e) < 0 || r.error) {
 		fprintf(stderr, "bench: submit: %s %s\n", r.error ? r.error : e.msg,
 			json_string_value(json_object_get(r.parameters, "message")));
-		rbd_reply_clear(&r);
+		rbw_reply_clear(&r);
 		return -1;
 	}
 	json_t *id = json_pack("{sO}", "id", json_object_get(r.parameters, "id"));
-	rbd_reply_clear(&r);
+	rbw_reply_clear(&r);
 	int rc = 0;
-	if (rbd_client_call(c, "io.routerbench.v1.Wait", id, &r, &e) < 0 || r.error ||
+	if (rbw_client_call(c, "io.routerbench.v1.Wait", id, &r, &e) < 0 || r.error ||
 	    strcmp(json_string_value(json_object_get(r.parameters, "state")), "done")) {
 		fprintf(stderr, "bench: job not done: %s\n", r.error ? r.error : e.msg);
 		rc = -1;
 	}
-	rbd_reply_clear(&r);
-	if (rc == 0 && (rbd_client_call(c, "io.routerbench.v1.Result", id, &r, &e) < 0 || r.error ||
+	rbw_reply_clear(&r);
+	if (rc == 0 && (rbw_client_call(c, "io.routerbench.v1.Result", id, &r, &e) < 0 || r.error ||
 			!json_object_get(r.parameters, "result"))) {
 		fprintf(stderr, "bench: result: %s\n", r.error ? r.error : e.msg);
 		rc = -1;
 	}
-	rbd_reply_clear(&r);
+	rbw_reply_clear(&r);
 	json_decref(id);
-	*seconds = rbd_now() - t0;
+	*seconds = rbe_now() - t0;
 	return rc;
 }
 
@@ -58,9 +58,9 @@ static void *client_main(void *p)
 {
 	client_arg *a = p;
 	bench *b = a->b;
-	rbd_client *c = NULL;
-	rbd_error e = {0};
-	if (rbd_client_open(b->socket, &c, &e) < 0) {
+	rbw_client *c = NULL;
+	rbe_error e = {0};
+	if (rbw_client_open(b->socket, &c, &e) < 0) {
 		fprintf(stderr, "bench: %s\n", e.msg);
 		pthread_mutex_lock(&b->lock);
 		b->failures += b->jobs;
@@ -76,7 +76,7 @@ static void *client_main(void *p)
 		}
 		b->latencies[a->index * b->jobs + i] = s;
 	}
-	rbd_client_close(c);
+	rbw_client_close(c);
 	return NULL;
 }
 
@@ -146,14 +146,14 @@ int main(int argc, char **argv)
 	b.latencies = calloc(clients * b.jobs, sizeof(double));
 	pthread_t *threads = calloc(clients, sizeof(pthread_t));
 	client_arg *args = calloc(clients, sizeof(client_arg));
-	double t0 = rbd_now();
+	double t0 = rbe_now();
 	for (size_t i = 0; i < clients; i++) {
 		args[i] = (client_arg){&b, i};
 		pthread_create(&threads[i], NULL, client_main, &args[i]);
 	}
 	for (size_t i = 0; i < clients; i++)
 		pthread_join(threads[i], NULL);
-	double wall = rbd_now() - t0;
+	double wall = rbe_now() - t0;
 	size_t n = clients * b.jobs;
 	qsort(b.latencies, n, sizeof(double), cmp_double);
 	printf("clients %zu, jobs %zu, failures %zu, wall %.3f s, %.1f jobs/s\n", clients, n, b.failures, wall,

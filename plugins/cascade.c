@@ -12,7 +12,7 @@
 
 #include "rb/router.h"
 
-/* The host accepts at most this many operating points (core/eval.c). */
+/* The host accepts at most this many operating points (core/eval/eval.c). */
 #define CASCADE_MAX_POINTS 100000u
 
 enum { P_BUDGETS, P_ERROR_RATES, P_THRESHOLD, P_THRESHOLD_QUANTILE };

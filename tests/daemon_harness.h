@@ -7,7 +7,7 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
-#include "client.h"
+#include "proto/client.h"
 #include "helpers.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -30,8 +30,8 @@ static inline void copy_file(const char *from, const char *to)
 {
 	char *data = NULL;
 	size_t len = 0;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_read_file(from, &data, &len, &e), 0, "%s", e.msg);
+	rbe_error e = {0};
+	cr_assert_eq(rbe_read_file(from, &data, &len, &e), 0, "%s", e.msg);
 	char tmp[600];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", to);
 	FILE *f = fopen(tmp, "wb");
@@ -110,12 +110,12 @@ static inline void rbd_proc_write_config(rbd_proc *d)
 }
 
 /* Connect, retrying while rbd comes up (it listens once its plugin probes are done). */
-static inline rbd_client *rbd_connect_retry(const char *sock, int timeout_ms)
+static inline rbw_client *rbd_connect_retry(const char *sock, int timeout_ms)
 {
-	rbd_client *c = NULL;
-	rbd_error e = {0};
+	rbw_client *c = NULL;
+	rbe_error e = {0};
 	for (int t = 0; t < timeout_ms; t += 20) {
-		if (rbd_client_open(sock, &c, &e) == 0)
+		if (rbw_client_open(sock, &c, &e) == 0)
 			return c;
 		nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
 	}
@@ -141,12 +141,12 @@ static inline void rbd_proc_start(rbd_proc *d)
 		_exit(127);
 	}
 	close(log_fd);
-	rbd_client *c = rbd_connect_retry(d->sock, 20000);
+	rbw_client *c = rbd_connect_retry(d->sock, 20000);
 	if (!c) {
 		char *log = slurp_file(d->log);
 		cr_assert_fail("rbd did not come up; its log:\n%s", log ? log : "");
 	}
-	rbd_client_close(c);
+	rbw_client_close(c);
 }
 
 /* SIGTERM and wait (up to timeout_s); returns the exit status, 128 + signal, or -1. */
@@ -193,29 +193,29 @@ static inline void rbd_proc_finish(rbd_proc *d)
 	rbd_proc_cleanup(d);
 }
 
-/* One call on a fresh connection; the reply is owned by the caller (rbd_reply_clear). */
-static inline rbd_reply call(const rbd_proc *d, const char *method, json_t *params /* stolen */)
+/* One call on a fresh connection; the reply is owned by the caller (rbw_reply_clear). */
+static inline rbw_reply call(const rbd_proc *d, const char *method, json_t *params /* stolen */)
 {
-	rbd_client *c = rbd_connect_retry(d->sock, 5000);
+	rbw_client *c = rbd_connect_retry(d->sock, 5000);
 	cr_assert_not_null(c, "cannot connect to %s", d->sock);
-	rbd_reply r = {0};
-	rbd_error e = {0};
+	rbw_reply r = {0};
+	rbe_error e = {0};
 	char full[128];
 	snprintf(full, sizeof(full), "io.routerbench.v1.%s", method);
-	cr_assert_eq(rbd_client_call(c, full, params, &r, &e), 0, "%s: %s", method, e.msg);
+	cr_assert_eq(rbw_client_call(c, full, params, &r, &e), 0, "%s: %s", method, e.msg);
 	json_decref(params);
-	rbd_client_close(c);
+	rbw_client_close(c);
 	return r;
 }
 
 /* A call that must succeed; returns its parameters (owned reference). */
 static inline json_t *call_ok(const rbd_proc *d, const char *method, json_t *params)
 {
-	rbd_reply r = call(d, method, params);
+	rbw_reply r = call(d, method, params);
 	cr_assert_null(r.error, "%s failed: %s %s", method, r.error,
 		       json_string_value(json_object_get(r.parameters, "message")));
 	json_t *p = json_incref(r.parameters);
-	rbd_reply_clear(&r);
+	rbw_reply_clear(&r);
 	return p;
 }
 

@@ -15,10 +15,10 @@
 
 #include <jansson.h>
 
-#include "eval.h"
-#include "params.h"
-#include "plugin.h"
-#include "rbds.h"
+#include "eval/eval.h"
+#include "eval/params.h"
+#include "eval/plugin.h"
+#include "data/rbds_format.h"
 
 static inline const char *env_or(const char *name, const char *fallback)
 {
@@ -41,11 +41,11 @@ static inline char *builtin_plugin(const char *name)
 	return path;
 }
 
-static inline rbd_plugin *load_or_fail(const char *path)
+static inline rbe_plugin *load_or_fail(const char *path)
 {
-	rbd_plugin *p = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_plugin_load(path, &p, &e), 0, "loading %s: %s", path, e.msg);
+	rbe_plugin *p = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbe_plugin_load(path, &p, &e), 0, "loading %s: %s", path, e.msg);
 	return p;
 }
 
@@ -59,42 +59,42 @@ static inline char *make_temp_dir(void)
 
 /* Evaluate the router at plugin_path on ds with settings ("name=value") and options (NULL:
  * defaults). The result (owned), or NULL with e filled when the parameters or the run fail. */
-static inline json_t *run_router(const char *plugin_path, const rbd_dataset *ds, const char *const *settings,
-				 size_t n_settings, const rbd_eval_opts *o, rbd_error *e)
+static inline json_t *run_router(const char *plugin_path, const rbe_dataset *ds, const char *const *settings,
+				 size_t n_settings, const rbe_eval_opts *o, rbe_error *e)
 {
-	rbd_plugin *p = load_or_fail(plugin_path);
-	rbd_params *params = NULL;
+	rbe_plugin *p = load_or_fail(plugin_path);
+	rbe_params *params = NULL;
 	json_t *result = NULL;
-	int rc = rbd_params_parse(p, ds, settings, n_settings, &params, e);
+	int rc = rbe_params_parse(p, ds, settings, n_settings, &params, e);
 	if (rc == 0) {
-		rbd_eval_opts defaults;
-		rbd_eval_opts_default(&defaults);
-		rc = rbd_evaluate(ds, p, params, o ? o : &defaults, &result, e);
+		rbe_eval_opts defaults;
+		rbe_eval_opts_default(&defaults);
+		rc = rbe_evaluate(ds, p, params, o ? o : &defaults, &result, e);
 	}
-	rbd_params_free(params);
-	rbd_plugin_free(p);
+	rbe_params_free(params);
+	rbe_plugin_free(p);
 	return rc == 0 ? result : NULL;
 }
 
 /* The schema check refuses setting for the router, before anything runs, naming the problem. */
-static inline void expect_param_refused(const char *plugin_path, const rbd_dataset *ds, const char *setting,
+static inline void expect_param_refused(const char *plugin_path, const rbe_dataset *ds, const char *setting,
 					const char *needle)
 {
-	rbd_plugin *p = load_or_fail(plugin_path);
-	rbd_params *params = NULL;
-	rbd_error e = {0};
+	rbe_plugin *p = load_or_fail(plugin_path);
+	rbe_params *params = NULL;
+	rbe_error e = {0};
 	const char *settings[1] = {setting};
-	cr_assert_lt(rbd_params_parse(p, ds, settings, setting ? 1 : 0, &params, &e), 0, "%s should be refused", setting);
+	cr_assert_lt(rbe_params_parse(p, ds, settings, setting ? 1 : 0, &params, &e), 0, "%s should be refused", setting);
 	cr_assert_null(params);
 	cr_assert(strstr(e.msg, needle), "%s: message lacks '%s': %s", setting, needle, e.msg);
-	rbd_plugin_free(p);
+	rbe_plugin_free(p);
 }
 
 /* The evaluation with setting (and options o, NULL: defaults) fails, naming the problem. */
-static inline void expect_run_refused(const char *plugin_path, const rbd_dataset *ds, const char *setting,
-				      const rbd_eval_opts *o, const char *needle)
+static inline void expect_run_refused(const char *plugin_path, const rbe_dataset *ds, const char *setting,
+				      const rbe_eval_opts *o, const char *needle)
 {
-	rbd_error e = {0};
+	rbe_error e = {0};
 	const char *settings[1] = {setting};
 	json_t *r = run_router(plugin_path, ds, settings, setting ? 1 : 0, o, &e);
 	cr_assert_null(r, "%s should fail", setting ? setting : "(defaults)");
@@ -102,7 +102,7 @@ static inline void expect_run_refused(const char *plugin_path, const rbd_dataset
 }
 
 /* Every field of two datasets is equal (names, order, values, optional sections). */
-static inline void expect_same_dataset(const rbd_dataset *a, const rbd_dataset *b)
+static inline void expect_same_dataset(const rbe_dataset *a, const rbe_dataset *b)
 {
 	cr_assert_eq(a->n, b->n);
 	cr_assert_eq(a->n_models, b->n_models);
@@ -139,17 +139,17 @@ static inline void expect_same_dataset(const rbd_dataset *a, const rbd_dataset *
 	}
 }
 
-/* ds written to a temporary .rbds and opened again (owned: rbd_dataset_free); the file is gone
+/* ds written to a temporary .rbds and opened again (owned: rbe_dataset_free); the file is gone
  * already, the mapping stays. */
-static inline rbd_dataset *rbds_round_trip(const rbd_dataset *ds)
+static inline rbe_dataset *rbds_round_trip(const rbe_dataset *ds)
 {
 	char dir[] = "/tmp/rbtest-rt.XXXXXX", path[64];
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/rt.rbds", dir);
-	rbd_error e = {0};
-	rbd_dataset *back = NULL;
-	cr_assert_eq(rbd_rbds_write(ds, path, &e), 0, "%s", e.msg);
-	cr_assert_eq(rbd_rbds_open(path, &back, &e), 0, "%s", e.msg);
+	rbe_error e = {0};
+	rbe_dataset *back = NULL;
+	cr_assert_eq(rbe_rbds_write(ds, path, &e), 0, "%s", e.msg);
+	cr_assert_eq(rbe_rbds_open(path, &back, &e), 0, "%s", e.msg);
 	unlink(path);
 	rmdir(dir);
 	return back;
@@ -165,8 +165,8 @@ static inline void quiet_log(int level, const char *fmt, ...)
 }
 
 typedef struct direct {
-	rbd_plugin *plugin;
-	rbd_params *params;
+	rbe_plugin *plugin;
+	rbe_params *params;
 	rb_host_api host;
 	void *state;
 	char err[512];
@@ -177,9 +177,9 @@ static inline int direct_create(direct *d, const char *router, const char *setti
 {
 	memset(d, 0, sizeof(*d));
 	d->plugin = load_or_fail(builtin_plugin(router));
-	rbd_error e = {0};
+	rbe_error e = {0};
 	const char *settings[1] = {setting};
-	cr_assert_eq(rbd_params_parse(d->plugin, NULL, settings, setting ? 1 : 0, &d->params, &e), 0, "%s", e.msg);
+	cr_assert_eq(rbe_params_parse(d->plugin, NULL, settings, setting ? 1 : 0, &d->params, &e), 0, "%s", e.msg);
 	d->host = (rb_host_api){.size = sizeof(rb_host_api), .abi_minor = RB_ABI_MINOR, .log = quiet_log, .threads = threads};
 	rb_create_args args = {
 		.size = sizeof(args), .host = &d->host, .params = d->params->values, .train = train, .seed = 1, .task = "t"};
@@ -190,8 +190,8 @@ static inline void direct_free(direct *d)
 {
 	if (d->state)
 		d->plugin->router->destroy(d->state);
-	rbd_params_free(d->params);
-	rbd_plugin_free(d->plugin);
+	rbe_params_free(d->params);
+	rbe_plugin_free(d->plugin);
 }
 
 /* The number at a slash-separated path of object keys and array indices ("tasks/t/llms/A/quality"). */

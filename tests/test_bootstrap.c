@@ -6,14 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blockjson.h"
-#include "bootstrap.h"
+#include "eval/blockjson.h"
+#include "eval/bootstrap.h"
 #include "rb/rng.h"
-#include "util.h"
+#include "lib/util.h"
 
 /* A block view and the arrays behind it. */
 typedef struct synth {
-	rbd_block_view v;
+	rbe_block_view v;
 	char **names;
 	float *llm_q, *q;
 	double *llm_c, *c;
@@ -24,21 +24,21 @@ typedef struct synth {
 static void synth_alloc(synth *s, size_t n, uint32_t M, uint32_t P)
 {
 	memset(s, 0, sizeof(*s));
-	s->names = rbd_xcalloc(M, sizeof(char *));
+	s->names = rbe_xcalloc(M, sizeof(char *));
 	for (uint32_t m = 0; m < M; m++) {
 		char buf[32];
 		snprintf(buf, sizeof(buf), "model-%c", 'a' + m);
-		s->names[m] = rbd_xstrdup(buf);
+		s->names[m] = rbe_xstrdup(buf);
 	}
-	s->llm_q = rbd_xcalloc(n * M, sizeof(float));
-	s->llm_c = rbd_xcalloc(n * M, sizeof(double));
-	s->model = rbd_xcalloc(n * (P ? P : 1), sizeof(uint32_t));
-	s->q = rbd_xcalloc(n * (P ? P : 1), sizeof(float));
-	s->c = rbd_xcalloc(n * (P ? P : 1), sizeof(double));
+	s->llm_q = rbe_xcalloc(n * M, sizeof(float));
+	s->llm_c = rbe_xcalloc(n * M, sizeof(double));
+	s->model = rbe_xcalloc(n * (P ? P : 1), sizeof(uint32_t));
+	s->q = rbe_xcalloc(n * (P ? P : 1), sizeof(float));
+	s->c = rbe_xcalloc(n * (P ? P : 1), sizeof(double));
 	s->params = json_array();
 	for (uint32_t p = 0; p < P; p++)
 		json_array_append_new(s->params, json_real((double)p));
-	s->v = (rbd_block_view){
+	s->v = (rbe_block_view){
 		.n = n,
 		.M = M,
 		.P = P,
@@ -99,14 +99,14 @@ static void synth_random(synth *s, size_t n, uint32_t M, uint32_t P, uint64_t se
 
 static json_t *block_of(const synth *s)
 {
-	json_t *b = rbd_block_json(&s->v, 0, s->params, NULL, NULL);
+	json_t *b = rbe_block_json(&s->v, 0, s->params, NULL, NULL);
 	cr_assert_not_null(b);
 	return b;
 }
 
-static rbd_bootstrap_opts opts(uint32_t B, uint64_t seed)
+static rbe_bootstrap_opts opts(uint32_t B, uint64_t seed)
 {
-	return (rbd_bootstrap_opts){.resamples = B, .seed = seed, .level = 0.95};
+	return (rbe_bootstrap_opts){.resamples = B, .seed = seed, .level = 0.95};
 }
 
 /* The interval at path.../key as (lo, hi), failing the test when it is not [number, number]. */
@@ -160,9 +160,9 @@ Test(bootstrap, bernoulli_quality_interval_has_the_normal_width)
 	for (size_t i = 0; i < n; i++)
 		route(&s, 0, i, 0);
 	json_t *b = block_of(&s);
-	rbd_bootstrap_opts o = opts(1000, 1);
-	rbd_error e = {0};
-	cr_assert_eq(rbd_bootstrap_block(&s.v, "synthetic", &o, b, &e), 0, "%s", e.msg);
+	rbe_bootstrap_opts o = opts(1000, 1);
+	rbe_error e = {0};
+	cr_assert_eq(rbe_bootstrap_block(&s.v, "synthetic", &o, b, &e), 0, "%s", e.msg);
 
 	double lo, hi;
 	json_t *llm_ci = json_object_get(llm(b, &s, 0), "ci95");
@@ -198,8 +198,8 @@ Test(bootstrap, degenerate_block_gives_zero_width_intervals_at_the_value)
 		for (size_t i = 0; i < n; i++)
 			route(&s, p, i, p % 3);
 	json_t *b = block_of(&s);
-	rbd_bootstrap_opts o = opts(200, 3);
-	cr_assert_eq(rbd_bootstrap_block(&s.v, "flat", &o, b, NULL), 0);
+	rbe_bootstrap_opts o = opts(200, 3);
+	cr_assert_eq(rbe_bootstrap_block(&s.v, "flat", &o, b, NULL), 0);
 
 	const char *keys[] = {"quality", "cost_total", "cost_mean"};
 	double lo, hi;
@@ -243,10 +243,10 @@ Test(bootstrap, same_seed_same_json_other_seed_other_json)
 	synth s;
 	synth_random(&s, 500, 4, 6, 11);
 	json_t *a = block_of(&s), *b = block_of(&s), *c = block_of(&s);
-	rbd_bootstrap_opts o1 = opts(300, 5), o2 = opts(300, 6);
-	cr_assert_eq(rbd_bootstrap_block(&s.v, "t", &o1, a, NULL), 0);
-	cr_assert_eq(rbd_bootstrap_block(&s.v, "t", &o1, b, NULL), 0);
-	cr_assert_eq(rbd_bootstrap_block(&s.v, "t", &o2, c, NULL), 0);
+	rbe_bootstrap_opts o1 = opts(300, 5), o2 = opts(300, 6);
+	cr_assert_eq(rbe_bootstrap_block(&s.v, "t", &o1, a, NULL), 0);
+	cr_assert_eq(rbe_bootstrap_block(&s.v, "t", &o1, b, NULL), 0);
+	cr_assert_eq(rbe_bootstrap_block(&s.v, "t", &o2, c, NULL), 0);
 	char *da = json_dumps(a, JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
 	char *db = json_dumps(b, JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
 	char *dc = json_dumps(c, JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
@@ -264,19 +264,19 @@ Test(bootstrap, same_seed_same_json_other_seed_other_json)
 Test(bootstrap, index_stream_depends_on_seed_name_n_and_resample_only)
 {
 	const size_t n = 1000;
-	uint32_t *a = rbd_xmalloc(n * sizeof(uint32_t)), *b = rbd_xmalloc(n * sizeof(uint32_t));
-	rbd_bootstrap_indices(9, "mmlu", n, 3, a);
-	rbd_bootstrap_indices(9, "mmlu", n, 3, b);
+	uint32_t *a = rbe_xmalloc(n * sizeof(uint32_t)), *b = rbe_xmalloc(n * sizeof(uint32_t));
+	rbe_bootstrap_indices(9, "mmlu", n, 3, a);
+	rbe_bootstrap_indices(9, "mmlu", n, 3, b);
 	cr_assert_arr_eq(a, b, n * sizeof(uint32_t));
 	for (size_t k = 0; k < n; k++)
 		cr_assert_lt(a[k], n);
-	rbd_bootstrap_indices(9, "gsm8k", n, 3, b);
+	rbe_bootstrap_indices(9, "gsm8k", n, 3, b);
 	cr_assert_arr_neq(a, b, n * sizeof(uint32_t));
-	rbd_bootstrap_indices(9, "mmlu", n, 4, b);
+	rbe_bootstrap_indices(9, "mmlu", n, 4, b);
 	cr_assert_arr_neq(a, b, n * sizeof(uint32_t));
-	rbd_bootstrap_indices(10, "mmlu", n, 3, b);
+	rbe_bootstrap_indices(10, "mmlu", n, 3, b);
 	cr_assert_arr_neq(a, b, n * sizeof(uint32_t));
-	rbd_bootstrap_indices(9, "mmlu", n - 1, 3, b);
+	rbe_bootstrap_indices(9, "mmlu", n - 1, 3, b);
 	cr_assert_arr_neq(a, b, (n - 1) * sizeof(uint32_t));
 	free(a);
 	free(b);
@@ -289,8 +289,8 @@ Test(bootstrap, result_does_not_depend_on_the_thread_count)
 	synth s;
 	synth_random(&s, 700, 5, 9, 13);
 	json_t *many = block_of(&s), *one = block_of(&s);
-	rbd_bootstrap_opts o = opts(333, 99);
-	cr_assert_eq(rbd_bootstrap_block(&s.v, "threads", &o, many, NULL), 0);
+	rbe_bootstrap_opts o = opts(333, 99);
+	cr_assert_eq(rbe_bootstrap_block(&s.v, "threads", &o, many, NULL), 0);
 	cpu_set_t all, first;
 	cr_assert_eq(sched_getaffinity(0, sizeof(all), &all), 0);
 	CPU_ZERO(&first);
@@ -300,13 +300,13 @@ Test(bootstrap, result_does_not_depend_on_the_thread_count)
 			break;
 		}
 	cr_assert_eq(sched_setaffinity(0, sizeof(first), &first), 0);
-	cr_assert_eq(rbd_bootstrap_block(&s.v, "threads", &o, one, NULL), 0);
+	cr_assert_eq(rbe_bootstrap_block(&s.v, "threads", &o, one, NULL), 0);
 	cr_assert_eq(sched_setaffinity(0, sizeof(all), &all), 0);
 	/* A thread budget (a job's threads) instead of the affinity mask. */
 	json_t *budget = block_of(&s);
-	rbd_bootstrap_opts ob = o;
+	rbe_bootstrap_opts ob = o;
 	ob.threads = 1;
-	cr_assert_eq(rbd_bootstrap_block(&s.v, "threads", &ob, budget, NULL), 0);
+	cr_assert_eq(rbe_bootstrap_block(&s.v, "threads", &ob, budget, NULL), 0);
 	char *dm = json_dumps(many, JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
 	char *d1 = json_dumps(one, JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
 	char *db = json_dumps(budget, JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
@@ -330,12 +330,12 @@ static void expect_exposed_index_stream(size_t n)
 	synth s;
 	synth_random(&s, n, 3, 2, 4);
 	json_t *blk = block_of(&s);
-	rbd_bootstrap_opts o = {.resamples = B, .seed = 77, .level = 1.0 - 1e-12};
-	cr_assert_eq(rbd_bootstrap_block(&s.v, "arc", &o, blk, NULL), 0);
-	uint32_t *idx = rbd_xmalloc(n * sizeof(uint32_t));
+	rbe_bootstrap_opts o = {.resamples = B, .seed = 77, .level = 1.0 - 1e-12};
+	cr_assert_eq(rbe_bootstrap_block(&s.v, "arc", &o, blk, NULL), 0);
+	uint32_t *idx = rbe_xmalloc(n * sizeof(uint32_t));
 	double qmin = INFINITY, qmax = -INFINITY, cmin = INFINITY, cmax = -INFINITY;
 	for (uint32_t b = 0; b < B; b++) {
-		rbd_bootstrap_indices(77, "arc", n, b, idx);
+		rbe_bootstrap_indices(77, "arc", n, b, idx);
 		double q = 0, c = 0;
 		for (size_t k = 0; k < n; k++) {
 			q += s.q[1 * n + idx[k]];
@@ -381,12 +381,12 @@ Test(bootstrap, bounds_interpolate_between_order_statistics)
 	synth s;
 	synth_random(&s, n, 2, 1, 5);
 	json_t *blk = block_of(&s);
-	rbd_bootstrap_opts o = opts(B, 3);
-	cr_assert_eq(rbd_bootstrap_block(&s.v, "interp", &o, blk, NULL), 0);
+	rbe_bootstrap_opts o = opts(B, 3);
+	cr_assert_eq(rbe_bootstrap_block(&s.v, "interp", &o, blk, NULL), 0);
 	uint32_t idx[64];
 	double x[21];
 	for (uint32_t b = 0; b < B; b++) {
-		rbd_bootstrap_indices(3, "interp", n, b, idx);
+		rbe_bootstrap_indices(3, "interp", n, b, idx);
 		double c = 0;
 		for (size_t k = 0; k < n; k++)
 			c += s.llm_c[idx[k] * 2 + 1];
@@ -422,9 +422,9 @@ Test(bootstrap, paired_across_blocks_and_repeated_points)
 	memcpy(one.c, s.c + 3 * n, n * sizeof(double));
 	memcpy(one.model, s.model + 3 * n, n * sizeof(uint32_t));
 	json_t *b5 = block_of(&s), *b1 = block_of(&one);
-	rbd_bootstrap_opts o = opts(250, 8);
-	cr_assert_eq(rbd_bootstrap_block(&s.v, "hellaswag", &o, b5, NULL), 0);
-	cr_assert_eq(rbd_bootstrap_block(&one.v, "hellaswag", &o, b1, NULL), 0);
+	rbe_bootstrap_opts o = opts(250, 8);
+	cr_assert_eq(rbe_bootstrap_block(&s.v, "hellaswag", &o, b5, NULL), 0);
+	cr_assert_eq(rbe_bootstrap_block(&one.v, "hellaswag", &o, b1, NULL), 0);
 	json_t *p5 = json_object_get(json_object_get(b5, "router"), "points");
 	json_t *p1 = json_object_get(json_object_get(b1, "router"), "points");
 	cr_assert(json_equal(json_object_get(json_array_get(p5, 3), "ci95"), json_object_get(json_array_get(p1, 0), "ci95")));
@@ -447,8 +447,8 @@ Test(bootstrap, aiq_intervals_contain_the_point_estimates)
 	synth s;
 	synth_random(&s, 300, 4, 8, 31);
 	json_t *b = block_of(&s);
-	rbd_bootstrap_opts o = opts(1000, 2);
-	cr_assert_eq(rbd_bootstrap_block(&s.v, "small", &o, b, NULL), 0);
+	rbe_bootstrap_opts o = opts(1000, 2);
+	cr_assert_eq(rbe_bootstrap_block(&s.v, "small", &o, b, NULL), 0);
 	json_t *zero = json_object_get(b, "zero"), *router = json_object_get(b, "router");
 	assert_contains(zero, "aiq_ci95", num(zero, "aiq"));
 	assert_contains(zero, "aiq_code_ci95", num(zero, "aiq_code"));
@@ -475,8 +475,8 @@ Test(bootstrap, curves_and_max_quality_are_annotated)
 	json_t *b = block_of(&s);
 	json_t *curves = json_object_get(json_object_get(b, "router"), "curves");
 	cr_assert_eq(json_array_size(curves), 2);
-	rbd_bootstrap_opts o = opts(400, 12);
-	cr_assert_eq(rbd_bootstrap_block(&s.v, "cascade", &o, b, NULL), 0);
+	rbe_bootstrap_opts o = opts(400, 12);
+	cr_assert_eq(rbe_bootstrap_block(&s.v, "cascade", &o, b, NULL), 0);
 	for (size_t k = 0; k < 2; k++) {
 		json_t *c = json_array_get(curves, k);
 		assert_contains(c, "aiq_ci95", num(c, "aiq"));
@@ -502,8 +502,8 @@ Test(bootstrap, zero_resamples_leave_the_block_unchanged)
 	synth s;
 	synth_random(&s, 100, 3, 4, 51);
 	json_t *b = block_of(&s), *before = json_deep_copy(b);
-	rbd_bootstrap_opts o = opts(0, 1);
-	cr_assert_eq(rbd_bootstrap_block(&s.v, "off", &o, b, NULL), 0);
+	rbe_bootstrap_opts o = opts(0, 1);
+	cr_assert_eq(rbe_bootstrap_block(&s.v, "off", &o, b, NULL), 0);
 	cr_assert(json_equal(b, before));
 	json_decref(b);
 	json_decref(before);
@@ -515,18 +515,18 @@ Test(bootstrap, refusals_leave_the_block_unchanged)
 	synth s;
 	synth_random(&s, 100, 3, 4, 61);
 	json_t *b = block_of(&s), *before = json_deep_copy(b);
-	rbd_error e = {0};
-	rbd_bootstrap_opts o = opts(100, 1);
+	rbe_error e = {0};
+	rbe_bootstrap_opts o = opts(100, 1);
 	o.level = 1.0;
-	cr_assert_eq(rbd_bootstrap_block(&s.v, "bad", &o, b, &e), -EINVAL);
+	cr_assert_eq(rbe_bootstrap_block(&s.v, "bad", &o, b, &e), -EINVAL);
 	cr_assert(strstr(e.msg, "level"), "%s", e.msg);
-	o = opts(RBD_BOOTSTRAP_MAX_RESAMPLES + 1, 1);
-	cr_assert_eq(rbd_bootstrap_block(&s.v, "bad", &o, b, &e), -EINVAL);
+	o = opts(RBE_BOOTSTRAP_MAX_RESAMPLES + 1, 1);
+	cr_assert_eq(rbe_bootstrap_block(&s.v, "bad", &o, b, &e), -EINVAL);
 	/* A block with fewer points than the view. */
 	o = opts(100, 1);
 	json_array_remove(json_object_get(json_object_get(b, "router"), "points"), 3);
 	json_t *shorter = json_deep_copy(b);
-	cr_assert_eq(rbd_bootstrap_block(&s.v, "bad", &o, b, &e), -EINVAL);
+	cr_assert_eq(rbe_bootstrap_block(&s.v, "bad", &o, b, &e), -EINVAL);
 	cr_assert(strstr(e.msg, "router.points") && strstr(e.msg, "block bad"), "%s", e.msg);
 	cr_assert(json_equal(b, shorter));
 	/* A curve naming a point that does not exist. */
@@ -534,7 +534,7 @@ Test(bootstrap, refusals_leave_the_block_unchanged)
 	json_t *bad_curve = json_pack("{s[ii]}", "points", 0, 9);
 	json_object_set_new(json_object_get(good, "router"), "curves", json_pack("[o]", bad_curve));
 	json_t *good_before = json_deep_copy(good);
-	cr_assert_eq(rbd_bootstrap_block(&s.v, "bad", &o, good, &e), -EINVAL);
+	cr_assert_eq(rbe_bootstrap_block(&s.v, "bad", &o, good, &e), -EINVAL);
 	cr_assert(strstr(e.msg, "curves[0].points[1]"), "%s", e.msg);
 	cr_assert(json_equal(good, good_before));
 	json_decref(good);
@@ -552,8 +552,8 @@ Test(bootstrap, demo_shaped_block_is_annotated, .timeout = 120)
 	synth s;
 	synth_random(&s, 10000, 11, 32, 71);
 	json_t *b = block_of(&s);
-	rbd_bootstrap_opts o = opts(RBD_BOOTSTRAP_DEFAULT_RESAMPLES, 42);
-	cr_assert_eq(rbd_bootstrap_block(&s.v, "overall", &o, b, NULL), 0);
+	rbe_bootstrap_opts o = opts(RBE_BOOTSTRAP_DEFAULT_RESAMPLES, 42);
+	cr_assert_eq(rbe_bootstrap_block(&s.v, "overall", &o, b, NULL), 0);
 	json_t *router = json_object_get(b, "router");
 	assert_contains(router, "aiq_ci95", num(router, "aiq"));
 	json_decref(b);

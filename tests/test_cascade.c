@@ -2,9 +2,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "eval.h"
+#include "eval/eval.h"
 #include "helpers.h"
-#include "split.h"
+#include "data/split.h"
 
 #define EPS 1e-12
 
@@ -21,9 +21,9 @@ static uint64_t lcg_next(uint64_t *x)
 static const char *rand_models[RAND_M] = {"a", "b", "c", "d", "e"};
 static const double rand_base_cost[RAND_M] = {0.05, 0.001, 0.2, 0.01, 0.003};
 
-static rbd_dataset *random_dataset(size_t n, uint64_t seed)
+static rbe_dataset *random_dataset(size_t n, uint64_t seed)
 {
-	rbd_builder *b = rbd_builder_new(RAND_M, rand_models);
+	rbe_builder *b = rbe_builder_new(RAND_M, rand_models);
 	for (size_t i = 0; i < n; i++) {
 		char id[32];
 		snprintf(id, sizeof(id), "t.%zu", i);
@@ -33,11 +33,11 @@ static rbd_dataset *random_dataset(size_t n, uint64_t seed)
 			q[j] = (float)(lcg_next(&seed) % 2);
 			c[j] = rand_base_cost[j] * (0.5 + (double)(lcg_next(&seed) % 1000) / 1000.0);
 		}
-		rbd_sample_in s = {.sample_id = id, .eval_name = "t", .prompt = "p", .quality = q, .cost = c};
-		cr_assert_eq(rbd_builder_add(b, &s, NULL), 0);
+		rbe_sample_in s = {.sample_id = id, .eval_name = "t", .prompt = "p", .quality = q, .cost = c};
+		cr_assert_eq(rbe_builder_add(b, &s, NULL), 0);
 	}
-	rbd_dataset *ds;
-	cr_assert_eq(rbd_builder_finish(b, &ds, NULL), 0);
+	rbe_dataset *ds;
+	cr_assert_eq(rbe_builder_finish(b, &ds, NULL), 0);
 	return ds;
 }
 
@@ -46,12 +46,12 @@ static rbd_dataset *random_dataset(size_t n, uint64_t seed)
 static const float ex_q[4][3] = {{1, 1, 1}, {0, 1, 1}, {0, 0, 1}, {0, 0, 0}};
 static const double ex_c[3] = {0.001, 0.01, 0.1};
 
-static rbd_dataset *worked_example(void)
+static rbe_dataset *worked_example(void)
 {
 	const char *models[3] = {"A", "B", "C"};
-	rbd_builder *b = rbd_builder_new(3, models);
+	rbe_builder *b = rbe_builder_new(3, models);
 	uint8_t is_train[13];
-	rbd_split_assign(13, 42, 0.7, is_train);
+	rbe_split_assign(13, 42, 0.7, is_train);
 	int next_test = 0;
 	for (int i = 0; i < 13; i++) {
 		char id[32];
@@ -59,25 +59,25 @@ static rbd_dataset *worked_example(void)
 		float q[3] = {0, 1, 0.5f};
 		if (!is_train[i])
 			memcpy(q, ex_q[next_test++], sizeof(q));
-		rbd_sample_in s = {.sample_id = id, .eval_name = "t", .prompt = "prompt", .quality = q, .cost = ex_c};
-		cr_assert_eq(rbd_builder_add(b, &s, NULL), 0);
+		rbe_sample_in s = {.sample_id = id, .eval_name = "t", .prompt = "prompt", .quality = q, .cost = ex_c};
+		cr_assert_eq(rbe_builder_add(b, &s, NULL), 0);
 	}
 	cr_assert_eq(next_test, 4);
-	rbd_dataset *ds;
-	cr_assert_eq(rbd_builder_finish(b, &ds, NULL), 0);
+	rbe_dataset *ds;
+	cr_assert_eq(rbe_builder_finish(b, &ds, NULL), 0);
 	return ds;
 }
 
 /* Evaluate with the given settings; NULL on failure (parse or evaluation) with e filled. */
-static json_t *run_cascade(const rbd_dataset *ds, const char *const *settings, size_t n_settings,
-			   const rbd_eval_opts *o, rbd_error *e)
+static json_t *run_cascade(const rbe_dataset *ds, const char *const *settings, size_t n_settings,
+			   const rbe_eval_opts *o, rbe_error *e)
 {
 	return run_router(builtin_plugin("cascade"), ds, settings, n_settings, o, e);
 }
 
-static json_t *run_ok(const rbd_dataset *ds, const char *const *settings, size_t n_settings, const rbd_eval_opts *o)
+static json_t *run_ok(const rbe_dataset *ds, const char *const *settings, size_t n_settings, const rbe_eval_opts *o)
 {
-	rbd_error e = {0};
+	rbe_error e = {0};
 	json_t *r = run_cascade(ds, settings, n_settings, o, &e);
 	cr_assert_not_null(r, "cascade failed: %s", e.msg);
 	return r;
@@ -103,7 +103,7 @@ static double atf(json_t *root, const char *fmt, int k)
 
 Test(cascade, eps0_unlimited_budget_reaches_the_oracle_quality)
 {
-	rbd_dataset *ds = random_dataset(400, 7);
+	rbe_dataset *ds = random_dataset(400, 7);
 	const char *set[] = {"budgets=1e9", "error_rates=0"};
 	json_t *r = run_ok(ds, set, 2, NULL);
 	double oracle = json_at(r, "tasks/t/oracle/quality");
@@ -112,12 +112,12 @@ Test(cascade, eps0_unlimited_budget_reaches_the_oracle_quality)
 	/* It pays at least what the oracle pays: it also pays for the cheaper models it rejected. */
 	cr_assert_geq(json_at(r, "tasks/t/router/points/0/cost_total"), json_at(r, "tasks/t/oracle/cost_total") - EPS);
 	json_decref(r);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(cascade, tiny_budget_always_answers_with_the_cheapest_model)
 {
-	rbd_dataset *ds = random_dataset(200, 11);
+	rbe_dataset *ds = random_dataset(200, 11);
 	const char *set[] = {"budgets=0,1e-9"};
 	json_t *r = run_ok(ds, set, 1, NULL);
 	size_t n_points = json_array_size(get(r, "tasks/t/router/points"));
@@ -129,23 +129,23 @@ Test(cascade, tiny_budget_always_answers_with_the_cheapest_model)
 		cr_assert_float_eq(atf(r, "tasks/t/router/points/%d/quality", p), json_at(r, "tasks/t/llms/b/quality"), EPS);
 	}
 	json_decref(r);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(cascade, equal_mean_costs_keep_dataset_order)
 {
 	const char *models[3] = {"dear", "first", "second"};
-	rbd_builder *b = rbd_builder_new(3, models);
+	rbe_builder *b = rbe_builder_new(3, models);
 	for (int i = 0; i < 10; i++) {
 		char id[8];
 		snprintf(id, sizeof(id), "%d", i);
 		float q[3] = {1, 0, 1};
 		double c[3] = {1.0, 0.5, 0.5};
-		rbd_sample_in s = {.sample_id = id, .eval_name = "t", .prompt = "p", .quality = q, .cost = c};
-		cr_assert_eq(rbd_builder_add(b, &s, NULL), 0);
+		rbe_sample_in s = {.sample_id = id, .eval_name = "t", .prompt = "p", .quality = q, .cost = c};
+		cr_assert_eq(rbe_builder_add(b, &s, NULL), 0);
 	}
-	rbd_dataset *ds;
-	cr_assert_eq(rbd_builder_finish(b, &ds, NULL), 0);
+	rbe_dataset *ds;
+	cr_assert_eq(rbe_builder_finish(b, &ds, NULL), 0);
 	/* Budget 0: only the first of the chain. Budget 1.2: "first" (rejected, score 0) then
 	 * "second" (0.5 + 0.5 <= 1.2, accepted); "dear" would need 2.0. */
 	const char *set[] = {"budgets=0,1.2", "error_rates=0"};
@@ -155,12 +155,12 @@ Test(cascade, equal_mean_costs_keep_dataset_order)
 	cr_assert_float_eq(json_at(r, "tasks/t/router/points/1/quality"), 1.0, EPS);
 	cr_assert_float_eq(json_at(r, "tasks/t/router/points/1/cost_mean"), 1.0, EPS, "paid for first and second");
 	json_decref(r);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(cascade, worked_example_by_hand_eps0_and_eps1)
 {
-	rbd_dataset *ds = worked_example();
+	rbe_dataset *ds = worked_example();
 	const char *set[] = {"budgets=1e9,0.02", "error_rates=0,1", "threshold=0.5"};
 	json_t *r = run_ok(ds, set, 3, NULL);
 	/* Point order: ε-major. 0: (1e9, 0), 1: (0.02, 0), 2: (1e9, 1), 3: (0.02, 1). */
@@ -186,7 +186,7 @@ Test(cascade, worked_example_by_hand_eps0_and_eps1)
 	cr_assert_float_eq(json_at(r, "tasks/t/router/points/3/quality"), 0.25, EPS);
 	cr_assert_float_eq(json_at(r, "tasks/t/router/points/3/cost_total"), 0.014, EPS);
 	json_decref(r);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(cascade, a_prompt_calling_two_models_costs_both_at_its_real_prices)
@@ -195,24 +195,24 @@ Test(cascade, a_prompt_calling_two_models_costs_both_at_its_real_prices)
 	 * the train means, so the charge must come from the host's real costs. */
 	const char *models[3] = {"A", "B", "C"};
 	uint8_t is_train[13];
-	rbd_split_assign(13, 42, 0.99, is_train);
-	rbd_builder *b = rbd_builder_new(3, models);
+	rbe_split_assign(13, 42, 0.99, is_train);
+	rbe_builder *b = rbe_builder_new(3, models);
 	int n_test = 0;
 	for (int i = 0; i < 13; i++) {
 		char id[32];
 		snprintf(id, sizeof(id), "t.%d", i);
 		float q_train[3] = {0, 1, 0.5f}, q_test[3] = {0, 1, 1};
 		double c_test[3] = {0.002, 0.03, 0.5};
-		rbd_sample_in s = {.sample_id = id, .eval_name = "t", .prompt = "p", .quality = is_train[i] ? q_train : q_test,
+		rbe_sample_in s = {.sample_id = id, .eval_name = "t", .prompt = "p", .quality = is_train[i] ? q_train : q_test,
 				   .cost = is_train[i] ? ex_c : c_test};
 		n_test += !is_train[i];
-		cr_assert_eq(rbd_builder_add(b, &s, NULL), 0);
+		cr_assert_eq(rbe_builder_add(b, &s, NULL), 0);
 	}
 	cr_assert_eq(n_test, 1);
-	rbd_dataset *ds;
-	cr_assert_eq(rbd_builder_finish(b, &ds, NULL), 0);
-	rbd_eval_opts o;
-	rbd_eval_opts_default(&o);
+	rbe_dataset *ds;
+	cr_assert_eq(rbe_builder_finish(b, &ds, NULL), 0);
+	rbe_eval_opts o;
+	rbe_eval_opts_default(&o);
 	o.train_fraction = 0.99;
 	/* Budget 1e9: A (score 0, rejected) then B (accepted): 0.002 + 0.03. Budget 0.005: B's mean
 	 * train cost 0.01 does not fit after A's 0.001, so A alone: 0.002. */
@@ -225,7 +225,7 @@ Test(cascade, a_prompt_calling_two_models_costs_both_at_its_real_prices)
 	cr_assert_float_eq(json_at(r, "tasks/t/router/points/1/cost_total"), 0.002, EPS);
 	cr_assert_float_eq(json_at(r, "tasks/t/router/points/1/quality"), 0.0, EPS);
 	json_decref(r);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 /* 20 prompts split 10/10. Train prompt k (k = 0..9) scores (k/20, (k+10)/20): the 20 train
@@ -234,12 +234,12 @@ Test(cascade, a_prompt_calling_two_models_costs_both_at_its_real_prices)
  * (lower, nearest), 0.925 (midpoint) or 0.95 (higher), which the test scores tell apart. */
 static const float probe[5] = {0.474f, 0.476f, 0.902f, 0.903f, 0.0f};
 
-static rbd_dataset *quantile_dataset(void)
+static rbe_dataset *quantile_dataset(void)
 {
 	const char *models[2] = {"cheap", "dear"};
 	uint8_t is_train[20];
-	rbd_split_assign(20, 42, 0.5, is_train);
-	rbd_builder *b = rbd_builder_new(2, models);
+	rbe_split_assign(20, 42, 0.5, is_train);
+	rbe_builder *b = rbe_builder_new(2, models);
 	int k_train = 0, k_test = 0;
 	for (int i = 0; i < 20; i++) {
 		char id[32];
@@ -254,19 +254,19 @@ static rbd_dataset *quantile_dataset(void)
 			q[1] = 1.0f;
 		}
 		double c[2] = {0.001, 0.01};
-		rbd_sample_in s = {.sample_id = id, .eval_name = "t", .prompt = "p", .quality = q, .cost = c};
-		cr_assert_eq(rbd_builder_add(b, &s, NULL), 0);
+		rbe_sample_in s = {.sample_id = id, .eval_name = "t", .prompt = "p", .quality = q, .cost = c};
+		cr_assert_eq(rbe_builder_add(b, &s, NULL), 0);
 	}
 	cr_assert_eq(k_train, 10);
-	rbd_dataset *ds;
-	cr_assert_eq(rbd_builder_finish(b, &ds, NULL), 0);
+	rbe_dataset *ds;
+	cr_assert_eq(rbe_builder_finish(b, &ds, NULL), 0);
 	return ds;
 }
 
-static double cheap_share(const rbd_dataset *ds, const char *setting)
+static double cheap_share(const rbe_dataset *ds, const char *setting)
 {
-	rbd_eval_opts o;
-	rbd_eval_opts_default(&o);
+	rbe_eval_opts o;
+	rbe_eval_opts_default(&o);
 	o.train_fraction = 0.5;
 	const char *set[] = {"budgets=1e9", "error_rates=0", setting};
 	json_t *r = run_ok(ds, set, setting ? 3 : 2, &o);
@@ -277,7 +277,7 @@ static double cheap_share(const rbd_dataset *ds, const char *setting)
 
 Test(cascade, threshold_is_the_numpy_linear_quantile_of_the_train_scores)
 {
-	rbd_dataset *ds = quantile_dataset();
+	rbe_dataset *ds = quantile_dataset();
 	/* Cheap is accepted when its test score reaches the threshold; each probe is 2 of 10. */
 	cr_assert_float_eq(cheap_share(ds, NULL), 0.2, EPS, "0.9025: only 0.903 passes");
 	cr_assert_float_eq(cheap_share(ds, "threshold_quantile=0.95"), 0.2, EPS);
@@ -285,12 +285,12 @@ Test(cascade, threshold_is_the_numpy_linear_quantile_of_the_train_scores)
 	cr_assert_float_eq(cheap_share(ds, "threshold_quantile=1"), 0.0, EPS, "the max, 0.95: nothing passes");
 	cr_assert_float_eq(cheap_share(ds, "threshold_quantile=0"), 1.0, EPS, "the min, 0: everything passes");
 	cr_assert_float_eq(cheap_share(ds, "threshold=0.9"), 0.4, EPS, "an explicit threshold wins");
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(cascade, each_error_rate_is_its_own_curve_with_its_own_aiq)
 {
-	rbd_dataset *ds = random_dataset(300, 3);
+	rbe_dataset *ds = random_dataset(300, 3);
 	json_t *r = run_ok(ds, NULL, 0, NULL);
 	static const double eps[8] = {0, 0.01, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8};
 	json_t *curves = get(r, "tasks/t/router/curves");
@@ -321,23 +321,23 @@ Test(cascade, each_error_rate_is_its_own_curve_with_its_own_aiq)
 	cr_assert_float_eq(json_at(r1, "tasks/t/router/curves/0/aiq"), json_at(r1, "tasks/t/router/aiq"), 0);
 	json_decref(r1);
 	json_decref(r);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(cascade, same_seed_gives_an_identical_result)
 {
-	rbd_dataset *ds = random_dataset(300, 5);
+	rbe_dataset *ds = random_dataset(300, 5);
 	json_t *a = run_ok(ds, NULL, 0, NULL), *b = run_ok(ds, NULL, 0, NULL);
 	cr_assert(json_equal(get(a, "tasks"), get(b, "tasks")));
-	rbd_eval_opts o;
-	rbd_eval_opts_default(&o);
+	rbe_eval_opts o;
+	rbe_eval_opts_default(&o);
 	o.seed = 43;
 	json_t *c = run_ok(ds, NULL, 0, &o);
 	cr_assert_not(json_equal(get(a, "tasks"), get(c, "tasks")));
 	json_decref(a);
 	json_decref(b);
 	json_decref(c);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 /* Driving the plugin directly, with our own host, to vary the router seed alone and the order
@@ -354,8 +354,8 @@ static double test_call(rb_caller *caller, uint32_t model)
 #define DIRECT_N 200
 
 typedef struct cascade_rig {
-	rbd_plugin *p;
-	rbd_params *params;
+	rbe_plugin *p;
+	rbe_params *params;
 	float train_q[DIRECT_N * RAND_M], test_q[DIRECT_N * RAND_M];
 	double train_c[DIRECT_N * RAND_M];
 	rb_view train, queries;
@@ -366,8 +366,8 @@ static void direct_setup(cascade_rig *d, const char *setting)
 {
 	memset(d, 0, sizeof(*d));
 	d->p = load_or_fail(builtin_plugin("cascade"));
-	rbd_error e = {0};
-	cr_assert_eq(rbd_params_parse(d->p, NULL, &setting, setting ? 1 : 0, &d->params, &e), 0, "%s", e.msg);
+	rbe_error e = {0};
+	cr_assert_eq(rbe_params_parse(d->p, NULL, &setting, setting ? 1 : 0, &d->params, &e), 0, "%s", e.msg);
 	uint64_t x = 99;
 	for (size_t k = 0; k < DIRECT_N * RAND_M; k++) {
 		d->train_q[k] = (float)(lcg_next(&x) % 2);
@@ -382,8 +382,8 @@ static void direct_setup(cascade_rig *d, const char *setting)
 
 static void direct_teardown(cascade_rig *d)
 {
-	rbd_params_free(d->params);
-	rbd_plugin_free(d->p);
+	rbe_params_free(d->params);
+	rbe_plugin_free(d->p);
 }
 
 /* decisions[point * DIRECT_N + i]; reverse: decide points and prompts last to first. */
@@ -450,15 +450,15 @@ Test(cascade, describe_point_is_json_with_a_curve_label)
 
 static void expect_refused(const char *setting, const char *needle, double train_fraction)
 {
-	rbd_dataset *ds = worked_example();
-	rbd_eval_opts o;
-	rbd_eval_opts_default(&o);
+	rbe_dataset *ds = worked_example();
+	rbe_eval_opts o;
+	rbe_eval_opts_default(&o);
 	o.train_fraction = train_fraction;
 	expect_run_refused(builtin_plugin("cascade"), ds, setting, &o, needle);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
-/* The host's schema check names the offending list item (core/params.c). */
+/* The host's schema check names the offending list item (core/eval/params.c). */
 Test(cascade, error_rates_outside_0_1_are_refused_naming_the_item)
 {
 	expect_refused("error_rates=-0.1", "parameter 'error_rates': item -0.1 is out of range [0, 1]", 0.7);
@@ -486,12 +486,12 @@ Test(cascade, bad_parameters_are_refused_with_a_reason)
  * in an optimised build. The bound here is loose so sanitizer builds pass too. */
 Test(cascade, full_grid_on_ten_thousand_test_prompts_is_quick, .timeout = 120)
 {
-	rbd_dataset *ds = random_dataset(33000, 13);
+	rbe_dataset *ds = random_dataset(33000, 13);
 	json_t *r = run_ok(ds, NULL, 0, NULL);
 	cr_assert_eq(json_at(r, "tasks/t/n_test"), 9900);
 	double route = json_at(r, "timing/route_seconds");
 	cr_log_info("cascade: 88 points × 9900 prompts routed in %.3f s", route);
 	cr_assert_lt(route, 10.0);
 	json_decref(r);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }

@@ -126,17 +126,17 @@ Test(cli, real_rows_paper_split_single_gpt4, .timeout = 120)
 	rmdir(dir);
 }
 
-#include "rbds.h"
+#include "data/rbds_format.h"
 
 static uint32_t feature_dim_of(const char *path)
 {
-	rbd_dataset *ds = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_rbds_open(path, &ds, &e), 0, "%s", e.msg);
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbe_rbds_open(path, &ds, &e), 0, "%s", e.msg);
 	uint32_t dim = ds->feature_dim;
 	if (dim)
 		cr_assert_str_eq(ds->feature_name, "tfidf");
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 	return dim;
 }
 

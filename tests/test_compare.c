@@ -10,9 +10,9 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "compare.h"
+#include "eval/compare.h"
 #include "helpers.h"
-#include "metrics.h"
+#include "eval/metrics.h"
 
 /* rbctl compare ARGS... (NULL-terminated), capturing stdout and stderr. */
 static cmd_result compare(const char *const *args)
@@ -80,22 +80,22 @@ static json_t *point_json(double q, double c, size_t n)
 	return json_pack("{sfsfsf}", "quality", q, "cost_total", c, "cost_mean", c / (double)n);
 }
 
-static json_t *hull_json(const rbd_point *pts, size_t n)
+static json_t *hull_json(const rbe_point *pts, size_t n)
 {
-	rbd_point hull[64];
-	size_t h = rbd_ndch(pts, n, hull);
+	rbe_point hull[64];
+	size_t h = rbe_ndch(pts, n, hull);
 	json_t *arr = json_array();
 	for (size_t k = 0; k < h; k++)
 		json_array_append_new(arr, json_pack("[ff]", hull[k].cost, hull[k].quality));
 	return arr;
 }
 
-/* One BLOCK as eval.c writes it, figures computed with the metrics module. */
+/* One BLOCK as eval/eval.c writes it, figures computed with the metrics module. */
 static json_t *block_json(const spec *s)
 {
 	size_t n = s->n, M = s->M, P = s->P;
 	cr_assert(M <= 64 && P <= 64);
-	rbd_point llm[64], pts[64];
+	rbe_point llm[64], pts[64];
 	double c_min = INFINITY, c_max = -INFINITY;
 	json_t *llms = json_object();
 	for (size_t j = 0; j < M; j++) {
@@ -104,7 +104,7 @@ static json_t *block_json(const spec *s)
 			q += s->lq[i * M + j];
 			c += s->lc[i * M + j];
 		}
-		llm[j] = (rbd_point){c, q / (double)n};
+		llm[j] = (rbe_point){c, q / (double)n};
 		json_object_set_new(llms, s->models[j], point_json(q / (double)n, c, n));
 		c_min = fmin(c_min, c);
 		c_max = fmax(c_max, c);
@@ -118,7 +118,7 @@ static json_t *block_json(const spec *s)
 			q += s->lq[i * M + m];
 			c += s->lc[i * M + m];
 		}
-		pts[p] = (rbd_point){c, q / (double)n};
+		pts[p] = (rbe_point){c, q / (double)n};
 		json_t *pt = point_json(q / (double)n, c, n);
 		json_object_set_new(pt, "param", json_real(s->params[p]));
 		json_array_append_new(points, pt);
@@ -128,12 +128,12 @@ static json_t *block_json(const spec *s)
 	json_t *maxq = point_json(pts[best].quality, pts[best].cost, n);
 	json_object_set_new(maxq, "param", json_real(s->params[best]));
 	json_t *router = json_pack("{sosososfsfso}", "points", points, "ndch", hull_json(pts, P), "max_quality", maxq,
-				   "aiq", rbd_aiq(pts, P, c_min, c_max), "aiq_code", rbd_aiq_code(pts, P, c_max),
+				   "aiq", rbe_aiq(pts, P, c_min, c_max), "aiq_code", rbe_aiq_code(pts, P, c_max),
 				   "share", json_object());
 	if (s->ci95)
 		json_object_set_new(router, "aiq_ci95", json_pack("[ff]", s->ci95[0], s->ci95[1]));
-	json_t *zero = json_pack("{sosfsf}", "ndch", hull_json(llm, M), "aiq", rbd_aiq(llm, M, c_min, c_max), "aiq_code",
-				 rbd_aiq_code(llm, M, c_max));
+	json_t *zero = json_pack("{sosfsf}", "ndch", hull_json(llm, M), "aiq", rbe_aiq(llm, M, c_min, c_max), "aiq_code",
+				 rbe_aiq_code(llm, M, c_max));
 	json_t *b = json_pack("{sIsIsosos[ff]soso}", "n_train", (json_int_t)(2 * n), "n_test", (json_int_t)n, "llms", llms,
 			      "oracle", point_json(0, 0, n), "aiq_domain", c_min, c_max, "zero", zero, "router", router);
 	if (s->decisions) {
@@ -666,12 +666,12 @@ Test(compare, api_refusal_leaves_output_untouched)
 	spec sa = worked(route_a), sb = worked(route_b);
 	sb.sha256 = "dddd";
 	json_t *a = result_json(&sa), *b = result_json(&sb), *out = (json_t *)0x1;
-	rbd_compare_opts o;
-	rbd_compare_opts_default(&o);
+	rbe_compare_opts o;
+	rbe_compare_opts_default(&o);
 	o.name_a = "left.json";
 	o.name_b = "right.json";
-	rbd_error e = {0};
-	cr_assert_eq(rbd_compare(a, b, &o, &out, &e), -EXDEV);
+	rbe_error e = {0};
+	cr_assert_eq(rbe_compare(a, b, &o, &out, &e), -EXDEV);
 	cr_assert_eq(out, (json_t *)0x1);
 	cr_assert(strstr(e.msg, "left.json") && strstr(e.msg, "right.json"), "%s", e.msg);
 	json_decref(a);

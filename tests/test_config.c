@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon_config.h"
+#include "daemon/config.h"
 
 #define NAME "/etc/rbd/rbd.ini"
 #define BASE "/etc/rbd"
@@ -24,7 +24,7 @@
 static rbd_config *parse_ok(const char *text)
 {
 	rbd_config *c = NULL;
-	rbd_error e = {0};
+	rbe_error e = {0};
 	int r = rbd_config_parse(text, NAME, BASE, &c, &e);
 	cr_assert_eq(r, 0, "refused (%d): %s\n--- text:\n%s", r, e.msg, text);
 	cr_assert_not_null(c);
@@ -35,7 +35,7 @@ static rbd_config *parse_ok(const char *text)
 static void expect_refused(const char *text, const char *msg)
 {
 	rbd_config *c = (rbd_config *)0x1;
-	rbd_error e = {0};
+	rbe_error e = {0};
 	int r = rbd_config_parse(text, NAME, BASE, &c, &e);
 	cr_assert_eq(r, -EINVAL, "expected -EINVAL, got %d (%s)\n--- text:\n%s", r, e.msg, text);
 	cr_assert_eq(c, (rbd_config *)0x1, "output touched on failure");
@@ -295,7 +295,7 @@ Test(config, relative_paths_resolve_against_base_dir)
 
 	/* Without a base directory a relative path cannot mean anything. */
 	rbd_config *out = NULL;
-	rbd_error e = {0};
+	rbe_error e = {0};
 	cr_assert_eq(rbd_config_parse("[server]\nstate_dir = s\nplugin_dir = /p\n", "x.ini", NULL, &out, &e), -EINVAL);
 	cr_assert_str_eq(e.msg, "x.ini:2: [server] state_dir: 's' is relative, and there is no directory to "
 				"resolve it against");
@@ -328,7 +328,7 @@ Test(config, load_resolves_against_the_file_directory)
 	write_file(path, text, strlen(text));
 
 	rbd_config *c = NULL;
-	rbd_error e = {0};
+	rbe_error e = {0};
 	cr_assert_eq(rbd_config_load(path, &c, &e), 0, "%s", e.msg);
 	char want[256];
 	cr_assert_str_eq(c->path, path);
@@ -580,7 +580,7 @@ Test(config, long_lines_and_nul_bytes)
 	static const char nul[] = "[server]\nstate_dir = /s\0x\nplugin_dir = /p\n";
 	write_file(path, nul, sizeof(nul) - 1);
 	c = (rbd_config *)0x1;
-	rbd_error e = {0};
+	rbe_error e = {0};
 	cr_assert_eq(rbd_config_load(path, &c, &e), -EINVAL);
 	cr_assert_eq(c, (rbd_config *)0x1);
 	snprintf(want, sizeof(want), "%s:2: a NUL byte in the line (not a text file?)", path);
@@ -591,7 +591,7 @@ Test(config, long_lines_and_nul_bytes)
 Test(config, load_errors)
 {
 	rbd_config *c = (rbd_config *)0x1;
-	rbd_error e = {0};
+	rbe_error e = {0};
 	cr_assert_eq(rbd_config_load("/nonexistent-rbtest/rbd.ini", &c, &e), -ENOENT);
 	cr_assert_eq(c, (rbd_config *)0x1);
 	cr_assert_not_null(strstr(e.msg, "/nonexistent-rbtest/rbd.ini"), "%s", e.msg);
@@ -817,7 +817,7 @@ Test(config, example_conf_loads_but_for_missing_names)
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/conf/rbd.ini", getenv("RB_SOURCE_ROOT") ? getenv("RB_SOURCE_ROOT") : ".");
 	rbd_config *c = NULL;
-	rbd_error e = {0};
+	rbe_error e = {0};
 	int r = rbd_config_load(path, &c, &e);
 	if (r == 0) {
 		cr_assert_str_eq(c->state_dir, "/var/lib/rbd");

@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
+#include "data/csv.h"
 
 /* A reader over a private copy of text (the reader rewrites its buffer). */
 typedef struct fixture {
-	rbd_csv c;
+	rbe_csv c;
 	char *buf;
-	rbd_error e;
+	rbe_error e;
 } fixture;
 
 static void open_text(fixture *f, const char *text, size_t len)
@@ -19,21 +19,21 @@ static void open_text(fixture *f, const char *text, size_t len)
 	f->buf = malloc(len + 1);
 	memcpy(f->buf, text, len);
 	f->buf[len] = '\0';
-	rbd_csv_init(&f->c, f->buf, len, "t.csv");
+	rbe_csv_init(&f->c, f->buf, len, "t.csv");
 }
 
 static void close_text(fixture *f)
 {
-	rbd_csv_done(&f->c);
+	rbe_csv_done(&f->c);
 	free(f->buf);
 }
 
 #define OPEN(f, lit) open_text(f, lit, sizeof(lit) - 1)
 
-static void expect_field(const rbd_csv *c, size_t k, const char *text, uint32_t line, uint32_t col)
+static void expect_field(const rbe_csv *c, size_t k, const char *text, uint32_t line, uint32_t col)
 {
 	cr_assert_lt(k, c->n_fields, "field %zu of %zu", k, c->n_fields);
-	const rbd_csv_field *f = &c->fields[k];
+	const rbe_csv_field *f = &c->fields[k];
 	cr_assert_eq(f->len, strlen(text), "field %zu: length %zu, want %zu (%s)", k, f->len, strlen(text), f->s);
 	cr_assert_str_eq(f->s, text);
 	cr_assert_eq(f->line, line, "field %zu: line %u, want %u", k, f->line, line);
@@ -44,18 +44,18 @@ Test(csv, plain_rows_and_positions)
 {
 	fixture f;
 	OPEN(&f, "a,bb,c\n1,22,333\n");
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
 	cr_assert_eq(f.c.n_fields, 3);
 	expect_field(&f.c, 0, "a", 1, 1);
 	expect_field(&f.c, 1, "bb", 1, 3);
 	expect_field(&f.c, 2, "c", 1, 6);
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
 	cr_assert_eq(f.c.row_line, 2);
 	expect_field(&f.c, 0, "1", 2, 1);
 	expect_field(&f.c, 1, "22", 2, 3);
 	expect_field(&f.c, 2, "333", 2, 6);
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 0);
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 0, "the end stays the end");
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 0);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 0, "the end stays the end");
 	close_text(&f);
 }
 
@@ -63,8 +63,8 @@ Test(csv, quoted_fields_and_doubled_quotes)
 {
 	fixture f;
 	OPEN(&f, "x,y,z\n\"a,b\",\"say \"\"hi\"\"\",\"\"\n");
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
 	expect_field(&f.c, 0, "a,b", 2, 1);
 	expect_field(&f.c, 1, "say \"hi\"", 2, 7);
 	expect_field(&f.c, 2, "", 2, 20);
@@ -76,12 +76,12 @@ Test(csv, quoted_newlines_count_lines)
 {
 	fixture f;
 	OPEN(&f, "h1,h2\n\"line1\nline2\",b\nc,d\n");
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
 	cr_assert_eq(f.c.row_line, 2);
 	expect_field(&f.c, 0, "line1\nline2", 2, 1);
 	expect_field(&f.c, 1, "b", 3, 8);
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
 	cr_assert_eq(f.c.row_line, 4);
 	expect_field(&f.c, 0, "c", 4, 1);
 	close_text(&f);
@@ -91,15 +91,15 @@ Test(csv, crlf_line_ends)
 {
 	fixture f;
 	OPEN(&f, "a,b\r\n1,\"x\r\ny\"\r\n2,3\r\n");
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
 	expect_field(&f.c, 1, "b", 1, 3);
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
 	expect_field(&f.c, 0, "1", 2, 1);
 	expect_field(&f.c, 1, "x\r\ny", 2, 3); /* a quoted CRLF is data */
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
 	expect_field(&f.c, 0, "2", 4, 1);
 	expect_field(&f.c, 1, "3", 4, 3);
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 0);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 0);
 	close_text(&f);
 }
 
@@ -107,10 +107,10 @@ Test(csv, lone_cr_ends_a_line)
 {
 	fixture f;
 	OPEN(&f, "a,b\r1,2\r");
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
 	expect_field(&f.c, 1, "2", 2, 3);
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 0);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 0);
 	close_text(&f);
 }
 
@@ -118,7 +118,7 @@ Test(csv, byte_order_mark_is_skipped)
 {
 	fixture f;
 	OPEN(&f, "\xEF\xBB\xBF" "a,b\n");
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
 	expect_field(&f.c, 0, "a", 1, 1);
 	expect_field(&f.c, 1, "b", 1, 3);
 	close_text(&f);
@@ -128,7 +128,7 @@ Test(csv, columns_count_utf8_characters)
 {
 	fixture f;
 	OPEN(&f, "\xC3\xA9t\xC3\xA9,\xF0\x9F\x98\x80,x\n");
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
 	expect_field(&f.c, 0, "\xC3\xA9t\xC3\xA9", 1, 1);
 	expect_field(&f.c, 1, "\xF0\x9F\x98\x80", 1, 5);
 	expect_field(&f.c, 2, "x", 1, 7);
@@ -139,17 +139,17 @@ Test(csv, empty_fields_and_missing_final_newline)
 {
 	fixture f;
 	OPEN(&f, "a,b,c\n,,\n1,,3");
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
 	cr_assert_eq(f.c.n_fields, 3);
 	expect_field(&f.c, 0, "", 2, 1);
 	expect_field(&f.c, 1, "", 2, 2);
 	expect_field(&f.c, 2, "", 2, 3);
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
 	expect_field(&f.c, 0, "1", 3, 1);
 	expect_field(&f.c, 1, "", 3, 3);
 	expect_field(&f.c, 2, "3", 3, 4);
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 0);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 0);
 	close_text(&f);
 }
 
@@ -157,8 +157,8 @@ Test(csv, trailing_comma_at_end_of_input_is_an_empty_field)
 {
 	fixture f;
 	OPEN(&f, "a,b\n1,");
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
 	expect_field(&f.c, 1, "", 2, 3);
 	close_text(&f);
 }
@@ -167,14 +167,14 @@ Test(csv, blank_lines_are_skipped)
 {
 	fixture f;
 	OPEN(&f, "\na,b\n\n1,2\n\r\n3,4\n\n");
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
 	cr_assert_eq(f.c.row_line, 2);
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
 	cr_assert_eq(f.c.row_line, 4);
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
 	cr_assert_eq(f.c.row_line, 6);
 	expect_field(&f.c, 1, "4", 6, 3);
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 0);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 0);
 	cr_assert_eq(f.c.rows, 3);
 	close_text(&f);
 }
@@ -183,7 +183,7 @@ Test(csv, quote_inside_unquoted_field_is_literal)
 {
 	fixture f;
 	OPEN(&f, "ab\"c,d\n");
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
 	expect_field(&f.c, 0, "ab\"c", 1, 1);
 	expect_field(&f.c, 1, "d", 1, 6);
 	close_text(&f);
@@ -193,9 +193,9 @@ Test(csv, fields_stay_valid_across_rows)
 {
 	fixture f;
 	OPEN(&f, "a,\"b\"\"\"\nc,d\n");
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
 	char *first = f.c.fields[0].s, *second = f.c.fields[1].s;
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
 	cr_assert_str_eq(first, "a");
 	cr_assert_str_eq(second, "b\"");
 	close_text(&f);
@@ -205,10 +205,10 @@ Test(csv, empty_input_has_no_rows)
 {
 	fixture f;
 	OPEN(&f, "");
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 0);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 0);
 	close_text(&f);
 	OPEN(&f, "\xEF\xBB\xBF\n\n");
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 0);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 0);
 	close_text(&f);
 }
 
@@ -217,7 +217,7 @@ Test(csv, preset_field_count_applies_to_the_first_row)
 	fixture f;
 	OPEN(&f, "a,b\n");
 	f.c.n_expected = 3;
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), -EINVAL);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), -EINVAL);
 	cr_assert_str_eq(f.e.msg, "t.csv:1:4: expected 3 fields as in the header, got 2");
 	close_text(&f);
 }
@@ -226,8 +226,8 @@ Test(csv, error_unterminated_quote)
 {
 	fixture f;
 	OPEN(&f, "a,b\n1,\"open\n2,3\n");
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), -EINVAL);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), -EINVAL);
 	cr_assert_eq(f.e.code, -EINVAL);
 	cr_assert_str_eq(f.e.msg, "t.csv:2:3: unterminated quoted field: no closing '\"' before the end of the file");
 	close_text(&f);
@@ -237,14 +237,14 @@ Test(csv, error_garbage_after_closing_quote)
 {
 	fixture f;
 	OPEN(&f, "a,b\n\"x\"y,2\n");
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), -EINVAL);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), -EINVAL);
 	cr_assert_str_eq(f.e.msg, "t.csv:2:4: unexpected character 'y' after the closing quote of a field; expected ',' or the end of the line");
 	close_text(&f);
 
 	/* A character that is not printable is shown escaped; the column counts the é. */
 	OPEN(&f, "\xC3\xA9,\"x\"\t\n");
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), -EINVAL);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), -EINVAL);
 	cr_assert_str_eq(f.e.msg, "t.csv:1:6: unexpected character '\\x09' after the closing quote of a field; expected ',' or the end of the line");
 	close_text(&f);
 }
@@ -253,9 +253,9 @@ Test(csv, error_too_many_fields)
 {
 	fixture f;
 	OPEN(&f, "a,b\n1,2\n3,4,5,6\n");
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), -EINVAL);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), -EINVAL);
 	cr_assert_str_eq(f.e.msg, "t.csv:3:5: expected 2 fields as in the header, got 4");
 	close_text(&f);
 }
@@ -264,8 +264,8 @@ Test(csv, error_too_few_fields)
 {
 	fixture f;
 	OPEN(&f, "a,b,c\n\"multi\nline\",2\n");
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), 1);
-	cr_assert_eq(rbd_csv_next(&f.c, &f.e), -EINVAL);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), 1);
+	cr_assert_eq(rbe_csv_next(&f.c, &f.e), -EINVAL);
 	/* Reported where the short row ends. */
 	cr_assert_str_eq(f.e.msg, "t.csv:3:8: expected 3 fields as in the header, got 2");
 	close_text(&f);

@@ -232,9 +232,9 @@ Test(daemon, rejected_plugins_are_listed_with_the_loader_reason)
 	cr_assert_str_eq(jstr(param, "name"), "model");
 	cr_assert_str_eq(jstr(param, "type"), "model");
 	json_decref(single);
-	rbd_reply rep = call(&d, "Submit", json_pack("{ssss}", "dataset", "small", "router", "wrong_abi"));
-	cr_assert_str_eq(rep.error, RBD_ERR_NO_SUCH_ROUTER);
-	rbd_reply_clear(&rep);
+	rbw_reply rep = call(&d, "Submit", json_pack("{ssss}", "dataset", "small", "router", "wrong_abi"));
+	cr_assert_str_eq(rep.error, RBW_ERR_NO_SUCH_ROUTER);
+	rbw_reply_clear(&rep);
 	rbd_proc_finish(&d);
 }
 
@@ -246,8 +246,8 @@ static void touch_content(const rbd_proc *d, const char *name)
 	snprintf(tmp, sizeof(tmp), "%s/.%s.new", d->plugins, name);
 	char *data = NULL;
 	size_t len = 0;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_read_file(path, &data, &len, &e), 0);
+	rbe_error e = {0};
+	cr_assert_eq(rbe_read_file(path, &data, &len, &e), 0);
 	FILE *f = fopen(tmp, "wb");
 	fwrite(data, 1, len, f);
 	fputc('\n', f);
@@ -271,10 +271,10 @@ Test(daemon, crashing_router_is_quarantined_until_its_file_changes)
 	cr_assert_str_eq(jstr(r, "state"), "quarantined");
 	cr_assert(strstr(jstr(r, "reason"), "quarantined after 2 crashes"), "%s", jstr(r, "reason"));
 	json_decref(r);
-	rbd_reply rep = call(&d, "Submit", json_pack("{ssss}", "dataset", "small", "router", "crash"));
-	cr_assert_str_eq(rep.error, RBD_ERR_NO_SUCH_ROUTER);
+	rbw_reply rep = call(&d, "Submit", json_pack("{ssss}", "dataset", "small", "router", "crash"));
+	cr_assert_str_eq(rep.error, RBW_ERR_NO_SUCH_ROUTER);
 	cr_assert(strstr(json_string_value(json_object_get(rep.parameters, "message")), "quarantined"));
-	rbd_reply_clear(&rep);
+	rbw_reply_clear(&rep);
 
 	touch_content(&d, "crash");
 	cr_assert(POLL_UNTIL(router_is(&d, "crash", "ok", NULL), 10000),
@@ -289,10 +289,10 @@ Test(daemon, router_dropped_in_while_running_becomes_usable)
 	rbd_proc d;
 	rbd_proc_init(&d, (const char *const[]){"random", NULL});
 	rbd_proc_start(&d);
-	rbd_reply rep = call(&d, "Submit", json_pack("{sssss[s]}", "dataset", "small", "router", "single", "settings",
+	rbw_reply rep = call(&d, "Submit", json_pack("{sssss[s]}", "dataset", "small", "router", "single", "settings",
 						     "model=" MODEL0));
-	cr_assert_str_eq(rep.error, RBD_ERR_NO_SUCH_ROUTER);
-	rbd_reply_clear(&rep);
+	cr_assert_str_eq(rep.error, RBW_ERR_NO_SUCH_ROUTER);
+	rbw_reply_clear(&rep);
 	install_router(&d, "single");
 	cr_assert(POLL_UNTIL(router_is(&d, "single", "ok", NULL), 5000),
 		  "single.so was not picked up");
@@ -429,9 +429,9 @@ Test(daemon, cancel_queued_and_running_jobs)
 	cr_assert_str_eq(jstr(r, "state"), "cancelled");
 	cr_assert(strstr(jstr(r, "reason"), "cancelled by uid 0"), "%s", jstr(r, "reason"));
 	json_decref(r);
-	rbd_reply rep = call(&d, "Result", json_pack("{sI}", "id", (json_int_t)running));
-	cr_assert_str_eq(rep.error, RBD_ERR_JOB_FAILED);
-	rbd_reply_clear(&rep);
+	rbw_reply rep = call(&d, "Result", json_pack("{sI}", "id", (json_int_t)running));
+	cr_assert_str_eq(rep.error, RBW_ERR_JOB_FAILED);
+	rbw_reply_clear(&rep);
 	cmd_result c = rbctl_cmd((const char *[]){"status", "--socket", d.sock, "999", NULL});
 	cr_assert_eq(c.status, 1);
 	cr_assert(strstr(c.err, "no such job"), "%s", c.err);
@@ -451,12 +451,12 @@ static json_t *call_as(const rbd_proc *d, uid_t uid, gid_t gid, const char *meth
 		close(fds[0]);
 		if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
 			_exit(90);
-		rbd_client *c = NULL;
-		rbd_error e = {0};
-		rbd_reply r = {0};
+		rbw_client *c = NULL;
+		rbe_error e = {0};
+		rbw_reply r = {0};
 		char full[128];
 		snprintf(full, sizeof(full), "io.routerbench.v1.%s", method);
-		if (rbd_client_open(d->sock, &c, &e) < 0 || rbd_client_call(c, full, params, &r, &e) < 0)
+		if (rbw_client_open(d->sock, &c, &e) < 0 || rbw_client_call(c, full, params, &r, &e) < 0)
 			_exit(91);
 		json_t *out = json_pack("{ss?so}", "error", r.error, "parameters", json_incref(r.parameters));
 		char *text = json_dumps(out, JSON_COMPACT);
@@ -506,7 +506,7 @@ Test(daemon, teams_see_only_their_own_jobs)
 	static const char *methods[] = {"Status", "Wait", "Cancel", "Result"};
 	for (size_t i = 0; i < 4; i++) {
 		json_t *x = call_as(&d, UID_B, UID_B, methods[i], json_pack("{sI}", "id", id_a));
-		cr_assert_str_eq(jstr(x, "error"), RBD_ERR_NO_SUCH_JOB, "%s", methods[i]);
+		cr_assert_str_eq(jstr(x, "error"), RBW_ERR_NO_SUCH_JOB, "%s", methods[i]);
 		cr_assert(strstr(jstr(json_object_get(x, "parameters"), "message"), "no such job"));
 		json_decref(x);
 	}
@@ -525,7 +525,7 @@ Test(daemon, teams_see_only_their_own_jobs)
 	/* Someone in no team. */
 	json_t *nobody = call_as(&d, UID_B + 7, UID_B + 7, "Submit",
 				 json_pack("{ssss}", "dataset", "small", "router", "random"));
-	cr_assert_str_eq(jstr(nobody, "error"), RBD_ERR_PERMISSION_DENIED);
+	cr_assert_str_eq(jstr(nobody, "error"), RBW_ERR_PERMISSION_DENIED);
 	json_decref(nobody);
 	json_t *info = call_as(&d, UID_A, UID_A, "GetInfo", NULL);
 	cr_assert_str_eq(jstr(json_object_get(info, "parameters"), "team"), "a");
@@ -542,12 +542,12 @@ Test(daemon, quota_exceeded_names_the_cap)
 	snprintf(d.team_extra, sizeof(d.team_extra), "max_queued = 2\n");
 	rbd_proc_start(&d);
 	int64_t a = submit_ok(&d, slow_job()), b = submit_ok(&d, slow_job());
-	rbd_reply rep = call(&d, "Submit", slow_job());
-	cr_assert_str_eq(rep.error, RBD_ERR_QUOTA_EXCEEDED);
+	rbw_reply rep = call(&d, "Submit", slow_job());
+	cr_assert_str_eq(rep.error, RBW_ERR_QUOTA_EXCEEDED);
 	cr_assert_str_eq(jstr(rep.parameters, "cap"), "max_queued");
 	cr_assert_eq(json_integer_value(json_object_get(rep.parameters, "limit")), 2);
 	cr_assert(strstr(jstr(rep.parameters, "message"), "max_queued = 2"));
-	rbd_reply_clear(&rep);
+	rbw_reply_clear(&rep);
 	json_decref(call_ok(&d, "Cancel", json_pack("{sI}", "id", (json_int_t)b)));
 	json_decref(call_ok(&d, "Cancel", json_pack("{sI}", "id", (json_int_t)a)));
 	rbd_proc_finish(&d);
@@ -595,16 +595,16 @@ Test(daemon, teams_take_turns)
 
 /* ---- protocol (item 8) ---- */
 
-static void send_raw(rbd_client *c, const void *data, size_t len)
+static void send_raw(rbw_client *c, const void *data, size_t len)
 {
 	cr_assert_eq(send(c->fd, data, len, MSG_NOSIGNAL), (ssize_t)len);
 }
 
-static rbd_reply recv_reply(rbd_client *c)
+static rbw_reply recv_reply(rbw_client *c)
 {
-	rbd_reply r = {0};
-	rbd_error e = {0};
-	cr_assert_eq(rbd_client_recv(c, &r, &e), 0, "%s", e.msg);
+	rbw_reply r = {0};
+	rbe_error e = {0};
+	cr_assert_eq(rbw_client_recv(c, &r, &e), 0, "%s", e.msg);
 	return r;
 }
 
@@ -613,61 +613,61 @@ Test(daemon, bad_messages_get_error_replies_and_rbd_keeps_serving)
 	rbd_proc d;
 	rbd_proc_init(&d, basic_routers);
 	rbd_proc_start(&d);
-	rbd_client *c = rbd_connect_retry(d.sock, 5000);
+	rbw_client *c = rbd_connect_retry(d.sock, 5000);
 	static const struct {
 		const char *msg, *error, *needle;
 	} cases[] = {
-		{"this is not json", RBD_ERR_INVALID_MESSAGE, ""},
-		{"[1,2]", RBD_ERR_INVALID_MESSAGE, "object"},
-		{"{\"parameters\":{}}", RBD_ERR_INVALID_MESSAGE, "method"},
-		{"{\"method\":\"io.routerbench.v1.Nope\"}", RBD_ERR_METHOD_NOT_FOUND, "Nope"},
-		{"{\"method\":\"io.routerbench.v1.Status\",\"parameters\":{\"id\":\"x\"}}", RBD_ERR_INVALID_PARAMETER, "id"},
-		{"{\"method\":\"io.routerbench.v1.Status\",\"parameters\":{\"id\":12345}}", RBD_ERR_NO_SUCH_JOB, "12345"},
+		{"this is not json", RBW_ERR_INVALID_MESSAGE, ""},
+		{"[1,2]", RBW_ERR_INVALID_MESSAGE, "object"},
+		{"{\"parameters\":{}}", RBW_ERR_INVALID_MESSAGE, "method"},
+		{"{\"method\":\"io.routerbench.v1.Nope\"}", RBW_ERR_METHOD_NOT_FOUND, "Nope"},
+		{"{\"method\":\"io.routerbench.v1.Status\",\"parameters\":{\"id\":\"x\"}}", RBW_ERR_INVALID_PARAMETER, "id"},
+		{"{\"method\":\"io.routerbench.v1.Status\",\"parameters\":{\"id\":12345}}", RBW_ERR_NO_SUCH_JOB, "12345"},
 		{"{\"method\":\"io.routerbench.v1.Status\",\"parameters\":{\"id\":1,\"verbose\":true}}",
-		 RBD_ERR_INVALID_PARAMETER, "verbose"},
+		 RBW_ERR_INVALID_PARAMETER, "verbose"},
 		{"{\"method\":\"io.routerbench.v1.Submit\",\"parameters\":{\"dataset\":\"small\",\"router\":\"random\","
 		 "\"sed\":1}}",
-		 RBD_ERR_INVALID_PARAMETER, "sed"},
+		 RBW_ERR_INVALID_PARAMETER, "sed"},
 		{"{\"method\":\"io.routerbench.v1.Submit\",\"parameters\":{\"dataset\":\"small\",\"router\":\"random\","
 		 "\"seed\":-4}}",
-		 RBD_ERR_INVALID_PARAMETER, "seed"},
+		 RBW_ERR_INVALID_PARAMETER, "seed"},
 		{"{\"method\":\"io.routerbench.v1.Submit\",\"parameters\":{\"dataset\":\"small\",\"router\":\"single\","
 		 "\"settings\":[\"modle=m00\"]}}",
-		 RBD_ERR_INVALID_PARAMETER, "modle"},
+		 RBW_ERR_INVALID_PARAMETER, "modle"},
 		{"{\"method\":\"io.routerbench.v1.Submit\",\"parameters\":{\"dataset\":\"small\",\"router\":\"single\","
 		 "\"settings\":[\"model=nonesuch\"]}}",
-		 RBD_ERR_INVALID_PARAMETER, "nonesuch"},
+		 RBW_ERR_INVALID_PARAMETER, "nonesuch"},
 		{"{\"method\":\"io.routerbench.v1.Submit\",\"parameters\":{\"dataset\":\"big\",\"router\":\"random\"}}",
-		 RBD_ERR_NO_SUCH_DATASET, "big"},
+		 RBW_ERR_NO_SUCH_DATASET, "big"},
 		{"{\"method\":\"io.routerbench.v1.Submit\",\"parameters\":{\"router\":\"random\"}}",
-		 RBD_ERR_INVALID_PARAMETER, "dataset"},
+		 RBW_ERR_INVALID_PARAMETER, "dataset"},
 		{"{\"method\":\"io.routerbench.v1.Submit\",\"parameters\":{\"dataset\":\"small\",\"router\":\"random\","
 		 "\"threads\":2}}",
-		 RBD_ERR_INVALID_PARAMETER, "at most 1 per job"},
+		 RBW_ERR_INVALID_PARAMETER, "at most 1 per job"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		send_raw(c, cases[i].msg, strlen(cases[i].msg) + 1);
-		rbd_reply r = recv_reply(c);
+		rbw_reply r = recv_reply(c);
 		cr_expect_str_eq(r.error ? r.error : "(none)", cases[i].error, "for %s", cases[i].msg);
 		const char *m = jstr(r.parameters, "message");
 		cr_expect(strstr(m, cases[i].needle), "message '%s' lacks '%s'", m, cases[i].needle);
-		rbd_reply_clear(&r);
+		rbw_reply_clear(&r);
 	}
 	/* InvalidParameter names the member in its parameters too. */
 	const char *unknown = "{\"method\":\"io.routerbench.v1.Submit\",\"parameters\":{\"dataset\":\"small\","
 			      "\"router\":\"random\",\"sed\":1}}";
 	send_raw(c, unknown, strlen(unknown) + 1);
-	rbd_reply named = recv_reply(c);
+	rbw_reply named = recv_reply(c);
 	cr_assert_str_eq(jstr(named.parameters, "parameter"), "sed");
-	rbd_reply_clear(&named);
+	rbw_reply_clear(&named);
 	/* Still usable after all that. */
-	rbd_reply ok = {0};
-	rbd_error e = {0};
-	cr_assert_eq(rbd_client_call(c, "io.routerbench.v1.GetInfo", NULL, &ok, &e), 0);
+	rbw_reply ok = {0};
+	rbe_error e = {0};
+	cr_assert_eq(rbw_client_call(c, "io.routerbench.v1.GetInfo", NULL, &ok, &e), 0);
 	cr_assert_null(ok.error);
 	cr_assert_eq(json_integer_value(json_object_get(ok.parameters, "protocol_version")), 1);
-	rbd_reply_clear(&ok);
-	rbd_client_close(c);
+	rbw_reply_clear(&ok);
+	rbw_client_close(c);
 
 	/* Over the size limit: an error, then the connection is closed. */
 	c = rbd_connect_retry(d.sock, 5000);
@@ -677,11 +677,11 @@ Test(daemon, bad_messages_get_error_replies_and_rbd_keeps_serving)
 	memcpy(blob, "{\"method\":\"x\",\"parameters\":{\"pad\":\"", 35);
 	send(c->fd, blob, big, MSG_NOSIGNAL);
 	free(blob);
-	rbd_reply r = recv_reply(c);
-	cr_assert_str_eq(r.error, RBD_ERR_MESSAGE_TOO_LARGE);
-	rbd_reply_clear(&r);
-	cr_assert_neq(rbd_client_recv(c, &r, &e), 0, "connection closed after MessageTooLarge");
-	rbd_client_close(c);
+	rbw_reply r = recv_reply(c);
+	cr_assert_str_eq(r.error, RBW_ERR_MESSAGE_TOO_LARGE);
+	rbw_reply_clear(&r);
+	cr_assert_neq(rbw_client_recv(c, &r, &e), 0, "connection closed after MessageTooLarge");
+	rbw_client_close(c);
 	json_decref(call_ok(&d, "GetInfo", NULL));
 	rbd_proc_finish(&d);
 }
@@ -694,7 +694,7 @@ Test(daemon, pipelined_calls_and_half_closed_clients)
 	rbd_proc_init(&d, basic_routers);
 	rbd_proc_start(&d);
 	int64_t id = submit_ok(&d, slow_job());
-	rbd_client *c = rbd_connect_retry(d.sock, 5000);
+	rbw_client *c = rbd_connect_retry(d.sock, 5000);
 	char calls[512];
 	int n = snprintf(calls, sizeof(calls),
 			 "{\"method\":\"io.routerbench.v1.Wait\",\"parameters\":{\"id\":%lld}}%c"
@@ -702,17 +702,17 @@ Test(daemon, pipelined_calls_and_half_closed_clients)
 			 (long long)id, 0, 0);
 	send_raw(c, calls, (size_t)n);
 	cr_assert_eq(shutdown(c->fd, SHUT_WR), 0);
-	rbd_reply first = recv_reply(c), second = recv_reply(c);
+	rbw_reply first = recv_reply(c), second = recv_reply(c);
 	cr_assert_null(first.error);
 	cr_assert_str_eq(jstr(first.parameters, "state"), "done", "the Wait is answered first, when final");
 	cr_assert_null(second.error);
 	cr_assert_eq(json_integer_value(json_object_get(second.parameters, "protocol_version")), 1);
-	rbd_reply_clear(&first);
-	rbd_reply_clear(&second);
-	rbd_reply end = {0};
-	rbd_error e = {0};
-	cr_assert_neq(rbd_client_recv(c, &end, &e), 0, "rbd closes after the last reply");
-	rbd_client_close(c);
+	rbw_reply_clear(&first);
+	rbw_reply_clear(&second);
+	rbw_reply end = {0};
+	rbe_error e = {0};
+	cr_assert_neq(rbw_client_recv(c, &end, &e), 0, "rbd closes after the last reply");
+	rbw_client_close(c);
 	rbd_proc_finish(&d);
 }
 
@@ -722,15 +722,15 @@ Test(daemon, connection_caps_and_slow_readers)
 	rbd_proc_init(&d, basic_routers);
 	snprintf(d.server_extra, sizeof(d.server_extra), "max_connections_per_uid = 3\nmax_output_queue = 65536\n");
 	rbd_proc_start(&d);
-	rbd_client *open_[3];
+	rbw_client *open_[3];
 	for (int i = 0; i < 3; i++)
 		open_[i] = rbd_connect_retry(d.sock, 5000);
 	/* The harness's own connections are closed; these three are the uid's cap. */
-	rbd_client *extra = rbd_connect_retry(d.sock, 5000);
-	rbd_reply r = recv_reply(extra);
-	cr_assert_str_eq(r.error, RBD_ERR_TOO_MANY_CONNECTIONS);
-	rbd_reply_clear(&r);
-	rbd_client_close(extra);
+	rbw_client *extra = rbd_connect_retry(d.sock, 5000);
+	rbw_reply r = recv_reply(extra);
+	cr_assert_str_eq(r.error, RBW_ERR_TOO_MANY_CONNECTIONS);
+	rbw_reply_clear(&r);
+	rbw_client_close(extra);
 
 	/* open_[0] asks for many replies and never reads them: rbd drops it, others go on. */
 	const char *callmsg = "{\"method\":\"io.routerbench.v1.ListRouters\"}";
@@ -740,13 +740,13 @@ Test(daemon, connection_caps_and_slow_readers)
 			  errno != EAGAIN;
 	cr_assert(POLL_UNTIL(log_has(&d, "stopped reading", NULL), 10000),
 		  "the slow reader was not dropped");
-	rbd_reply ok = {0};
-	rbd_error e = {0};
-	cr_assert_eq(rbd_client_call(open_[1], "io.routerbench.v1.GetInfo", NULL, &ok, &e), 0, "%s", e.msg);
+	rbw_reply ok = {0};
+	rbe_error e = {0};
+	cr_assert_eq(rbw_client_call(open_[1], "io.routerbench.v1.GetInfo", NULL, &ok, &e), 0, "%s", e.msg);
 	cr_assert_null(ok.error);
-	rbd_reply_clear(&ok);
+	rbw_reply_clear(&ok);
 	for (int i = 0; i < 3; i++)
-		rbd_client_close(open_[i]);
+		rbw_client_close(open_[i]);
 	rbd_proc_finish(&d);
 }
 
@@ -787,10 +787,10 @@ Test(daemon, sighup_with_a_broken_config_keeps_the_old_one)
 	cr_assert_str_eq(jstr(job, "state"), "done");
 	json_decref(job);
 	/* Reload over the protocol says the same. */
-	rbd_reply rep = call(&d, "Reload", NULL);
-	cr_assert_str_eq(rep.error, RBD_ERR_CONFIG_INVALID);
+	rbw_reply rep = call(&d, "Reload", NULL);
+	cr_assert_str_eq(rep.error, RBW_ERR_CONFIG_INVALID);
 	cr_assert(strstr(jstr(rep.parameters, "message"), "max_queued"));
-	rbd_reply_clear(&rep);
+	rbw_reply_clear(&rep);
 
 	/* A good new config with a second dataset: a new generation. */
 	f = fopen(d.config, "w");
@@ -900,19 +900,19 @@ Test(daemon, kill9_during_submissions_loses_no_acknowledged_job)
 		close(fds[0]);
 		/* Submit until rbd disappears; report each acknowledged id. */
 		for (;;) {
-			rbd_client *c = NULL;
-			rbd_error e = {0};
-			rbd_reply r = {0};
+			rbw_client *c = NULL;
+			rbe_error e = {0};
+			rbw_reply r = {0};
 			json_t *job = json_pack("{sssssi}", "dataset", "small", "router", "random", "bootstrap", 0);
-			if (rbd_client_open(d.sock, &c, &e) < 0 ||
-			    rbd_client_call(c, "io.routerbench.v1.Submit", job, &r, &e) < 0 || r.error)
+			if (rbw_client_open(d.sock, &c, &e) < 0 ||
+			    rbw_client_call(c, "io.routerbench.v1.Submit", job, &r, &e) < 0 || r.error)
 				_exit(0);
 			long long id = (long long)json_integer_value(json_object_get(r.parameters, "id"));
 			if (write(fds[1], &id, sizeof(id)) != sizeof(id))
 				_exit(1);
-			rbd_reply_clear(&r);
+			rbw_reply_clear(&r);
 			json_decref(job);
-			rbd_client_close(c);
+			rbw_client_close(c);
 		}
 	}
 	close(fds[1]);
@@ -1008,10 +1008,10 @@ Test(daemon, detaches_without_foreground)
 	snprintf(err, sizeof(err), "%s/err", d.dir);
 	char *argv[] = {(char *)env_or("RBD", "build/rbd"), "--config", d.config, NULL};
 	cr_assert_eq(spawn_wait(argv, out, err, 30), 0);
-	rbd_client *c = NULL;
-	rbd_error ce = {0};
-	cr_assert_eq(rbd_client_open(d.sock, &c, &ce), 0, "listening when rbd returns: %s", ce.msg);
-	rbd_client_close(c);
+	rbw_client *c = NULL;
+	rbe_error ce = {0};
+	cr_assert_eq(rbw_client_open(d.sock, &c, &ce), 0, "listening when rbd returns: %s", ce.msg);
+	rbw_client_close(c);
 	json_decref(call_ok(&d, "GetInfo", NULL));
 	char log_path[400];
 	snprintf(log_path, sizeof(log_path), "%s/rbd.log", d.state);

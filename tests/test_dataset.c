@@ -5,7 +5,7 @@
 #include <signal.h>
 #include <string.h>
 
-#include "dataset.h"
+#include "data/dataset.h"
 
 static const char *const models3[] = {"small", "medium", "large"};
 
@@ -16,7 +16,7 @@ struct sample3 {
 	const char *resp[3];
 	uint32_t ctok[3];
 	float feat[4];
-	rbd_sample_in in;
+	rbe_sample_in in;
 };
 
 static void sample3_init(struct sample3 *s, const char *id, const char *eval)
@@ -28,7 +28,7 @@ static void sample3_init(struct sample3 *s, const char *id, const char *eval)
 		.ctok = {1, 2, 3},
 		.feat = {0.25f, -1.0f, 3.0f, 0.0f},
 	};
-	s->in = (rbd_sample_in){
+	s->in = (rbe_sample_in){
 		.sample_id = id,
 		.eval_name = eval,
 		.prompt = "What is 2+2?",
@@ -41,53 +41,53 @@ static void sample3_init(struct sample3 *s, const char *id, const char *eval)
 	};
 }
 
-static rbd_builder *new3(void) { return rbd_builder_new(3, models3); }
+static rbe_builder *new3(void) { return rbe_builder_new(3, models3); }
 
-static void expect_add_fails(rbd_builder *b, const struct sample3 *s, int code, const char *what)
+static void expect_add_fails(rbe_builder *b, const struct sample3 *s, int code, const char *what)
 {
-	rbd_error e = {0};
-	size_t before = rbd_builder_count(b);
-	int r = rbd_builder_add(b, &s->in, &e);
+	rbe_error e = {0};
+	size_t before = rbe_builder_count(b);
+	int r = rbe_builder_add(b, &s->in, &e);
 	cr_expect_eq(r, code, "%s: expected %d, got %d (%s)", what, code, r, e.msg);
 	cr_expect_eq(e.code, code);
 	cr_expect_neq(strlen(e.msg), 0, "%s: no message", what);
-	cr_expect_eq(rbd_builder_count(b), before, "%s: a refused sample must not be counted", what);
+	cr_expect_eq(rbe_builder_count(b), before, "%s: a refused sample must not be counted", what);
 }
 
 Test(builder, refuses_quality_out_of_range)
 {
-	rbd_builder *b = new3();
+	rbe_builder *b = new3();
 	struct sample3 s;
 	float bad[] = {-0.01f, 1.0001f, NAN, INFINITY, -INFINITY};
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		sample3_init(&s, "x", "e");
 		s.q[1] = bad[k];
-		rbd_error e = {0};
-		cr_expect_eq(rbd_builder_add(b, &s.in, &e), -EINVAL, "quality %g", (double)bad[k]);
+		rbe_error e = {0};
+		cr_expect_eq(rbe_builder_add(b, &s.in, &e), -EINVAL, "quality %g", (double)bad[k]);
 		cr_expect(strstr(e.msg, "quality") && strstr(e.msg, "medium"), "message: %s", e.msg);
 	}
-	cr_expect_eq(rbd_builder_count(b), 0);
-	rbd_builder_free(b);
+	cr_expect_eq(rbe_builder_count(b), 0);
+	rbe_builder_free(b);
 }
 
 Test(builder, refuses_bad_cost)
 {
-	rbd_builder *b = new3();
+	rbe_builder *b = new3();
 	struct sample3 s;
 	double bad[] = {-1e-9, NAN, INFINITY, -INFINITY};
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		sample3_init(&s, "x", "e");
 		s.c[2] = bad[k];
-		rbd_error e = {0};
-		cr_expect_eq(rbd_builder_add(b, &s.in, &e), -EINVAL, "cost %g", bad[k]);
+		rbe_error e = {0};
+		cr_expect_eq(rbe_builder_add(b, &s.in, &e), -EINVAL, "cost %g", bad[k]);
 		cr_expect(strstr(e.msg, "cost") && strstr(e.msg, "large"), "message: %s", e.msg);
 	}
-	rbd_builder_free(b);
+	rbe_builder_free(b);
 }
 
 Test(builder, accepts_boundary_values)
 {
-	rbd_builder *b = new3();
+	rbe_builder *b = new3();
 	struct sample3 s;
 	sample3_init(&s, "x", "e");
 	s.q[0] = 0.0f;
@@ -95,64 +95,64 @@ Test(builder, accepts_boundary_values)
 	s.q[2] = -0.0f;
 	s.c[0] = 0.0;
 	s.c[1] = 1e300;
-	rbd_error e = {0};
-	cr_expect_eq(rbd_builder_add(b, &s.in, &e), 0, "%s", e.msg);
-	rbd_builder_free(b);
+	rbe_error e = {0};
+	cr_expect_eq(rbe_builder_add(b, &s.in, &e), 0, "%s", e.msg);
+	rbe_builder_free(b);
 }
 
 Test(builder, refuses_duplicate_id)
 {
-	rbd_builder *b = new3();
+	rbe_builder *b = new3();
 	struct sample3 s;
 	sample3_init(&s, "dup", "e1");
-	rbd_error e = {0};
-	cr_assert_eq(rbd_builder_add(b, &s.in, &e), 0, "%s", e.msg);
+	rbe_error e = {0};
+	cr_assert_eq(rbe_builder_add(b, &s.in, &e), 0, "%s", e.msg);
 	sample3_init(&s, "dup", "e2");
 	expect_add_fails(b, &s, -EEXIST, "duplicate");
-	rbd_builder_add(b, &s.in, &e);
+	rbe_builder_add(b, &s.in, &e);
 	cr_expect(strstr(e.msg, "dup") && strstr(e.msg, "twice"), "message: %s", e.msg);
 	/* The refused sample must not have registered its eval either. */
 	sample3_init(&s, "other", "e3");
-	cr_assert_eq(rbd_builder_add(b, &s.in, &e), 0, "%s", e.msg);
-	rbd_dataset *ds = NULL;
-	cr_assert_eq(rbd_builder_finish(b, &ds, &e), 0, "%s", e.msg);
+	cr_assert_eq(rbe_builder_add(b, &s.in, &e), 0, "%s", e.msg);
+	rbe_dataset *ds = NULL;
+	cr_assert_eq(rbe_builder_finish(b, &ds, &e), 0, "%s", e.msg);
 	cr_expect_eq(ds->n_evals, 2);
 	cr_expect_str_eq(ds->eval_names[1], "e3");
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(builder, refuses_missing_declared_sections)
 {
 	struct sample3 s;
-	rbd_builder *b = new3();
-	rbd_builder_want_responses(b);
+	rbe_builder *b = new3();
+	rbe_builder_want_responses(b);
 	sample3_init(&s, "x", "e");
 	s.in.responses = NULL;
 	expect_add_fails(b, &s, -EINVAL, "responses");
-	rbd_builder_free(b);
+	rbe_builder_free(b);
 
 	b = new3();
-	rbd_builder_want_tokens(b);
+	rbe_builder_want_tokens(b);
 	sample3_init(&s, "x", "e");
 	s.in.completion_tokens = NULL;
 	expect_add_fails(b, &s, -EINVAL, "tokens");
-	rbd_builder_free(b);
+	rbe_builder_free(b);
 
 	b = new3();
-	rbd_builder_want_features(b, 4, "emb");
+	rbe_builder_want_features(b, 4, "emb");
 	sample3_init(&s, "x", "e");
 	s.in.features = NULL;
 	expect_add_fails(b, &s, -EINVAL, "features");
 	sample3_init(&s, "x", "e");
 	s.feat[3] = NAN;
 	expect_add_fails(b, &s, -EINVAL, "non-finite feature");
-	rbd_builder_free(b);
+	rbe_builder_free(b);
 }
 
 Test(builder, refuses_missing_required_fields)
 {
 	struct sample3 s;
-	rbd_builder *b = new3();
+	rbe_builder *b = new3();
 	sample3_init(&s, "x", "e");
 	s.in.sample_id = NULL;
 	expect_add_fails(b, &s, -EINVAL, "no id");
@@ -168,30 +168,30 @@ Test(builder, refuses_missing_required_fields)
 	sample3_init(&s, "x", "e");
 	s.in.cost = NULL;
 	expect_add_fails(b, &s, -EINVAL, "no cost");
-	rbd_builder_free(b);
+	rbe_builder_free(b);
 }
 
 Test(builder, empty_dataset_is_refused)
 {
-	rbd_dataset *ds = (rbd_dataset *)0x1;
-	rbd_error e = {0};
-	cr_expect_eq(rbd_builder_finish(new3(), &ds, &e), -EINVAL);
+	rbe_dataset *ds = (rbe_dataset *)0x1;
+	rbe_error e = {0};
+	cr_expect_eq(rbe_builder_finish(new3(), &ds, &e), -EINVAL);
 	cr_expect(strstr(e.msg, "no samples"), "message: %s", e.msg);
-	cr_expect_eq(ds, (rbd_dataset *)0x1, "out must be untouched on failure");
+	cr_expect_eq(ds, (rbe_dataset *)0x1, "out must be untouched on failure");
 }
 
 Test(builder, want_after_first_sample_aborts, .signal = SIGABRT)
 {
-	rbd_builder *b = new3();
+	rbe_builder *b = new3();
 	struct sample3 s;
 	sample3_init(&s, "x", "e");
-	cr_assert_eq(rbd_builder_add(b, &s.in, NULL), 0);
-	rbd_builder_want_responses(b);
+	cr_assert_eq(rbe_builder_add(b, &s.in, NULL), 0);
+	rbe_builder_want_responses(b);
 }
 
 Test(builder, round_trip_minimal)
 {
-	rbd_builder *b = new3();
+	rbe_builder *b = new3();
 	const char *ids[] = {"s1", "s2", "s3", "s4"};
 	const char *evals[] = {"mmlu-x", "gsm8k", "mmlu-x", "mbpp"};
 	for (int i = 0; i < 4; i++) {
@@ -202,13 +202,13 @@ Test(builder, round_trip_minimal)
 		s.in.responses = NULL;
 		s.in.completion_tokens = NULL;
 		s.in.features = NULL;
-		rbd_error e = {0};
-		cr_assert_eq(rbd_builder_add(b, &s.in, &e), 0, "%s", e.msg);
+		rbe_error e = {0};
+		cr_assert_eq(rbe_builder_add(b, &s.in, &e), 0, "%s", e.msg);
 	}
-	cr_expect_eq(rbd_builder_count(b), 4);
-	rbd_dataset *ds = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_builder_finish(b, &ds, &e), 0, "%s", e.msg);
+	cr_expect_eq(rbe_builder_count(b), 4);
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbe_builder_finish(b, &ds, &e), 0, "%s", e.msg);
 	cr_expect_eq(ds->n, 4);
 	cr_expect_eq(ds->n_models, 3);
 	cr_expect_str_eq(ds->name, "dataset");
@@ -235,21 +235,21 @@ Test(builder, round_trip_minimal)
 	cr_expect_eq(ds->feature_dim, 0);
 	static const uint8_t zero[32];
 	cr_expect_eq(memcmp(ds->sha256, zero, 32), 0, "no hash before the dataset is written");
-	cr_expect_eq(rbd_dataset_model_index(ds, "large"), 2);
-	cr_expect_eq(rbd_dataset_model_index(ds, "huge"), -1);
-	rbd_dataset_free(ds);
-	rbd_dataset_free(NULL);
-	rbd_builder_free(NULL);
+	cr_expect_eq(rbe_dataset_model_index(ds, "large"), 2);
+	cr_expect_eq(rbe_dataset_model_index(ds, "huge"), -1);
+	rbe_dataset_free(ds);
+	rbe_dataset_free(NULL);
+	rbe_builder_free(NULL);
 }
 
 Test(builder, round_trip_all_sections)
 {
-	rbd_builder *b = new3();
-	rbd_builder_want_responses(b);
-	rbd_builder_want_tokens(b);
-	rbd_builder_want_features(b, 4, NULL);
-	rbd_builder_set_name(b, "first");
-	rbd_builder_set_name(b, "demo");
+	rbe_builder *b = new3();
+	rbe_builder_want_responses(b);
+	rbe_builder_want_tokens(b);
+	rbe_builder_want_features(b, 4, NULL);
+	rbe_builder_set_name(b, "first");
+	rbe_builder_set_name(b, "demo");
 	/* Enough samples and text that the arrays and the string arena grow several times. */
 	enum { N = 5000 };
 	char id[32], prompt[200];
@@ -263,12 +263,12 @@ Test(builder, round_trip_all_sections)
 		s.ctok[1] = (uint32_t)(2 * i);
 		s.feat[0] = (float)i;
 		s.resp[0] = i % 3 ? "r" : NULL; /* a missing response becomes "" */
-		rbd_error e = {0};
-		cr_assert_eq(rbd_builder_add(b, &s.in, &e), 0, "%s", e.msg);
+		rbe_error e = {0};
+		cr_assert_eq(rbe_builder_add(b, &s.in, &e), 0, "%s", e.msg);
 	}
-	rbd_dataset *ds = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_builder_finish(b, &ds, &e), 0, "%s", e.msg);
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbe_builder_finish(b, &ds, &e), 0, "%s", e.msg);
 	cr_expect_str_eq(ds->name, "demo");
 	cr_expect_str_eq(ds->feature_name, "features");
 	cr_expect_eq(ds->feature_dim, 4);
@@ -290,37 +290,37 @@ Test(builder, round_trip_all_sections)
 		cr_assert_eq(ds->features[i * 4 + 0], (float)i);
 		cr_assert_eq(ds->features[i * 4 + 1], -1.0f);
 	}
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(builder, named_features)
 {
-	rbd_builder *b = new3();
-	rbd_builder_want_features(b, 4, "embedding");
+	rbe_builder *b = new3();
+	rbe_builder_want_features(b, 4, "embedding");
 	struct sample3 s;
 	sample3_init(&s, "x", "e");
-	cr_assert_eq(rbd_builder_add(b, &s.in, NULL), 0);
-	rbd_dataset *ds = NULL;
-	cr_assert_eq(rbd_builder_finish(b, &ds, NULL), 0);
+	cr_assert_eq(rbe_builder_add(b, &s.in, NULL), 0);
+	rbe_dataset *ds = NULL;
+	cr_assert_eq(rbe_builder_finish(b, &ds, NULL), 0);
 	cr_expect_str_eq(ds->feature_name, "embedding");
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(builder, inputs_are_copied)
 {
-	rbd_builder *b = new3();
+	rbe_builder *b = new3();
 	struct sample3 s;
 	char id[8] = "abc", prompt[8] = "p";
 	sample3_init(&s, id, "e");
 	s.in.prompt = prompt;
-	cr_assert_eq(rbd_builder_add(b, &s.in, NULL), 0);
+	cr_assert_eq(rbe_builder_add(b, &s.in, NULL), 0);
 	strcpy(id, "zzz");
 	strcpy(prompt, "q");
 	s.q[0] = 0.75f;
-	rbd_dataset *ds = NULL;
-	cr_assert_eq(rbd_builder_finish(b, &ds, NULL), 0);
+	rbe_dataset *ds = NULL;
+	cr_assert_eq(rbe_builder_finish(b, &ds, NULL), 0);
 	cr_expect_str_eq(ds->sample_ids[0], "abc");
 	cr_expect_str_eq(ds->prompts[0], "p");
 	cr_expect_eq(ds->quality[0], 0.0f);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }

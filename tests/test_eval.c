@@ -2,9 +2,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "eval.h"
+#include "eval/eval.h"
 #include "helpers.h"
-#include "split.h"
+#include "data/split.h"
 
 #define EPS 1e-12
 
@@ -13,12 +13,12 @@
 static const float ex_q[4][3] = {{1, 1, 1}, {0, 1, 1}, {0, 0, 1}, {0, 0, 0}};
 static const double ex_c[3] = {0.001, 0.01, 0.1};
 
-static rbd_dataset *worked_example(int with_second_task)
+static rbe_dataset *worked_example(int with_second_task)
 {
 	const char *models[3] = {"A", "B", "C"};
-	rbd_builder *b = rbd_builder_new(3, models);
+	rbe_builder *b = rbe_builder_new(3, models);
 	uint8_t is_train[13];
-	rbd_split_assign(13, 42, 0.7, is_train);
+	rbe_split_assign(13, 42, 0.7, is_train);
 	int next_test = 0;
 	for (int i = 0; i < 13; i++) {
 		char id[32];
@@ -26,24 +26,24 @@ static rbd_dataset *worked_example(int with_second_task)
 		float q[3] = {0, 1, 0.5f};
 		if (!is_train[i])
 			memcpy(q, ex_q[next_test++], sizeof(q));
-		rbd_sample_in s = {.sample_id = id, .eval_name = "t", .prompt = "prompt", .quality = q, .cost = ex_c};
-		cr_assert_eq(rbd_builder_add(b, &s, NULL), 0);
+		rbe_sample_in s = {.sample_id = id, .eval_name = "t", .prompt = "prompt", .quality = q, .cost = ex_c};
+		cr_assert_eq(rbe_builder_add(b, &s, NULL), 0);
 	}
 	cr_assert_eq(next_test, 4, "13 prompts split 9/4");
 	for (int i = 0; with_second_task && i < 10; i++) {
 		char id[32];
 		snprintf(id, sizeof(id), "u.%d", i);
 		float q[3] = {1, 1, 1};
-		rbd_sample_in s = {.sample_id = id, .eval_name = "u", .prompt = "other", .quality = q, .cost = ex_c};
-		cr_assert_eq(rbd_builder_add(b, &s, NULL), 0);
+		rbe_sample_in s = {.sample_id = id, .eval_name = "u", .prompt = "other", .quality = q, .cost = ex_c};
+		cr_assert_eq(rbe_builder_add(b, &s, NULL), 0);
 	}
-	rbd_dataset *ds;
-	cr_assert_eq(rbd_builder_finish(b, &ds, NULL), 0);
+	rbe_dataset *ds;
+	cr_assert_eq(rbe_builder_finish(b, &ds, NULL), 0);
 	return ds;
 }
 
-static json_t *evaluate(rbd_dataset *ds, const char *plugin_path, const char *setting, const rbd_eval_opts *o,
-			rbd_error *e)
+static json_t *evaluate(rbe_dataset *ds, const char *plugin_path, const char *setting, const rbe_eval_opts *o,
+			rbe_error *e)
 {
 	const char *settings[1] = {setting};
 	return run_router(plugin_path, ds, settings, setting ? 1 : 0, o, e);
@@ -51,8 +51,8 @@ static json_t *evaluate(rbd_dataset *ds, const char *plugin_path, const char *se
 
 Test(eval, worked_example_llms_oracle_zero)
 {
-	rbd_dataset *ds = worked_example(0);
-	rbd_error e = {0};
+	rbe_dataset *ds = worked_example(0);
+	rbe_error e = {0};
 	json_t *r = evaluate(ds, builtin_plugin("single"), "model=B", NULL, &e);
 	cr_assert_not_null(r, "%s", e.msg);
 	cr_assert_str_eq(json_string_value(json_object_get(r, "schema")), "routerbench.result/1");
@@ -77,13 +77,13 @@ Test(eval, worked_example_llms_oracle_zero)
 	/* One task: overall equals it. */
 	cr_assert_float_eq(json_at(r, "overall/zero/aiq"), json_at(r, "tasks/t/zero/aiq"), 0);
 	json_decref(r);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(eval, random_router_is_seeded_and_reports_exact_expectation)
 {
-	rbd_dataset *ds = worked_example(0);
-	rbd_error e = {0};
+	rbe_dataset *ds = worked_example(0);
+	rbe_error e = {0};
 	json_t *r1 = evaluate(ds, builtin_plugin("random"), NULL, NULL, &e);
 	json_t *r2 = evaluate(ds, builtin_plugin("random"), NULL, NULL, &e);
 	cr_assert_not_null(r1, "%s", e.msg);
@@ -96,16 +96,16 @@ Test(eval, random_router_is_seeded_and_reports_exact_expectation)
 	cr_assert_float_eq(shares, 1.0, 1e-12);
 	json_decref(r1);
 	json_decref(r2);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(eval, predictive_sweep_goes_from_cheapest_to_best_predicted)
 {
-	rbd_dataset *ds = worked_example(0);
-	rbd_error e = {0};
+	rbe_dataset *ds = worked_example(0);
+	rbe_error e = {0};
 	double lambdas[3] = {1e-10, 0.05, 1e9};
-	rbd_eval_opts o;
-	rbd_eval_opts_default(&o);
+	rbe_eval_opts o;
+	rbe_eval_opts_default(&o);
 	o.lambdas = lambdas;
 	o.n_lambdas = 3;
 	json_t *r = evaluate(ds, fixture_plugin("good_predictive"), NULL, &o, &e);
@@ -119,40 +119,40 @@ Test(eval, predictive_sweep_goes_from_cheapest_to_best_predicted)
 	cr_assert_float_eq(json_at(r, "tasks/t/router/points/2/quality"), 0.5, EPS);
 	cr_assert_eq(json_array_size(json_object_get(json_object_get(r, "sweep"), "lambdas")), 3);
 	json_decref(r);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(eval, ties_go_to_the_earlier_model)
 {
 	const char *models[2] = {"first", "second"};
-	rbd_builder *b = rbd_builder_new(2, models);
+	rbe_builder *b = rbe_builder_new(2, models);
 	for (int i = 0; i < 10; i++) {
 		char id[8];
 		snprintf(id, sizeof(id), "%d", i);
 		float q[2] = {1, 1};
 		double c[2] = {0.5, 0.5};
-		rbd_sample_in s = {.sample_id = id, .eval_name = "t", .prompt = "p", .quality = q, .cost = c};
-		cr_assert_eq(rbd_builder_add(b, &s, NULL), 0);
+		rbe_sample_in s = {.sample_id = id, .eval_name = "t", .prompt = "p", .quality = q, .cost = c};
+		cr_assert_eq(rbe_builder_add(b, &s, NULL), 0);
 	}
-	rbd_dataset *ds;
-	cr_assert_eq(rbd_builder_finish(b, &ds, NULL), 0);
-	rbd_error e = {0};
+	rbe_dataset *ds;
+	cr_assert_eq(rbe_builder_finish(b, &ds, NULL), 0);
+	rbe_error e = {0};
 	json_t *r = evaluate(ds, fixture_plugin("good_predictive"), NULL, NULL, &e);
 	cr_assert_not_null(r, "%s", e.msg);
-	for (int p = 0; p < RBD_PAPER_LAMBDA_COUNT; p++) {
+	for (int p = 0; p < RBE_PAPER_LAMBDA_COUNT; p++) {
 		char path[64];
 		snprintf(path, sizeof(path), "tasks/t/router/points/%d/share/first", p);
 		cr_assert_float_eq(json_at(r, path), 1.0, EPS);
 	}
 	json_decref(r);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 static void expect_failure(const char *plugin, const char *setting, const char *needle)
 {
-	rbd_dataset *ds = worked_example(0);
+	rbe_dataset *ds = worked_example(0);
 	expect_run_refused(plugin, ds, setting, NULL, needle);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(eval, invalid_router_output_fails_the_job_with_a_reason)
@@ -168,7 +168,7 @@ Test(eval, nan_prediction_names_router_prompt_and_predict)
 {
 	/* nan_router predicts NaN for the second query of its batch: the second test prompt. */
 	uint8_t is_train[13];
-	rbd_split_assign(13, 42, 0.7, is_train);
+	rbe_split_assign(13, 42, 0.7, is_train);
 	int seen = 0, bad = -1;
 	for (int i = 0; i < 13 && bad < 0; i++)
 		if (!is_train[i] && ++seen == 2)
@@ -181,8 +181,8 @@ Test(eval, nan_prediction_names_router_prompt_and_predict)
 
 Test(eval, tasks_selection_overall_pooling_and_unknown_task)
 {
-	rbd_dataset *ds = worked_example(1);
-	rbd_error e = {0};
+	rbe_dataset *ds = worked_example(1);
+	rbe_error e = {0};
 	json_t *all = evaluate(ds, builtin_plugin("single"), "model=A", NULL, &e);
 	cr_assert_not_null(all, "%s", e.msg);
 	/* u: 10 prompts → 3 test prompts, all answered by A. Overall pools 4 + 3. */
@@ -191,8 +191,8 @@ Test(eval, tasks_selection_overall_pooling_and_unknown_task)
 	cr_assert_float_eq(json_at(all, "overall/llms/A/cost_total"), 0.007, EPS);
 
 	const char *only_t[1] = {"t"};
-	rbd_eval_opts o;
-	rbd_eval_opts_default(&o);
+	rbe_eval_opts o;
+	rbe_eval_opts_default(&o);
 	o.tasks = only_t;
 	o.n_tasks = 1;
 	json_t *t = evaluate(ds, builtin_plugin("single"), "model=A", &o, &e);
@@ -208,16 +208,16 @@ Test(eval, tasks_selection_overall_pooling_and_unknown_task)
 	cr_assert(strstr(e.msg, "no task 'nope' in the dataset (tasks: t, u)"), "%s", e.msg);
 	json_decref(all);
 	json_decref(t);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(eval, ood_split_trains_on_the_other_tasks)
 {
-	rbd_dataset *ds = worked_example(1);
-	rbd_error e = {0};
-	rbd_eval_opts o;
-	rbd_eval_opts_default(&o);
-	o.mode = RBD_SPLIT_OOD;
+	rbe_dataset *ds = worked_example(1);
+	rbe_error e = {0};
+	rbe_eval_opts o;
+	rbe_eval_opts_default(&o);
+	o.mode = RBE_SPLIT_OOD;
 	json_t *r = evaluate(ds, fixture_plugin("good_predictive"), NULL, &o, &e);
 	cr_assert_not_null(r, "%s", e.msg);
 	cr_assert_eq(json_at(r, "tasks/t/n_train"), 7, "t trains on u's 7 train prompts");
@@ -227,21 +227,21 @@ Test(eval, ood_split_trains_on_the_other_tasks)
 	/* u's train prompts score 1 everywhere: for t, q̂ ties at λ→∞ go to A, the first model. */
 	cr_assert_float_eq(json_at(r, "tasks/t/router/points/31/share/A"), 1.0, EPS);
 	json_decref(r);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(eval, bad_options_are_refused)
 {
-	rbd_dataset *ds = worked_example(0);
-	rbd_error e = {0};
-	rbd_eval_opts o;
-	rbd_eval_opts_default(&o);
+	rbe_dataset *ds = worked_example(0);
+	rbe_error e = {0};
+	rbe_eval_opts o;
+	rbe_eval_opts_default(&o);
 	double neg[1] = {-1};
 	o.lambdas = neg;
 	o.n_lambdas = 1;
 	cr_assert_null(evaluate(ds, fixture_plugin("good_predictive"), NULL, &o, &e));
 	cr_assert(strstr(e.msg, "λ = -1"), "%s", e.msg);
-	rbd_eval_opts_default(&o);
+	rbe_eval_opts_default(&o);
 	o.train_fraction = 0.05; /* floor(13 · 0.05) = 0 train prompts, all test: allowed */
 	json_t *r = evaluate(ds, builtin_plugin("single"), "model=A", &o, &e);
 	cr_assert_not_null(r, "%s", e.msg);
@@ -251,38 +251,38 @@ Test(eval, bad_options_are_refused)
 	cr_assert_not_null(r, "%s", e.msg);
 	cr_assert_eq(json_at(r, "tasks/t/n_test"), 1);
 	json_decref(r);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
-#include "metrics.h"
+#include "eval/metrics.h"
 
 Test(eval, overhead_is_charged_on_the_router_axis_only)
 {
-	rbd_dataset *ds = worked_example(0);
-	rbd_error e = {0};
-	rbd_eval_opts o;
-	rbd_eval_opts_default(&o);
+	rbe_dataset *ds = worked_example(0);
+	rbe_error e = {0};
+	rbe_eval_opts o;
+	rbe_eval_opts_default(&o);
 	o.overhead_cost_per_query = 0.01;
 	json_t *r = evaluate(ds, builtin_plugin("single"), "model=A", &o, &e);
 	cr_assert_not_null(r, "%s", e.msg);
 	cr_assert_float_eq(json_at(r, "tasks/t/llms/A/cost_total"), 0.004, EPS);
 	cr_assert_float_eq(json_at(r, "tasks/t/router/points/0/cost_total"), 0.004 + 4 * 0.01, EPS);
 	cr_assert_float_eq(json_at(r, "overhead_cost_per_query"), 0.01, 0);
-	rbd_point pt = {0.044, 0.25};
-	cr_assert_float_eq(json_at(r, "tasks/t/router/aiq"), rbd_aiq(&pt, 1, 0.004, 0.4), 1e-12);
+	rbe_point pt = {0.044, 0.25};
+	cr_assert_float_eq(json_at(r, "tasks/t/router/aiq"), rbe_aiq(&pt, 1, 0.004, 0.4), 1e-12);
 	json_decref(r);
 	o.overhead_cost_per_query = -1;
 	cr_assert_null(evaluate(ds, builtin_plugin("single"), "model=A", &o, &e));
 	cr_assert(strstr(e.msg, "overhead cost per query -1"), "%s", e.msg);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(eval, keep_decisions_exports_every_prompt)
 {
-	rbd_dataset *ds = worked_example(1);
-	rbd_error e = {0};
-	rbd_eval_opts o;
-	rbd_eval_opts_default(&o);
+	rbe_dataset *ds = worked_example(1);
+	rbe_error e = {0};
+	rbe_eval_opts o;
+	rbe_eval_opts_default(&o);
 	o.keep_decisions = 1;
 	json_t *r = evaluate(ds, builtin_plugin("single"), "model=C", &o, &e);
 	cr_assert_not_null(r, "%s", e.msg);
@@ -296,33 +296,33 @@ Test(eval, keep_decisions_exports_every_prompt)
 	json_t *all = json_object_get(json_object_get(r, "overall"), "decisions");
 	cr_assert_eq(json_array_size(json_object_get(all, "sample_ids")), 7, "overall pools both tasks");
 	json_decref(r);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 /* 200 prompts: A (0.001) right on even prompts, B (0.01) always right. */
-static rbd_dataset *two_model_task(void)
+static rbe_dataset *two_model_task(void)
 {
 	const char *models[2] = {"A", "B"};
-	rbd_builder *b = rbd_builder_new(2, models);
+	rbe_builder *b = rbe_builder_new(2, models);
 	for (int i = 0; i < 200; i++) {
 		char id[16];
 		snprintf(id, sizeof(id), "p%d", i);
 		float q[2] = {(float)(i % 2 == 0), 1};
 		double c[2] = {0.001, 0.01};
-		rbd_sample_in s = {.sample_id = id, .eval_name = "t", .prompt = "x", .quality = q, .cost = c};
-		cr_assert_eq(rbd_builder_add(b, &s, NULL), 0);
+		rbe_sample_in s = {.sample_id = id, .eval_name = "t", .prompt = "x", .quality = q, .cost = c};
+		cr_assert_eq(rbe_builder_add(b, &s, NULL), 0);
 	}
-	rbd_dataset *ds;
-	cr_assert_eq(rbd_builder_finish(b, &ds, NULL), 0);
+	rbe_dataset *ds;
+	cr_assert_eq(rbe_builder_finish(b, &ds, NULL), 0);
 	return ds;
 }
 
 Test(eval, calibration_meets_a_budget_and_a_share)
 {
-	rbd_dataset *ds = two_model_task();
-	rbd_error e = {0};
-	rbd_eval_opts o;
-	rbd_eval_opts_default(&o);
+	rbe_dataset *ds = two_model_task();
+	rbe_error e = {0};
+	rbe_eval_opts o;
+	rbe_eval_opts_default(&o);
 	o.target_budget = 0.005; /* only "all to A" fits */
 	json_t *r = evaluate(ds, fixture_plugin("good_predictive"), NULL, &o, &e);
 	cr_assert_not_null(r, "%s", e.msg);
@@ -337,7 +337,7 @@ Test(eval, calibration_meets_a_budget_and_a_share)
 	cr_assert_float_eq(json_at(r, "overall/calibration/test/cost_mean"), 0.001, EPS);
 	json_decref(r);
 
-	rbd_eval_opts_default(&o);
+	rbe_eval_opts_default(&o);
 	o.target_share_model = "B";
 	o.target_share = 1.0;
 	r = evaluate(ds, fixture_plugin("good_predictive"), NULL, &o, &e);
@@ -353,15 +353,15 @@ Test(eval, calibration_meets_a_budget_and_a_share)
 	o.target_budget = 1;
 	cr_assert_null(evaluate(ds, fixture_plugin("good_predictive"), NULL, &o, &e));
 	cr_assert(strstr(e.msg, "choose one calibration target"), "%s", e.msg);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(eval, unreachable_budget_falls_back_to_the_cheapest_point)
 {
-	rbd_dataset *ds = two_model_task();
-	rbd_error e = {0};
-	rbd_eval_opts o;
-	rbd_eval_opts_default(&o);
+	rbe_dataset *ds = two_model_task();
+	rbe_error e = {0};
+	rbe_eval_opts o;
+	rbe_eval_opts_default(&o);
 	o.target_budget = 0.0001; /* below every model */
 	json_t *r = evaluate(ds, fixture_plugin("good_predictive"), NULL, &o, &e);
 	cr_assert_not_null(r, "%s", e.msg);
@@ -369,15 +369,15 @@ Test(eval, unreachable_budget_falls_back_to_the_cheapest_point)
 								 "calibration"), "met_on_validation")));
 	cr_assert_float_eq(json_at(r, "tasks/t/calibration/test/cost_mean"), 0.001, EPS);
 	json_decref(r);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(eval, bootstrap_intervals_are_attached_to_every_block)
 {
-	rbd_dataset *ds = two_model_task();
-	rbd_error e = {0};
-	rbd_eval_opts o;
-	rbd_eval_opts_default(&o);
+	rbe_dataset *ds = two_model_task();
+	rbe_error e = {0};
+	rbe_eval_opts o;
+	rbe_eval_opts_default(&o);
 	o.bootstrap_resamples = 300;
 	json_t *r = evaluate(ds, fixture_plugin("good_predictive"), NULL, &o, &e);
 	cr_assert_not_null(r, "%s", e.msg);
@@ -396,5 +396,5 @@ Test(eval, bootstrap_intervals_are_attached_to_every_block)
 		cr_assert_gt(json_at(r, path), 0.0);
 	}
 	json_decref(r);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fairsched.h"
+#include "daemon/fairsched.h"
 
 /* The next job, which must exist, as "team:id". */
 static const char *next_str(rbd_sched *s)

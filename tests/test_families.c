@@ -5,7 +5,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "families.h"
+#include "eval/families.h"
 
 #define EPS 1e-12
 #define MAX_N 16
@@ -15,7 +15,7 @@
 /* A block built by hand: outcomes per prompt and model, then the router's picks per point. The
  * decision's quality and cost are the picked model's recorded ones. */
 typedef struct test_block {
-	rbd_block_view v;
+	rbe_block_view v;
 	const char *names[MAX_M];
 	const char *ids[MAX_N];
 	float llm_q[MAX_N * MAX_M];
@@ -43,7 +43,7 @@ static void tb_init(test_block *b, size_t n, uint32_t M, const float *scores, co
 			b->llm_c[i * M + j] = cost[j];
 		}
 	}
-	b->v = (rbd_block_view){
+	b->v = (rbe_block_view){
 		.n = n,
 		.M = M,
 		.P = 0,
@@ -111,7 +111,7 @@ static int is_null_at(json_t *o, const char *a, const char *b)
 /* The result must serialise (no NaN slipped through). */
 static json_t *families(const test_block *b)
 {
-	json_t *f = rbd_families_block(&b->v);
+	json_t *f = rbe_families_block(&b->v);
 	cr_assert_not_null(f);
 	char *s = json_dumps(f, 0);
 	cr_assert_not_null(s, "the families object does not serialise");

@@ -12,16 +12,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dataset.h"
-#include "featurize.h"
+#include "data/dataset.h"
+#include "data/features.h"
 #include "helpers.h"
-#include "rbds.h"
-#include "util.h"
+#include "data/rbds_format.h"
+#include "lib/util.h"
 
 extern char **environ;
 
 
-/* ---- a second implementation, written from the document, not from features.c ---- */
+/* ---- a second implementation, written from the document, not from data/features.c ---- */
 
 static uint64_t ref_hash(char kind, const char *s, size_t len)
 {
@@ -171,11 +171,11 @@ static const char *const mixed_prompts[] = {
 #define N_MIXED (sizeof(mixed_prompts) / sizeof(mixed_prompts[0]))
 
 static float *tfidf_or_fail(const char *const *p, size_t n, uint32_t dim, unsigned threads, float *idf,
-			    rbd_tfidf_stats *st)
+			    rbe_tfidf_stats *st)
 {
 	float *out = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_features_tfidf_prompts(p, n, dim, threads, &out, idf, st, &e), 0, "%s", e.msg);
+	rbe_error e = {0};
+	cr_assert_eq(rbe_features_tfidf_prompts(p, n, dim, threads, &out, idf, st, &e), 0, "%s", e.msg);
 	return out;
 }
 
@@ -205,11 +205,11 @@ Test(features, documented_hash_vectors)
 	};
 	for (size_t k = 0; k < sizeof(v) / sizeof(v[0]); k++) {
 		size_t len = strlen(v[k].text);
-		cr_assert_eq(rbd_tfidf_hash(v[k].kind, v[k].text, len), v[k].hash, "%c '%s'", v[k].kind, v[k].text);
+		cr_assert_eq(rbe_tfidf_hash(v[k].kind, v[k].text, len), v[k].hash, "%c '%s'", v[k].kind, v[k].text);
 		cr_assert_eq(ref_hash(v[k].kind, v[k].text, len), v[k].hash);
 		uint32_t b;
 		int s;
-		rbd_tfidf_bucket(v[k].kind, v[k].text, len, 256, &b, &s);
+		rbe_tfidf_bucket(v[k].kind, v[k].text, len, 256, &b, &s);
 		cr_assert_eq(b, v[k].bucket256, "%c '%s': bucket %u", v[k].kind, v[k].text, b);
 		cr_assert_eq(s, v[k].sign);
 	}
@@ -273,7 +273,7 @@ Test(features, deterministic_for_any_thread_count)
 	float *base = tfidf_or_fail((const char *const *)p, n, 256, 1, NULL, NULL);
 	const unsigned threads[] = {1, 2, 3, 8, 0};
 	for (size_t t = 0; t < sizeof(threads) / sizeof(threads[0]); t++) {
-		rbd_tfidf_stats st;
+		rbe_tfidf_stats st;
 		float *again = tfidf_or_fail((const char *const *)p, n, 256, threads[t], NULL, &st);
 		cr_assert_eq(memcmp(base, again, n * 256 * sizeof(float)), 0, "threads %u", threads[t]);
 		if (threads[t])
@@ -286,7 +286,7 @@ Test(features, deterministic_for_any_thread_count)
 
 Test(features, rows_have_unit_norm_and_empty_prompts_zero_rows)
 {
-	rbd_tfidf_stats st;
+	rbe_tfidf_stats st;
 	float *f = tfidf_or_fail(mixed_prompts, N_MIXED, 256, 0, NULL, &st);
 	size_t empty = 0, nonzeros = 0;
 	for (size_t i = 0; i < N_MIXED; i++) {
@@ -344,8 +344,8 @@ Test(features, idf_downweights_a_word_in_every_prompt)
 	float *f = tfidf_or_fail(p, 6, dim, 0, idf, NULL);
 	uint32_t bc, bx;
 	int sc, sx;
-	rbd_tfidf_bucket(RBD_TFIDF_UNIGRAM, "common", 6, dim, &bc, &sc);
-	rbd_tfidf_bucket(RBD_TFIDF_UNIGRAM, "xylophone", 9, dim, &bx, &sx);
+	rbe_tfidf_bucket(RBE_TFIDF_UNIGRAM, "common", 6, dim, &bc, &sc);
+	rbe_tfidf_bucket(RBE_TFIDF_UNIGRAM, "xylophone", 9, dim, &bx, &sx);
 	/* df = N gives idf = ln(1) + 1 = 1; a word in one prompt of six gives ln(7/2) + 1. */
 	cr_assert_float_eq(idf[bc], 1.0, 1e-6);
 	cr_assert_float_eq(idf[bx], log(7.0 / 2.0) + 1.0, 1e-6, "xylophone's bucket is shared: %g", idf[bx]);
@@ -360,11 +360,11 @@ Test(features, bad_dimensions_refused)
 {
 	const char *const p[] = {"a b c"};
 	float *out = (float *)&out;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_features_tfidf_prompts(p, 1, 15, 0, &out, NULL, NULL, &e), -EINVAL);
+	rbe_error e = {0};
+	cr_assert_eq(rbe_features_tfidf_prompts(p, 1, 15, 0, &out, NULL, NULL, &e), -EINVAL);
 	cr_assert(strstr(e.msg, "16..4096"), "%s", e.msg);
-	cr_assert_eq(rbd_features_tfidf_prompts(p, 1, 4097, 0, &out, NULL, NULL, &e), -EINVAL);
-	cr_assert_eq(rbd_features_tfidf_prompts(p, 0, 256, 0, &out, NULL, NULL, &e), -EINVAL);
+	cr_assert_eq(rbe_features_tfidf_prompts(p, 1, 4097, 0, &out, NULL, NULL, &e), -EINVAL);
+	cr_assert_eq(rbe_features_tfidf_prompts(p, 0, 256, 0, &out, NULL, NULL, &e), -EINVAL);
 	cr_assert_eq(out, (float *)&out, "untouched on failure");
 }
 
@@ -372,17 +372,17 @@ Test(features, bad_dimensions_refused)
 
 enum { WITH_RESPONSES = 1, WITH_TOKENS = 2, WITH_FEATURES = 4 };
 
-static rbd_dataset *make_ds(const char *const *prompts, size_t n, int with)
+static rbe_dataset *make_ds(const char *const *prompts, size_t n, int with)
 {
 	const char *const models[] = {"small", "large"};
-	rbd_builder *b = rbd_builder_new(2, models);
-	rbd_builder_set_name(b, "tiny");
+	rbe_builder *b = rbe_builder_new(2, models);
+	rbe_builder_set_name(b, "tiny");
 	if (with & WITH_RESPONSES)
-		rbd_builder_want_responses(b);
+		rbe_builder_want_responses(b);
 	if (with & WITH_TOKENS)
-		rbd_builder_want_tokens(b);
+		rbe_builder_want_tokens(b);
 	if (with & WITH_FEATURES)
-		rbd_builder_want_features(b, 3, "embedding");
+		rbe_builder_want_features(b, 3, "embedding");
 	for (size_t i = 0; i < n; i++) {
 		char id[32], r0[32], r1[32];
 		snprintf(id, sizeof(id), "id-%zu", i);
@@ -393,20 +393,20 @@ static rbd_dataset *make_ds(const char *const *prompts, size_t n, int with)
 		const char *resp[2] = {r0, r1};
 		uint32_t ct[2] = {(uint32_t)i, (uint32_t)(2 * i)};
 		float feat[3] = {1, 2, (float)i};
-		rbd_sample_in s = {.sample_id = id, .eval_name = i % 2 ? "gsm8k" : "mmlu-anatomy",
+		rbe_sample_in s = {.sample_id = id, .eval_name = i % 2 ? "gsm8k" : "mmlu-anatomy",
 				   .prompt = prompts[i], .quality = q, .cost = c, .responses = resp,
 				   .prompt_tokens = (uint32_t)(10 + i), .completion_tokens = ct, .features = feat};
-		rbd_error e = {0};
-		cr_assert_eq(rbd_builder_add(b, &s, &e), 0, "%s", e.msg);
+		rbe_error e = {0};
+		cr_assert_eq(rbe_builder_add(b, &s, &e), 0, "%s", e.msg);
 	}
-	rbd_dataset *ds = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_builder_finish(b, &ds, &e), 0, "%s", e.msg);
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbe_builder_finish(b, &ds, &e), 0, "%s", e.msg);
 	return ds;
 }
 
 /* An opened .rbds is named after its file's stem, so names are compared only in memory. */
-static void assert_same_samples(const rbd_dataset *a, const rbd_dataset *b, int same_name)
+static void assert_same_samples(const rbe_dataset *a, const rbe_dataset *b, int same_name)
 {
 	cr_assert_eq(a->n, b->n);
 	cr_assert_eq(a->n_models, b->n_models);
@@ -441,37 +441,37 @@ Test(features, dataset_with_features_keeps_everything_else)
 {
 	const int variants[] = {0, WITH_RESPONSES, WITH_TOKENS, WITH_RESPONSES | WITH_TOKENS | WITH_FEATURES};
 	for (size_t v = 0; v < 4; v++) {
-		rbd_dataset *ds = make_ds(ds_prompts, 5, variants[v]);
+		rbe_dataset *ds = make_ds(ds_prompts, 5, variants[v]);
 		float *f = NULL;
-		rbd_error e = {0};
-		cr_assert_eq(rbd_features_tfidf(ds, 64, &f, &e), 0, "%s", e.msg);
-		rbd_dataset *out = NULL;
-		cr_assert_eq(rbd_dataset_with_features(ds, 64, f, RBD_TFIDF_NAME, &out, &e), 0, "%s", e.msg);
+		rbe_error e = {0};
+		cr_assert_eq(rbe_features_tfidf(ds, 64, &f, &e), 0, "%s", e.msg);
+		rbe_dataset *out = NULL;
+		cr_assert_eq(rbe_dataset_with_features(ds, 64, f, RBE_TFIDF_NAME, &out, &e), 0, "%s", e.msg);
 		assert_same_samples(ds, out, 1);
 		cr_assert_eq(out->feature_dim, 64);
 		cr_assert_str_eq(out->feature_name, "tfidf");
 		cr_assert_eq(memcmp(out->features, f, 5 * 64 * sizeof(float)), 0);
-		rbd_dataset_free(out);
+		rbe_dataset_free(out);
 		free(f);
-		rbd_dataset_free(ds);
+		rbe_dataset_free(ds);
 	}
 }
 
 Test(features, dataset_with_features_refusals)
 {
-	rbd_dataset *ds = make_ds(ds_prompts, 5, 0);
+	rbe_dataset *ds = make_ds(ds_prompts, 5, 0);
 	float f[5 * 2] = {0};
-	rbd_dataset *out = (rbd_dataset *)&out;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_dataset_with_features(ds, 2, f, "any", &out, &e), -EINVAL);
+	rbe_dataset *out = (rbe_dataset *)&out;
+	rbe_error e = {0};
+	cr_assert_eq(rbe_dataset_with_features(ds, 2, f, "any", &out, &e), -EINVAL);
 	cr_assert(strstr(e.msg, "reserved"), "%s", e.msg);
-	cr_assert_eq(rbd_dataset_with_features(ds, 2, f, "", &out, &e), -EINVAL);
-	cr_assert_eq(rbd_dataset_with_features(ds, 2, f, "has space", &out, &e), -EINVAL);
+	cr_assert_eq(rbe_dataset_with_features(ds, 2, f, "", &out, &e), -EINVAL);
+	cr_assert_eq(rbe_dataset_with_features(ds, 2, f, "has space", &out, &e), -EINVAL);
 	f[7] = NAN;
-	cr_assert_eq(rbd_dataset_with_features(ds, 2, f, "embedding", &out, &e), -EINVAL);
+	cr_assert_eq(rbe_dataset_with_features(ds, 2, f, "embedding", &out, &e), -EINVAL);
 	cr_assert(strstr(e.msg, "id-3") && strstr(e.msg, "feature 1"), "%s", e.msg);
-	cr_assert_eq(out, (rbd_dataset *)&out, "untouched on failure");
-	rbd_dataset_free(ds);
+	cr_assert_eq(out, (rbe_dataset *)&out, "untouched on failure");
+	rbe_dataset_free(ds);
 }
 
 /* ---- embeddings ---- */
@@ -505,11 +505,11 @@ Test(features, embeddings_read_normalised_or_as_given)
 	float raw[3 * 2] = {3, 4, 0, 0, -1, 0.5f};
 	write_bytes(path, raw, sizeof(raw));
 	float *f = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_features_read_f32(path, 3, 2, NULL, 0, &f, &e), 0, "%s", e.msg);
+	rbe_error e = {0};
+	cr_assert_eq(rbe_features_read_f32(path, 3, 2, NULL, 0, &f, &e), 0, "%s", e.msg);
 	cr_assert_eq(memcmp(f, raw, sizeof(raw)), 0);
 	free(f);
-	cr_assert_eq(rbd_features_read_f32(path, 3, 2, NULL, 1, &f, &e), 0, "%s", e.msg);
+	cr_assert_eq(rbe_features_read_f32(path, 3, 2, NULL, 1, &f, &e), 0, "%s", e.msg);
 	cr_assert_float_eq(f[0], 0.6f, 1e-7);
 	cr_assert_float_eq(f[1], 0.8f, 1e-7);
 	cr_assert(f[2] == 0 && f[3] == 0, "a zero row stays zero");
@@ -527,22 +527,22 @@ Test(features, embeddings_wrong_size_and_non_finite_refused)
 	const char *const ids[] = {"a", "b", "c", "d"};
 	write_bytes(path, raw, sizeof(raw));
 	float *f = (float *)&f;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_features_read_f32(path, 4, 4, ids, 1, &f, &e), -EINVAL);
+	rbe_error e = {0};
+	cr_assert_eq(rbe_features_read_f32(path, 4, 4, ids, 1, &f, &e), -EINVAL);
 	cr_assert(strstr(e.msg, "48 bytes") && strstr(e.msg, "64 bytes") && strstr(e.msg, "4 samples"), "%s", e.msg);
 	cr_assert(strstr(e.msg, "dimension 3"), "the hint names the dimension that fits: %s", e.msg);
-	cr_assert_eq(rbd_features_read_f32(path, 5, 3, ids, 1, &f, &e), -EINVAL);
+	cr_assert_eq(rbe_features_read_f32(path, 5, 3, ids, 1, &f, &e), -EINVAL);
 	cr_assert(strstr(e.msg, "4 rows of dimension 3"), "%s", e.msg);
 	raw[2 * 3 + 1] = NAN;
 	write_bytes(path, raw, sizeof(raw));
-	cr_assert_eq(rbd_features_read_f32(path, 4, 3, ids, 1, &f, &e), -EINVAL);
+	cr_assert_eq(rbe_features_read_f32(path, 4, 3, ids, 1, &f, &e), -EINVAL);
 	cr_assert(strstr(e.msg, "row 2 (sample c), column 1: NaN"), "%s", e.msg);
 	raw[2 * 3 + 1] = 0;
 	raw[3 * 3 + 2] = -INFINITY;
 	write_bytes(path, raw, sizeof(raw));
-	cr_assert_eq(rbd_features_read_f32(path, 4, 3, NULL, 0, &f, &e), -EINVAL);
+	cr_assert_eq(rbe_features_read_f32(path, 4, 3, NULL, 0, &f, &e), -EINVAL);
 	cr_assert(strstr(e.msg, "row 3, column 2: -inf"), "%s", e.msg);
-	cr_assert_eq(rbd_features_read_f32("/nonexistent/e.f32", 4, 3, NULL, 0, &f, &e), -ENOENT);
+	cr_assert_eq(rbe_features_read_f32("/nonexistent/e.f32", 4, 3, NULL, 0, &f, &e), -ENOENT);
 	cr_assert(strstr(e.msg, "/nonexistent/e.f32"), "%s", e.msg);
 	cr_assert_eq(f, (float *)&f, "untouched on failure");
 	unlink(path);
@@ -574,19 +574,19 @@ static feat_result featurize(const char *const *args)
 
 static char *write_ds(const char *dir, const char *name, const char *const *prompts, size_t n, int with)
 {
-	rbd_dataset *ds = make_ds(prompts, n, with);
+	rbe_dataset *ds = make_ds(prompts, n, with);
 	char *path = join(dir, name);
-	rbd_error e = {0};
-	cr_assert_eq(rbd_rbds_write(ds, path, &e), 0, "%s", e.msg);
-	rbd_dataset_free(ds);
+	rbe_error e = {0};
+	cr_assert_eq(rbe_rbds_write(ds, path, &e), 0, "%s", e.msg);
+	rbe_dataset_free(ds);
 	return path;
 }
 
-static rbd_dataset *open_ds(const char *path)
+static rbe_dataset *open_ds(const char *path)
 {
-	rbd_dataset *ds = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_rbds_open(path, &ds, &e), 0, "%s", e.msg);
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbe_rbds_open(path, &ds, &e), 0, "%s", e.msg);
 	return ds;
 }
 
@@ -594,8 +594,8 @@ static int same_bytes(const char *a, const char *b)
 {
 	char *da, *db;
 	size_t la, lb;
-	cr_assert_eq(rbd_read_file(a, &da, &la, NULL), 0);
-	cr_assert_eq(rbd_read_file(b, &db, &lb, NULL), 0);
+	cr_assert_eq(rbe_read_file(a, &da, &la, NULL), 0);
+	cr_assert_eq(rbe_read_file(b, &db, &lb, NULL), 0);
 	int same = la == lb && !memcmp(da, db, la);
 	free(da);
 	free(db);
@@ -617,25 +617,25 @@ Test(features, cli_tfidf_in_place_and_thread_independent)
 	cr_assert_str_eq(r.err, "", "--quiet");
 	cr_assert(same_bytes(one, two), "the written file does not depend on the thread count");
 
-	rbd_dataset *orig = open_ds(in), *got = open_ds(one);
+	rbe_dataset *orig = open_ds(in), *got = open_ds(one);
 	assert_same_samples(orig, got, 0);
 	cr_assert_eq(got->feature_dim, 64);
 	cr_assert_str_eq(got->feature_name, "tfidf");
 	float *f = NULL;
-	cr_assert_eq(rbd_features_tfidf(orig, 64, &f, NULL), 0);
+	cr_assert_eq(rbe_features_tfidf(orig, 64, &f, NULL), 0);
 	cr_assert_eq(memcmp(f, got->features, 5 * 64 * sizeof(float)), 0);
 	free(f);
-	rbd_dataset_free(got);
-	rbd_dataset_free(orig);
+	rbe_dataset_free(got);
+	rbe_dataset_free(orig);
 
 	/* IN == OUT: the writer renames into place, so the mapped input stays valid. */
 	r = featurize((const char *[]){in, "-o", in, "-q", NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	got = open_ds(in);
-	cr_assert_eq(got->feature_dim, RBD_TFIDF_DEFAULT_DIM);
+	cr_assert_eq(got->feature_dim, RBE_TFIDF_DEFAULT_DIM);
 	cr_assert_str_eq(got->feature_name, "tfidf");
 	cr_assert_str_eq(got->prompts[3], ds_prompts[3]);
-	rbd_dataset_free(got);
+	rbe_dataset_free(got);
 	r = featurize((const char *[]){in, "-o", in, NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.err, "replacing 'tfidf' (dim 256)"), "%s", r.err);
@@ -663,12 +663,12 @@ Test(features, cli_embeddings_round_trip)
 					      "e5-small", "-o", out, NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert(strstr(r.err, "e5-small features, dim 4") && strstr(r.err, "replacing 'embedding' (dim 3)"), "%s", r.err);
-	rbd_dataset *orig = open_ds(in), *got = open_ds(out);
+	rbe_dataset *orig = open_ds(in), *got = open_ds(out);
 	assert_same_samples(orig, got, 0);
 	cr_assert_eq(got->feature_dim, 4);
 	cr_assert_str_eq(got->feature_name, "e5-small");
 	cr_assert_eq(memcmp(got->features, raw, sizeof(raw)), 0, "--no-normalize keeps the bits");
-	rbd_dataset_free(got);
+	rbe_dataset_free(got);
 
 	r = featurize((const char *[]){in, "--embeddings", emb, "--dim", "4", "-o", out, "-q", NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
@@ -680,8 +680,8 @@ Test(features, cli_embeddings_round_trip)
 		double cosv = dot(got->features + i * 4, raw + i * 4, 4) / sqrt(dot(raw + i * 4, raw + i * 4, 4));
 		cr_assert_float_eq(cosv, 1.0, 1e-6, "row %zu keeps its direction", i);
 	}
-	rbd_dataset_free(got);
-	rbd_dataset_free(orig);
+	rbe_dataset_free(got);
+	rbe_dataset_free(orig);
 
 	/* wrong size: exit 1, the sizes named */
 	r = featurize((const char *[]){in, "--embeddings", emb, "--dim", "3", "-o", out, NULL});
@@ -755,7 +755,7 @@ Test(features, demo_dataset_featurizes, .timeout = 240)
 	cr_assert_eq(system(cmd), 0, "%s", cmd);
 	feat_result r = featurize((const char *[]){demo, "-o", out, NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
-	rbd_dataset *ds = open_ds(out);
+	rbe_dataset *ds = open_ds(out);
 	cr_assert_eq(ds->n, 34778);
 	cr_assert_str_eq(ds->feature_name, "tfidf");
 	cr_assert_eq(ds->feature_dim, 256);
@@ -765,7 +765,7 @@ Test(features, demo_dataset_featurizes, .timeout = 240)
 			norm += (double)ds->features[i * ds->feature_dim + k] * ds->features[i * ds->feature_dim + k];
 		cr_assert_float_eq(norm, 1.0, 1e-4, "row %zu", i);
 	}
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 	unlink(demo);
 	unlink(out);
 	rmdir(dir);

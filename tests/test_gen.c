@@ -10,27 +10,27 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dataset.h"
-#include "gen.h"
+#include "data/dataset.h"
+#include "data/gen.h"
 #include "helpers.h"
-#include "rbds.h"
-#include "util.h"
+#include "data/rbds_format.h"
+#include "lib/util.h"
 
 /* ---- helpers ---- */
 
-static rbd_dataset *build(const rbd_gen_opts *o, rbd_gen_info *info)
+static rbe_dataset *build(const rbe_gen_opts *o, rbe_gen_info *info)
 {
-	rbd_error e = {0};
-	rbd_dataset *ds = NULL;
-	int rc = rbd_gen_build(o, &ds, info, &e);
+	rbe_error e = {0};
+	rbe_dataset *ds = NULL;
+	int rc = rbe_gen_build(o, &ds, info, &e);
 	cr_assert_eq(rc, 0, "rbd_gen_build: %s", e.msg);
 	return ds;
 }
 
-static rbd_dataset *build_demo(rbd_gen_info *info)
+static rbe_dataset *build_demo(rbe_gen_info *info)
 {
-	rbd_gen_opts o;
-	rbd_gen_opts_init(&o);
+	rbe_gen_opts o;
+	rbe_gen_opts_init(&o);
 	return build(&o, info);
 }
 
@@ -81,8 +81,8 @@ static char *read_tmp(const char *name, size_t *len)
 	tmp_path(path, sizeof(path), name);
 	char *data = NULL;
 	size_t n = 0;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_read_file(path, &data, &n, &e), 0, "%s", e.msg);
+	rbe_error e = {0};
+	cr_assert_eq(rbe_read_file(path, &data, &n, &e), 0, "%s", e.msg);
 	if (len)
 		*len = n;
 	return data;
@@ -93,8 +93,8 @@ static void file_sha(const char *name, char hex[65])
 	size_t n = 0;
 	char *data = read_tmp(name, &n);
 	uint8_t h[32];
-	rbd_sha256_buf(data, n, h);
-	rbd_hex(h, 32, hex);
+	rbe_sha256_buf(data, n, h);
+	rbe_hex(h, 32, hex);
 	free(data);
 }
 
@@ -105,11 +105,11 @@ static const char *const expected_tasks[] = {"mt-bench", "mbpp", "hellaswag", "w
 
 Test(gen, demo_shape_counts_and_order)
 {
-	rbd_dataset *ds = build_demo(NULL);
+	rbe_dataset *ds = build_demo(NULL);
 	cr_assert_eq(ds->n, 34778);
-	cr_assert_eq(ds->n_models, RBD_GEN_PAPER_MODELS);
+	cr_assert_eq(ds->n_models, RBE_GEN_PAPER_MODELS);
 	for (uint32_t j = 0; j < ds->n_models; j++)
-		cr_assert_str_eq(ds->model_names[j], rbd_gen_paper_models[j]);
+		cr_assert_str_eq(ds->model_names[j], rbe_gen_paper_models[j]);
 	cr_assert_str_eq(ds->model_names[0], "WizardLM/WizardLM-13B-V1.2");
 	cr_assert_str_eq(ds->model_names[10], "gpt-4-1106-preview");
 	cr_assert_eq(ds->n_evals, 57 + 6);
@@ -122,7 +122,7 @@ Test(gen, demo_shape_counts_and_order)
 		cr_assert_null(strpbrk(ev, "_ ABCDEFGHIJKLMNOPQRSTUVWXYZ"), "%s is not hyphenated lowercase", ev);
 		for (uint32_t l = 0; l < k; l++)
 			cr_assert_str_neq(ev, ds->eval_names[l]);
-		mmlu_total += rbd_gen_mmlu_counts[k];
+		mmlu_total += rbe_gen_mmlu_counts[k];
 	}
 	cr_assert_eq(mmlu_total, 14042);
 	cr_assert_str_eq(ds->eval_names[0], "mmlu-abstract-algebra");
@@ -143,7 +143,7 @@ Test(gen, demo_shape_counts_and_order)
 		cr_assert(strlen(ds->prompts[i]) > 10);
 	}
 	for (uint32_t k = 0; k < 57; k++)
-		cr_assert_eq(count[k], rbd_gen_mmlu_counts[k], "%s", ds->eval_names[k]);
+		cr_assert_eq(count[k], rbe_gen_mmlu_counts[k], "%s", ds->eval_names[k]);
 	const size_t other[] = {80, 427, 10042, 1267, 7450, 1470};
 	for (uint32_t k = 0; k < 6; k++)
 		cr_assert_eq(count[57 + k], other[k], "%s", ds->eval_names[57 + k]);
@@ -151,15 +151,15 @@ Test(gen, demo_shape_counts_and_order)
 	cr_assert_str_eq(ds->sample_ids[14042], "mt-bench.gen.0");
 	cr_assert_str_eq(ds->sample_ids[14042 + 80 + 17], "mbpp.gen.17");
 	cr_assert_null(ds->responses);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(gen, costs_follow_tokens_and_prices)
 {
-	rbd_gen_opts o;
-	rbd_gen_opts_init(&o);
+	rbe_gen_opts o;
+	rbe_gen_opts_init(&o);
 	o.responses = 1;
-	rbd_dataset *ds = build(&o, NULL);
+	rbe_dataset *ds = build(&o, NULL);
 	cr_assert_not_null(ds->prompt_tokens);
 	cr_assert_not_null(ds->completion_tokens);
 	cr_assert_not_null(ds->responses);
@@ -169,19 +169,19 @@ Test(gen, costs_follow_tokens_and_prices)
 		for (uint32_t j = 0; j < m; j++) {
 			uint32_t ct = ds->completion_tokens[i * m + j];
 			cr_assert_gt(ct, 0);
-			double want = ((double)ds->prompt_tokens[i] * rbd_gen_paper_prices[j][0] +
-				       (double)ct * rbd_gen_paper_prices[j][1]) / 1e6;
+			double want = ((double)ds->prompt_tokens[i] * rbe_gen_paper_prices[j][0] +
+				       (double)ct * rbe_gen_paper_prices[j][1]) / 1e6;
 			cr_assert(fabs(ds->cost[i * m + j] - want) <= 1e-12 * want, "%s/%s: cost %g, tokens say %g",
 				  ds->sample_ids[i], ds->model_names[j], ds->cost[i * m + j], want);
 			cr_assert(ds->responses[i * m + j][0] != '\0');
 		}
 	}
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(gen, scores_binary_and_mtbench_tenths)
 {
-	rbd_dataset *ds = build_demo(NULL);
+	rbe_dataset *ds = build_demo(NULL);
 	const uint32_t m = ds->n_models;
 	size_t fractional = 0;
 	for (size_t i = 0; i < ds->n; i++) {
@@ -198,31 +198,31 @@ Test(gen, scores_binary_and_mtbench_tenths)
 		}
 	}
 	cr_assert_gt(fractional, 80, "mt-bench scores should be graded, not only 0 and 1");
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 /* ---- calibration ---- */
 
 Test(gen, calibrated_to_table1, .timeout = 300)
 {
-	rbd_gen_info info;
-	rbd_dataset *ds = build_demo(&info);
-	rbd_gen_calib *c = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_gen_calibration(ds, 42, 0.7, &c, &e), 0, "%s", e.msg);
-	cr_assert_eq(c->n_groups, RBD_GEN_PAPER_TASKS);
-	cr_assert_eq(info.n_tasks, RBD_GEN_PAPER_TASKS);
+	rbe_gen_info info;
+	rbe_dataset *ds = build_demo(&info);
+	rbe_gen_calib *c = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbe_gen_calibration(ds, 42, 0.7, &c, &e), 0, "%s", e.msg);
+	cr_assert_eq(c->n_groups, RBE_GEN_PAPER_TASKS);
+	cr_assert_eq(info.n_tasks, RBE_GEN_PAPER_TASKS);
 	for (uint32_t g = 0; g < c->n_groups; g++) {
-		const rbd_gen_calib_group *gr = &c->groups[g];
-		int t = rbd_gen_paper_task_index(gr->name);
+		const rbe_gen_calib_group *gr = &c->groups[g];
+		int t = rbe_gen_paper_task_index(gr->name);
 		cr_assert_eq(t, (int)g, "group %u is %s", g, gr->name);
 		int mtb = !strcmp(gr->name, "mt-bench");
-		size_t n = rbd_gen_paper_counts[t];
+		size_t n = rbe_gen_paper_counts[t];
 		cr_assert_eq(gr->n, n);
 		cr_assert_eq(gr->n_test, n - (size_t)floor(0.7 * (double)n), "%s n_test", gr->name);
-		double per_query_n = (double)rbd_gen_paper_n_test(t);
+		double per_query_n = (double)rbe_gen_paper_n_test(t);
 		for (uint32_t j = 0; j < c->n_models; j++) {
-			const rbd_gen_cell *ref = rbd_gen_table1_lookup(c->model_names[j], gr->name);
+			const rbe_gen_cell *ref = rbe_gen_table1_lookup(c->model_names[j], gr->name);
 			cr_assert_not_null(ref);
 			double q = mtb ? gr->quality_all[j] : gr->quality_test[j];
 			cr_assert(fabs(q - ref->quality) <= 0.02, "%s %s: quality %.4f, Table 1 %.3f", gr->name,
@@ -234,7 +234,7 @@ Test(gen, calibrated_to_table1, .timeout = 300)
 			cr_assert(fabs(mean / want - 1) <= 0.15, "%s %s: cost per query %.3g, Table 1 %.3g", gr->name,
 				  c->model_names[j], mean, want);
 		}
-		const rbd_gen_cell *oref = rbd_gen_table1_lookup("oracle", gr->name);
+		const rbe_gen_cell *oref = rbe_gen_table1_lookup("oracle", gr->name);
 		cr_assert(fabs(gr->oracle_quality_test - oref->quality) <= 0.03, "%s oracle %.4f, Table 1 %.3f",
 			  gr->name, gr->oracle_quality_test, oref->quality);
 		if (mtb)
@@ -246,21 +246,21 @@ Test(gen, calibrated_to_table1, .timeout = 300)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	rbd_gen_calib_print(c, &info, f);
+	rbe_gen_calib_print(c, &info, f);
 	fclose(f);
 	size_t oracles = 0;
 	for (char *p = buf; (p = strstr(p, " oracle ")); p++)
 		oracles++;
-	cr_assert_eq(oracles, RBD_GEN_PAPER_TASKS, "%s", buf);
+	cr_assert_eq(oracles, RBE_GEN_PAPER_TASKS, "%s", buf);
 	free(buf);
-	rbd_gen_calib_free(c);
-	rbd_dataset_free(ds);
+	rbe_gen_calib_free(c);
+	rbe_dataset_free(ds);
 }
 
 /* Errors must be correlated as on real data: the oracle is far below "any model right". */
 Test(gen, errors_are_correlated)
 {
-	rbd_dataset *ds = build_demo(NULL);
+	rbe_dataset *ds = build_demo(NULL);
 	const uint32_t m = ds->n_models;
 	/* grade-school-math: best model 0.664, oracle 0.748; independent errors would give ~1 */
 	size_t n = 0, all_wrong = 0;
@@ -275,7 +275,7 @@ Test(gen, errors_are_correlated)
 	}
 	cr_assert_eq(n, 7450);
 	cr_assert_gt((double)all_wrong / (double)n, 0.15);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 /* ---- determinism ---- */
@@ -300,21 +300,21 @@ Test(gen, same_seed_same_bytes_cli, .timeout = 300)
 	cr_assert_str_eq(ha, hb, "same seed, different bytes");
 	cr_assert_str_neq(ha, hc, "different seeds, same bytes");
 
-	rbd_dataset *ds = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_rbds_open(a, &ds, &e), 0, "%s", e.msg);
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbe_rbds_open(a, &ds, &e), 0, "%s", e.msg);
 	cr_assert_eq(ds->n, 34778);
 	cr_assert_eq(ds->n_models, 11);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 	remove_tmpdir();
 }
 
 Test(gen, same_seed_same_bytes_synthetic_with_responses)
 {
 	make_tmpdir();
-	rbd_gen_opts o;
-	rbd_gen_opts_init(&o);
-	o.preset = RBD_GEN_SYNTHETIC;
+	rbe_gen_opts o;
+	rbe_gen_opts_init(&o);
+	o.preset = RBE_GEN_SYNTHETIC;
 	o.n_prompts = 3000;
 	o.n_models = 13;
 	o.n_tasks = 4;
@@ -324,13 +324,13 @@ Test(gen, same_seed_same_bytes_synthetic_with_responses)
 	for (int k = 0; k < 3; k++) {
 		if (k == 2)
 			o.seed = 100;
-		rbd_dataset *ds = build(&o, NULL);
+		rbe_dataset *ds = build(&o, NULL);
 		cr_assert_not_null(ds->responses);
 		char path[300];
 		tmp_path(path, sizeof(path), names[k]);
-		rbd_error e = {0};
-		cr_assert_eq(rbd_rbds_write(ds, path, &e), 0, "%s", e.msg);
-		rbd_dataset_free(ds);
+		rbe_error e = {0};
+		cr_assert_eq(rbe_rbds_write(ds, path, &e), 0, "%s", e.msg);
+		rbe_dataset_free(ds);
 	}
 	char h1[65], h2[65], h3[65];
 	file_sha(names[0], h1);
@@ -354,54 +354,54 @@ Test(gen, embedded_table_matches_reference_json)
 		cr_skip_test("reference table absent (%s: %s); skipping the comparison", path, err.text);
 	json_t *t1 = json_object_get(root, "table1");
 	cr_assert(json_is_object(t1));
-	cr_assert_eq(json_object_size(t1), RBD_GEN_PAPER_MODELS + 1);
+	cr_assert_eq(json_object_size(t1), RBE_GEN_PAPER_MODELS + 1);
 	const char *model;
 	json_t *row;
 	int j = 0;
 	json_object_foreach(t1, model, row) {
 		int oracle = !strcmp(model, "oracle");
-		int r = oracle ? RBD_GEN_PAPER_MODELS : j;
+		int r = oracle ? RBE_GEN_PAPER_MODELS : j;
 		if (!oracle) {
-			cr_assert_lt(j, RBD_GEN_PAPER_MODELS);
-			cr_assert_str_eq(rbd_gen_paper_models[j], model, "model order differs at %d", j);
+			cr_assert_lt(j, RBE_GEN_PAPER_MODELS);
+			cr_assert_str_eq(rbe_gen_paper_models[j], model, "model order differs at %d", j);
 			j++;
 		}
-		cr_assert_eq(json_object_size(row), RBD_GEN_PAPER_TASKS);
+		cr_assert_eq(json_object_size(row), RBE_GEN_PAPER_TASKS);
 		const char *task;
 		json_t *cell;
 		int t = 0;
 		json_object_foreach(row, task, cell) {
-			cr_assert_str_eq(rbd_gen_paper_tasks[t], task, "%s: task order differs at %d", model, t);
+			cr_assert_str_eq(rbe_gen_paper_tasks[t], task, "%s: task order differs at %d", model, t);
 			double q = json_number_value(json_object_get(cell, "quality"));
 			double cost = json_number_value(json_object_get(cell, "cost_total_usd"));
-			cr_assert_eq(rbd_gen_table1[r][t].quality, q, "%s %s quality", model, task);
-			cr_assert_eq(rbd_gen_table1[r][t].cost_total_usd, cost, "%s %s cost", model, task);
+			cr_assert_eq(rbe_gen_table1[r][t].quality, q, "%s %s quality", model, task);
+			cr_assert_eq(rbe_gen_table1[r][t].cost_total_usd, cost, "%s %s cost", model, task);
 			t++;
 		}
 	}
-	cr_assert_eq(j, RBD_GEN_PAPER_MODELS);
+	cr_assert_eq(j, RBE_GEN_PAPER_MODELS);
 
 	json_t *prices = json_object_get(root, "prices_usd_per_1m_tokens");
-	cr_assert_eq(json_object_size(prices), RBD_GEN_PAPER_MODELS);
-	for (j = 0; j < RBD_GEN_PAPER_MODELS; j++) {
-		json_t *p = json_object_get(prices, rbd_gen_paper_models[j]);
-		cr_assert_not_null(p, "%s has no price", rbd_gen_paper_models[j]);
-		cr_assert_eq(rbd_gen_paper_prices[j][0], json_number_value(json_object_get(p, "prompt")));
-		cr_assert_eq(rbd_gen_paper_prices[j][1], json_number_value(json_object_get(p, "completion")));
+	cr_assert_eq(json_object_size(prices), RBE_GEN_PAPER_MODELS);
+	for (j = 0; j < RBE_GEN_PAPER_MODELS; j++) {
+		json_t *p = json_object_get(prices, rbe_gen_paper_models[j]);
+		cr_assert_not_null(p, "%s has no price", rbe_gen_paper_models[j]);
+		cr_assert_eq(rbe_gen_paper_prices[j][0], json_number_value(json_object_get(p, "prompt")));
+		cr_assert_eq(rbe_gen_paper_prices[j][1], json_number_value(json_object_get(p, "completion")));
 	}
 
 	json_t *counts = json_object_get(root, "released_0shot_counts_per_task");
-	cr_assert_eq(json_object_size(counts), RBD_GEN_PAPER_TASKS);
+	cr_assert_eq(json_object_size(counts), RBE_GEN_PAPER_TASKS);
 	const char *key;
 	json_t *v;
 	size_t total = 0;
 	json_object_foreach(counts, key, v) {
 		char name[64];
 		snprintf(name, sizeof(name), "%.*s", (int)strcspn(key, " "), key);
-		int t = rbd_gen_paper_task_index(name);
+		int t = rbe_gen_paper_task_index(name);
 		cr_assert_geq(t, 0, "unknown task %s", name);
-		cr_assert_eq(rbd_gen_paper_counts[t], (size_t)json_integer_value(v), "%s", name);
-		total += rbd_gen_paper_counts[t];
+		cr_assert_eq(rbe_gen_paper_counts[t], (size_t)json_integer_value(v), "%s", name);
+		total += rbe_gen_paper_counts[t];
 	}
 	cr_assert_eq(total, 34778);
 	json_decref(root);
@@ -417,14 +417,14 @@ Test(gen, synthetic_shape_via_cli, .timeout = 300)
 	cr_assert_eq(run_rbctl((const char *[]){"gen", "--prompts", "20000", "--models", "16", "--tasks", "5",
 						"--seed", "3", "-q", "-o", path, NULL}),
 		     0);
-	rbd_dataset *ds = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_rbds_open(path, &ds, &e), 0, "%s", e.msg);
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbe_rbds_open(path, &ds, &e), 0, "%s", e.msg);
 	cr_assert_eq(ds->n, 20000);
 	cr_assert_eq(ds->n_models, 16);
 	cr_assert_eq(ds->n_evals, 5);
 	for (uint32_t j = 0; j < 11; j++)
-		cr_assert_str_eq(ds->model_names[j], rbd_gen_paper_models[j]);
+		cr_assert_str_eq(ds->model_names[j], rbe_gen_paper_models[j]);
 	char name[32];
 	for (uint32_t j = 11; j < 16; j++) {
 		snprintf(name, sizeof(name), "model-%u", j + 1);
@@ -458,7 +458,7 @@ Test(gen, synthetic_shape_via_cli, .timeout = 300)
 	}
 	free(qsum);
 	cr_assert_str_eq(ds->sample_ids[4000], "task-2.gen.0");
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 	remove_tmpdir();
 }
 
@@ -466,10 +466,10 @@ Test(gen, synthetic_shape_via_cli, .timeout = 300)
 
 /* For one task: is there a word whose prompts have a different best model than the rest, by
  * more than 4 standard errors? */
-static int word_signal(const rbd_dataset *ds, const char *group_prefix, char *found, size_t found_len)
+static int word_signal(const rbe_dataset *ds, const char *group_prefix, char *found, size_t found_len)
 {
 	const uint32_t m = ds->n_models;
-	rbd_strmap *words = rbd_strmap_new();
+	rbe_strmap *words = rbe_strmap_new();
 	size_t n_words = 0, cap = 0, n_task = 0;
 	size_t *df = NULL;
 	/* document frequency per distinct word */
@@ -477,15 +477,15 @@ static int word_signal(const rbd_dataset *ds, const char *group_prefix, char *fo
 		if (strncmp(ds->eval_names[ds->eval[i]], group_prefix, strlen(group_prefix)))
 			continue;
 		n_task++;
-		char *text = rbd_xstrdup(ds->prompts[i]), *save = NULL;
-		rbd_strmap *seen = rbd_strmap_new();
+		char *text = rbe_xstrdup(ds->prompts[i]), *save = NULL;
+		rbe_strmap *seen = rbe_strmap_new();
 		for (char *w = strtok_r(text, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-			if (rbd_strmap_put(seen, w, 1) >= 0)
+			if (rbe_strmap_put(seen, w, 1) >= 0)
 				continue;
-			long k = rbd_strmap_get(words, w);
+			long k = rbe_strmap_get(words, w);
 			if (k < 0) {
 				k = (long)n_words++;
-				rbd_strmap_put(words, w, k);
+				rbe_strmap_put(words, w, k);
 				if (n_words > cap) {
 					cap = cap ? cap * 2 : 256;
 					df = realloc(df, cap * sizeof(size_t));
@@ -494,7 +494,7 @@ static int word_signal(const rbd_dataset *ds, const char *group_prefix, char *fo
 			}
 			df[k]++;
 		}
-		rbd_strmap_free(seen);
+		rbe_strmap_free(seen);
 		free(text);
 	}
 	double *qin = calloc(n_words * m, sizeof(double)), *qall = calloc(m, sizeof(double));
@@ -503,16 +503,16 @@ static int word_signal(const rbd_dataset *ds, const char *group_prefix, char *fo
 			continue;
 		for (uint32_t j = 0; j < m; j++)
 			qall[j] += ds->quality[i * m + j];
-		char *text = rbd_xstrdup(ds->prompts[i]), *save = NULL;
-		rbd_strmap *seen = rbd_strmap_new();
+		char *text = rbe_xstrdup(ds->prompts[i]), *save = NULL;
+		rbe_strmap *seen = rbe_strmap_new();
 		for (char *w = strtok_r(text, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
-			if (rbd_strmap_put(seen, w, 1) >= 0)
+			if (rbe_strmap_put(seen, w, 1) >= 0)
 				continue;
-			long k = rbd_strmap_get(words, w);
+			long k = rbe_strmap_get(words, w);
 			for (uint32_t j = 0; j < m; j++)
 				qin[(size_t)k * m + j] += ds->quality[i * m + j];
 		}
-		rbd_strmap_free(seen);
+		rbe_strmap_free(seen);
 		free(text);
 	}
 	int hits = 0;
@@ -546,9 +546,9 @@ static int word_signal(const rbd_dataset *ds, const char *group_prefix, char *fo
 		for (size_t i = 0; i < ds->n && !found[0]; i++) {
 			if (strncmp(ds->eval_names[ds->eval[i]], group_prefix, strlen(group_prefix)))
 				continue;
-			char *text = rbd_xstrdup(ds->prompts[i]), *save = NULL;
+			char *text = rbe_xstrdup(ds->prompts[i]), *save = NULL;
 			for (char *w = strtok_r(text, " ", &save); w; w = strtok_r(NULL, " ", &save))
-				if (rbd_strmap_get(words, w) == hit_word) {
+				if (rbe_strmap_get(words, w) == hit_word) {
 					snprintf(found, found_len, "%s", w);
 					break;
 				}
@@ -558,23 +558,23 @@ static int word_signal(const rbd_dataset *ds, const char *group_prefix, char *fo
 	free(df);
 	free(qin);
 	free(qall);
-	rbd_strmap_free(words);
+	rbe_strmap_free(words);
 	return hits;
 }
 
 Test(gen, prompt_words_predict_the_best_model, .timeout = 300)
 {
-	rbd_dataset *ds = build_demo(NULL);
+	rbe_dataset *ds = build_demo(NULL);
 	char word[64] = "";
 	int hits = word_signal(ds, "mmlu-", word, sizeof(word));
 	cr_log_info("mmlu: %d words with a different best model, e.g. '%s'", hits, word);
 	cr_assert_geq(hits, 1, "no prompt word separates the best model on mmlu");
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 
 	/* the synthetic preset has the same structure */
-	rbd_gen_opts o;
-	rbd_gen_opts_init(&o);
-	o.preset = RBD_GEN_SYNTHETIC;
+	rbe_gen_opts o;
+	rbe_gen_opts_init(&o);
+	o.preset = RBE_GEN_SYNTHETIC;
 	o.n_prompts = 20000;
 	o.n_models = 8;
 	o.n_tasks = 2;
@@ -583,13 +583,13 @@ Test(gen, prompt_words_predict_the_best_model, .timeout = 300)
 	hits = word_signal(ds, "task-1", word, sizeof(word));
 	cr_log_info("synthetic task-1: %d words, e.g. '%s'", hits, word);
 	cr_assert_geq(hits, 1, "no prompt word separates the best model on a synthetic task");
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 /* Harder prompts are longer and cost more: the text reflects difficulty too. */
 Test(gen, longer_prompts_are_harder)
 {
-	rbd_dataset *ds = build_demo(NULL);
+	rbe_dataset *ds = build_demo(NULL);
 	const uint32_t m = ds->n_models;
 	double q_short = 0, q_long = 0;
 	size_t n_short = 0, n_long = 0;
@@ -610,7 +610,7 @@ Test(gen, longer_prompts_are_harder)
 	cr_assert(n_short > 500 && n_long > 500, "%zu short, %zu long", n_short, n_long);
 	cr_assert_gt(q_short / n_short, q_long / n_long + 0.05, "short %.3f, long %.3f", q_short / n_short,
 		     q_long / n_long);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 /* ---- options ---- */
@@ -655,30 +655,30 @@ Test(gen, bad_options_exit_2)
 
 Test(gen, api_rejects_bad_sizes)
 {
-	rbd_gen_opts o;
-	rbd_gen_opts_init(&o);
-	o.preset = RBD_GEN_SYNTHETIC;
-	rbd_dataset *ds = NULL;
-	rbd_error e = {0};
+	rbe_gen_opts o;
+	rbe_gen_opts_init(&o);
+	o.preset = RBE_GEN_SYNTHETIC;
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
 	o.n_prompts = 0;
-	cr_assert_eq(rbd_gen_build(&o, &ds, NULL, &e), -EINVAL);
+	cr_assert_eq(rbe_gen_build(&o, &ds, NULL, &e), -EINVAL);
 	cr_assert(strlen(e.msg) > 0);
 	o.n_prompts = 10;
 	o.n_models = 0;
-	cr_assert_eq(rbd_gen_build(&o, &ds, NULL, &e), -EINVAL);
+	cr_assert_eq(rbe_gen_build(&o, &ds, NULL, &e), -EINVAL);
 	o.n_models = 2;
 	o.n_tasks = 11;
-	cr_assert_eq(rbd_gen_build(&o, &ds, NULL, &e), -EINVAL);
+	cr_assert_eq(rbe_gen_build(&o, &ds, NULL, &e), -EINVAL);
 	o.n_tasks = 2;
 	o.train_fraction = 1.0;
-	cr_assert_eq(rbd_gen_build(&o, &ds, NULL, &e), -EINVAL);
+	cr_assert_eq(rbe_gen_build(&o, &ds, NULL, &e), -EINVAL);
 	cr_assert_null(ds);
-	rbd_gen_preset p;
-	cr_assert_eq(rbd_gen_preset_parse("routerbench", &p), 0);
-	cr_assert_eq(p, RBD_GEN_ROUTERBENCH);
-	cr_assert_eq(rbd_gen_preset_parse("synthetic", &p), 0);
-	cr_assert_eq(p, RBD_GEN_SYNTHETIC);
-	cr_assert_eq(rbd_gen_preset_parse("paper", &p), -EINVAL);
+	rbe_gen_preset p;
+	cr_assert_eq(rbe_gen_preset_parse("routerbench", &p), 0);
+	cr_assert_eq(p, RBE_GEN_ROUTERBENCH);
+	cr_assert_eq(rbe_gen_preset_parse("synthetic", &p), 0);
+	cr_assert_eq(p, RBE_GEN_SYNTHETIC);
+	cr_assert_eq(rbe_gen_preset_parse("paper", &p), -EINVAL);
 }
 
 Test(gen, report_on_stdout, .timeout = 300)

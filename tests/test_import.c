@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "helpers.h"
-#include "import.h"
-#include "rbds.h"
+#include "data/import.h"
+#include "data/rbds_format.h"
 
 #define NAMES(...) ((const char *const[]){__VA_ARGS__, NULL})
 
@@ -31,8 +31,8 @@ static char *path_of(const char *name)
 	return p;
 }
 
-static int import_names(const char *const *names, const rbd_import_opts *o, rbd_dataset **ds, rbd_import_stats *st,
-			rbd_error *e)
+static int import_names(const char *const *names, const rbe_import_opts *o, rbe_dataset **ds, rbe_import_stats *st,
+			rbe_error *e)
 {
 	size_t n = 0;
 	while (names[n])
@@ -40,17 +40,17 @@ static int import_names(const char *const *names, const rbd_import_opts *o, rbd_
 	char **paths = calloc(n + 1, sizeof(char *));
 	for (size_t k = 0; k < n; k++)
 		paths[k] = path_of(names[k]);
-	int r = rbd_import_files((const char *const *)paths, n, o, ds, st, e);
+	int r = rbe_import_files((const char *const *)paths, n, o, ds, st, e);
 	for (size_t k = 0; k < n; k++)
 		free(paths[k]);
 	free(paths);
 	return r;
 }
 
-static rbd_dataset *import_ok(const char *const *names, const rbd_import_opts *o, rbd_import_stats *st)
+static rbe_dataset *import_ok(const char *const *names, const rbe_import_opts *o, rbe_import_stats *st)
 {
-	rbd_dataset *ds = NULL;
-	rbd_error e = {0};
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
 	int r = import_names(names, o, &ds, st, &e);
 	cr_assert_eq(r, 0, "import failed: %s", e.msg);
 	cr_assert_not_null(ds);
@@ -77,21 +77,21 @@ static char *expand(const char *want)
 
 static void expect_error(const char *const *names, const char *want)
 {
-	rbd_dataset *ds = (rbd_dataset *)0x1;
-	rbd_import_stats st;
+	rbe_dataset *ds = (rbe_dataset *)0x1;
+	rbe_import_stats st;
 	memset(&st, 0xAB, sizeof(st));
-	rbd_error e = {0};
+	rbe_error e = {0};
 	int r = import_names(names, NULL, &ds, &st, &e);
 	cr_assert_lt(r, 0, "import of %s should fail", names[0]);
 	cr_assert_eq(e.code, r);
 	char *exp = expand(want);
 	cr_assert_str_eq(e.msg, exp);
-	cr_assert_eq(ds, (rbd_dataset *)0x1, "*out must be untouched on failure");
+	cr_assert_eq(ds, (rbe_dataset *)0x1, "*out must be untouched on failure");
 	cr_assert_eq(st.samples, (size_t)0xABABABABABABABABull, "stats must be untouched on failure");
 	free(exp);
 }
 
-static int sample_index(const rbd_dataset *ds, const char *id)
+static int sample_index(const rbe_dataset *ds, const char *id)
 {
 	for (size_t i = 0; i < ds->n; i++)
 		if (!strcmp(ds->sample_ids[i], id))
@@ -100,10 +100,10 @@ static int sample_index(const rbd_dataset *ds, const char *id)
 	return -1;
 }
 
-static void expect_outcome(const rbd_dataset *ds, const char *id, const char *model, double q, double c,
+static void expect_outcome(const rbe_dataset *ds, const char *id, const char *model, double q, double c,
 			   const char *response)
 {
-	int i = sample_index(ds, id), j = rbd_dataset_model_index(ds, model);
+	int i = sample_index(ds, id), j = rbe_dataset_model_index(ds, model);
 	cr_assert_geq(j, 0, "model %s", model);
 	size_t k = (size_t)i * ds->n_models + (size_t)j;
 	cr_assert_float_eq(ds->quality[k], (float)q, 1e-7, "%s/%s quality %g", id, model, (double)ds->quality[k]);
@@ -118,9 +118,9 @@ static void expect_outcome(const rbd_dataset *ds, const char *id, const char *mo
 
 Test(import, wide_csv_with_index_prompts_and_responses)
 {
-	rbd_import_stats st;
-	rbd_import_opts o = {.name = "tiny"};
-	rbd_dataset *ds = import_ok(NAMES("good.csv"), &o, &st);
+	rbe_import_stats st;
+	rbe_import_opts o = {.name = "tiny"};
+	rbe_dataset *ds = import_ok(NAMES("good.csv"), &o, &st);
 	cr_assert_eq(st.files, 1);
 	cr_assert_eq(st.rows, 4);
 	cr_assert_eq(st.samples, 4);
@@ -152,19 +152,19 @@ Test(import, wide_csv_with_index_prompts_and_responses)
 	expect_outcome(ds, "qa.2", "gamma", 0.0, 1e-4, "x");
 	expect_outcome(ds, "qa.2", "beta.v2", 1.0, 0.5, "z");
 	cr_assert_null(ds->features);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(import, model_order_follows_response_columns)
 {
 	/* Quality columns are alpha, beta, gamma; response columns gamma, alpha, beta. */
-	rbd_dataset *ds = import_ok(NAMES("good.csv"), NULL, NULL);
+	rbe_dataset *ds = import_ok(NAMES("good.csv"), NULL, NULL);
 	cr_assert_eq(ds->n_models, 3);
 	cr_assert_str_eq(ds->model_names[0], "gamma");
 	cr_assert_str_eq(ds->model_names[1], "org/alpha-1");
 	cr_assert_str_eq(ds->model_names[2], "beta.v2");
 	cr_assert_str_eq(ds->name, "dataset");
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 
 	/* Without response columns the cost columns declare the models; later files may list the
 	 * same models in another order, the first file's order wins. */
@@ -174,24 +174,24 @@ Test(import, model_order_follows_response_columns)
 	cr_assert_null(ds->responses);
 	expect_outcome(ds, "b1", "a", 0.0, 0.4, NULL);
 	expect_outcome(ds, "b1", "b", 0.0, 0.3, NULL);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 
 	ds = import_ok(NAMES("wide.jsonl", "noindex.csv"), NULL, NULL);
 	cr_assert_str_eq(ds->model_names[0], "y");
 	cr_assert_str_eq(ds->model_names[1], "x");
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 	ds = import_ok(NAMES("noindex.csv", "wide.jsonl"), NULL, NULL);
 	cr_assert_str_eq(ds->model_names[0], "x");
 	cr_assert_str_eq(ds->model_names[1], "y");
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(import, index_column_orders_rows_across_files)
 {
 	/* order_a: a1 (5), a2 (1); order_b: b1 (3), b2 (1). Stable: a2 before b2 on the tie. order_b
 	 * also has a byte-order mark, LF line ends, a blank line and no final newline; order_a CRLF. */
-	rbd_import_stats st;
-	rbd_dataset *ds = import_ok(NAMES("order_a.csv", "order_b.csv"), NULL, &st);
+	rbe_import_stats st;
+	rbe_dataset *ds = import_ok(NAMES("order_a.csv", "order_b.csv"), NULL, &st);
 	const char *ids[] = {"a2", "b2", "b1", "a1"};
 	cr_assert_eq(ds->n, 4);
 	for (size_t i = 0; i < 4; i++)
@@ -201,31 +201,31 @@ Test(import, index_column_orders_rows_across_files)
 	cr_assert_eq(st.files, 2);
 	cr_assert_eq(st.rows, 4);
 	cr_assert_eq(st.responses, 0);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 
 	/* Reversing the files changes only the tie. */
 	ds = import_ok(NAMES("order_b.csv", "order_a.csv"), NULL, NULL);
 	const char *rev[] = {"b2", "a2", "b1", "a1"};
 	for (size_t i = 0; i < 4; i++)
 		cr_assert_str_eq(ds->sample_ids[i], rev[i]);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(import, without_index_rows_keep_file_order)
 {
-	rbd_dataset *ds = import_ok(NAMES("wide.jsonl", "noindex.csv"), NULL, NULL);
+	rbe_dataset *ds = import_ok(NAMES("wide.jsonl", "noindex.csv"), NULL, NULL);
 	cr_assert_eq(ds->n, 2);
 	cr_assert_str_eq(ds->sample_ids[0], "w.1");
 	cr_assert_str_eq(ds->sample_ids[1], "n.1");
 	cr_assert_str_eq(ds->prompts[1], "plain prompt");
 	expect_outcome(ds, "n.1", "x", 1.0, 0.5, "X");
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(import, rows_sharing_a_sample_id_are_merged)
 {
-	rbd_import_stats st;
-	rbd_dataset *ds = import_ok(NAMES("merge.csv"), NULL, &st);
+	rbe_import_stats st;
+	rbe_dataset *ds = import_ok(NAMES("merge.csv"), NULL, &st);
 	cr_assert_eq(st.rows, 3);
 	cr_assert_eq(st.samples, 2);
 	cr_assert_eq(st.merged, 1);
@@ -237,13 +237,13 @@ Test(import, rows_sharing_a_sample_id_are_merged)
 	expect_outcome(ds, "s.1", "a", 0.5, 0.1, "ra1");
 	expect_outcome(ds, "s.1", "b", 1.0, 0.02, "rb2");
 	expect_outcome(ds, "s.1", "c", 1.0, 0.001, "rc1");
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(import, incomplete_samples_are_skipped_and_counted)
 {
-	rbd_import_stats st;
-	rbd_dataset *ds = import_ok(NAMES("skip.csv"), NULL, &st);
+	rbe_import_stats st;
+	rbe_dataset *ds = import_ok(NAMES("skip.csv"), NULL, &st);
 	cr_assert_eq(st.rows, 4);
 	cr_assert_eq(st.samples, 2);
 	cr_assert_eq(st.skipped, 1);
@@ -256,13 +256,13 @@ Test(import, incomplete_samples_are_skipped_and_counted)
 	cr_assert_str_eq(ds->prompts[1], "p3");
 	expect_outcome(ds, "s.3", "a", 0.0, 0.1, "ra");
 	expect_outcome(ds, "s.3", "b", 1.0, 0.2, "rb");
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(import, jsonl_models_objects_with_embeddings)
 {
-	rbd_import_stats st;
-	rbd_dataset *ds = import_ok(NAMES("good.jsonl"), NULL, &st);
+	rbe_import_stats st;
+	rbe_dataset *ds = import_ok(NAMES("good.jsonl"), NULL, &st);
 	cr_assert_eq(st.rows, 3);
 	cr_assert_eq(st.samples, 2);
 	cr_assert_eq(st.merged, 1);
@@ -283,13 +283,13 @@ Test(import, jsonl_models_objects_with_embeddings)
 	const float want[] = {0.5f, 1.0f, -2.0f, 0.0f, 0.0f, 0.0f};
 	for (size_t k = 0; k < 6; k++)
 		cr_assert_float_eq(ds->features[k], want[k], 0.0);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(import, jsonl_wide_keys_like_the_csv_columns)
 {
-	rbd_import_stats st;
-	rbd_dataset *ds = import_ok(NAMES("wide.jsonl"), NULL, &st);
+	rbe_import_stats st;
+	rbe_dataset *ds = import_ok(NAMES("wide.jsonl"), NULL, &st);
 	cr_assert_eq(st.samples, 1);
 	cr_assert_eq(st.skipped, 1);
 	cr_assert_str_eq(ds->model_names[0], "y");
@@ -297,48 +297,48 @@ Test(import, jsonl_wide_keys_like_the_csv_columns)
 	cr_assert_str_eq(ds->prompts[0], "hi");
 	expect_outcome(ds, "w.1", "y", 0.0, 0.2, "Y1");
 	expect_outcome(ds, "w.1", "x", 1.0, 0.1, "X1");
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(import, no_responses_option_drops_the_texts)
 {
-	rbd_import_opts o = {.no_responses = 1};
-	rbd_import_stats st;
-	rbd_dataset *ds = import_ok(NAMES("good.csv"), &o, &st);
+	rbe_import_opts o = {.no_responses = 1};
+	rbe_import_stats st;
+	rbe_dataset *ds = import_ok(NAMES("good.csv"), &o, &st);
 	cr_assert_null(ds->responses);
 	cr_assert_eq(st.responses, 0);
 	expect_outcome(ds, "qa.1", "beta.v2", 0.5, 0.02, NULL);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(import, format_detection)
 {
-	cr_assert_eq(rbd_import_detect("a.csv", "{\"x\": 1}", 8), RBD_IMPORT_CSV);
-	cr_assert_eq(rbd_import_detect("a.CSV", NULL, 0), RBD_IMPORT_CSV);
-	cr_assert_eq(rbd_import_detect("a.jsonl", "x,y", 3), RBD_IMPORT_JSONL);
-	cr_assert_eq(rbd_import_detect("a.ndjson", NULL, 0), RBD_IMPORT_JSONL);
-	cr_assert_eq(rbd_import_detect("a.json", NULL, 0), RBD_IMPORT_JSONL);
-	cr_assert_eq(rbd_import_detect("a.txt", "\xEF\xBB\xBF \n {\"x\": 1}", 13), RBD_IMPORT_JSONL);
-	cr_assert_eq(rbd_import_detect("a.txt", ",sample_id", 10), RBD_IMPORT_CSV);
-	cr_assert_eq(rbd_import_detect("dir.jsonl/data", NULL, 0), RBD_IMPORT_CSV);
+	cr_assert_eq(rbe_import_detect("a.csv", "{\"x\": 1}", 8), RBE_IMPORT_CSV);
+	cr_assert_eq(rbe_import_detect("a.CSV", NULL, 0), RBE_IMPORT_CSV);
+	cr_assert_eq(rbe_import_detect("a.jsonl", "x,y", 3), RBE_IMPORT_JSONL);
+	cr_assert_eq(rbe_import_detect("a.ndjson", NULL, 0), RBE_IMPORT_JSONL);
+	cr_assert_eq(rbe_import_detect("a.json", NULL, 0), RBE_IMPORT_JSONL);
+	cr_assert_eq(rbe_import_detect("a.txt", "\xEF\xBB\xBF \n {\"x\": 1}", 13), RBE_IMPORT_JSONL);
+	cr_assert_eq(rbe_import_detect("a.txt", ",sample_id", 10), RBE_IMPORT_CSV);
+	cr_assert_eq(rbe_import_detect("dir.jsonl/data", NULL, 0), RBE_IMPORT_CSV);
 
 	/* By content, through the importer, and by a forced format. */
 	char dir[] = "/tmp/rb-import-XXXXXX";
 	cr_assert_not_null(mkdtemp(dir));
 	char *src = path_of("wide.jsonl"), *data, *dst;
 	size_t len;
-	cr_assert_eq(rbd_read_file(src, &data, &len, NULL), 0);
+	cr_assert_eq(rbe_read_file(src, &data, &len, NULL), 0);
 	cr_assert(asprintf(&dst, "%s/wide.data", dir) > 0);
 	FILE *fp = fopen(dst, "wb");
 	cr_assert_eq(fwrite(data, 1, len, fp), len);
 	fclose(fp);
-	rbd_dataset *ds = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_import_files((const char *const[]){dst}, 1, NULL, &ds, NULL, &e), 0, "%s", e.msg);
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbe_import_files((const char *const[]){dst}, 1, NULL, &ds, NULL, &e), 0, "%s", e.msg);
 	cr_assert_eq(ds->n, 1);
-	rbd_dataset_free(ds);
-	rbd_import_opts o = {.format = RBD_IMPORT_CSV};
-	cr_assert_lt(rbd_import_files((const char *const[]){dst}, 1, &o, &ds, NULL, &e), 0);
+	rbe_dataset_free(ds);
+	rbe_import_opts o = {.format = RBE_IMPORT_CSV};
+	cr_assert_lt(rbe_import_files((const char *const[]){dst}, 1, &o, &ds, NULL, &e), 0);
 	unlink(dst);
 	rmdir(dir);
 	free(dst);
@@ -351,7 +351,7 @@ Test(import, dataset_name_is_the_output_stem)
 	const char *cases[][2] = {{"out/mbpp.rbds", "mbpp"}, {"x", "x"}, {"a.b.c", "a.b"}, {"dir.v1/name", "name"},
 				  {".hidden", ".hidden"}, {"/abs/path/real.rbds", "real"}};
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
-		char *s = rbd_import_stem(cases[k][0]);
+		char *s = rbe_import_stem(cases[k][0]);
 		cr_assert_str_eq(s, cases[k][1], "stem of %s", cases[k][0]);
 		free(s);
 	}
@@ -359,14 +359,14 @@ Test(import, dataset_name_is_the_output_stem)
 
 Test(import, jsonl_dataset_round_trips_through_rbds)
 {
-	rbd_import_opts o = {.name = "rt"};
-	rbd_dataset *ds = import_ok(NAMES("good.jsonl"), &o, NULL);
-	rbd_dataset *back = rbds_round_trip(ds);
+	rbe_import_opts o = {.name = "rt"};
+	rbe_dataset *ds = import_ok(NAMES("good.jsonl"), &o, NULL);
+	rbe_dataset *back = rbds_round_trip(ds);
 	expect_same_dataset(ds, back);
 	cr_assert_eq(back->feature_dim, 3);
 	cr_assert_str_eq(back->feature_name, "embedding");
-	rbd_dataset_free(back);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(back);
+	rbe_dataset_free(ds);
 }
 
 /* ---- one test per error class ------------------------------------------------------------------ */
@@ -685,12 +685,12 @@ Test(import_cli, good_input_writes_the_dataset_and_a_summary)
 	cr_assert(!strncmp(res.err, prefix, strlen(prefix)), "stderr: %s", res.err);
 	cr_assert_str_eq(res.out, "");
 
-	rbd_dataset *ds = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_rbds_open(out, &ds, &e), 0, "%s", e.msg);
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbe_rbds_open(out, &ds, &e), 0, "%s", e.msg);
 	cr_assert_eq(ds->n, 2);
 	cr_assert_str_eq(ds->name, "small");
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 
 	/* --quiet prints nothing; skipped samples are reported with an example. */
 	char *s = path_of("skip.csv");

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "helpers.h"
-#include "jobspec.h"
+#include "eval/jobspec.h"
 
 static json_t *job_from(const char *text)
 {
@@ -28,11 +28,11 @@ static json_t *job_with(const char *extra)
 
 static void expect_refused(json_t *job, const char *needle)
 {
-	rbd_jobspec *s = (rbd_jobspec *)0x1;
-	rbd_error e = {0};
+	rbe_jobspec *s = (rbe_jobspec *)0x1;
+	rbe_error e = {0};
 	char *text = json_dumps(job, JSON_COMPACT);
-	cr_assert_lt(rbd_jobspec_parse(job, &s, &e), 0, "%s should be refused", text);
-	cr_assert_eq(s, (rbd_jobspec *)0x1, "*out untouched on failure");
+	cr_assert_lt(rbe_jobspec_parse(job, &s, &e), 0, "%s should be refused", text);
+	cr_assert_eq(s, (rbe_jobspec *)0x1, "*out untouched on failure");
 	cr_assert(strstr(e.msg, needle), "%s: message lacks \"%s\": %s", text, needle, e.msg);
 	cr_assert_eq(e.code, -EINVAL);
 	free(text);
@@ -41,12 +41,12 @@ static void expect_refused(json_t *job, const char *needle)
 
 static void expect_accepted(json_t *job)
 {
-	rbd_jobspec *s = NULL;
-	rbd_error e = {0};
+	rbe_jobspec *s = NULL;
+	rbe_error e = {0};
 	char *text = json_dumps(job, JSON_COMPACT);
-	cr_assert_eq(rbd_jobspec_parse(job, &s, &e), 0, "%s: %s", text, e.msg);
+	cr_assert_eq(rbe_jobspec_parse(job, &s, &e), 0, "%s: %s", text, e.msg);
 	cr_assert_not_null(s);
-	rbd_jobspec_free(s);
+	rbe_jobspec_free(s);
 	free(text);
 	json_decref(job);
 }
@@ -116,7 +116,7 @@ Test(jobspec, accepts_every_member_in_range)
 		"\"splits\": 1, \"keep_decisions\": true, \"overhead_cost_per_query\": 0, \"target_budget\": 0.001,"
 		"\"target_share\": {\"model\": \"m\", \"share\": 1}, \"validation_fraction\": 0.3"));
 	expect_accepted(job_with("\"tasks\": [], \"settings\": [], \"split\": \"paper\", \"splits\": 1000, \"seed\": 0"));
-	rbd_jobspec_free(NULL);
+	rbe_jobspec_free(NULL);
 }
 
 /* A small generated dataset, made once per test process with rbctl gen. */
@@ -138,21 +138,21 @@ static void cleanup_dataset(const char *path)
 	rmdir(dir);
 }
 
-static json_t *jobspec_result(const char *dataset, const char *router, json_t *job, rbd_eval_progress_fn fn,
+static json_t *jobspec_result(const char *dataset, const char *router, json_t *job, rbe_eval_progress_fn fn,
 			      void *ctx)
 {
-	rbd_dataset *ds = NULL;
-	rbd_error e = {0};
-	rbd_jobspec *s = NULL;
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
+	rbe_jobspec *s = NULL;
 	json_t *result = NULL;
-	cr_assert_eq(rbd_rbds_open(dataset, &ds, &e), 0, "%s", e.msg);
-	rbd_plugin *p = load_or_fail(builtin_plugin(router));
-	cr_assert_eq(rbd_jobspec_parse(job, &s, &e), 0, "%s", e.msg);
-	cr_assert_eq(rbd_jobspec_check(s, p, ds, &e), 0, "%s", e.msg);
-	cr_assert_eq(rbd_jobspec_run(s, ds, p, fn, ctx, &result, &e), 0, "%s", e.msg);
-	rbd_jobspec_free(s);
-	rbd_plugin_free(p);
-	rbd_dataset_free(ds);
+	cr_assert_eq(rbe_rbds_open(dataset, &ds, &e), 0, "%s", e.msg);
+	rbe_plugin *p = load_or_fail(builtin_plugin(router));
+	cr_assert_eq(rbe_jobspec_parse(job, &s, &e), 0, "%s", e.msg);
+	cr_assert_eq(rbe_jobspec_check(s, p, ds, &e), 0, "%s", e.msg);
+	cr_assert_eq(rbe_jobspec_run(s, ds, p, fn, ctx, &result, &e), 0, "%s", e.msg);
+	rbe_jobspec_free(s);
+	rbe_plugin_free(p);
+	rbe_dataset_free(ds);
 	return result;
 }
 
@@ -239,10 +239,10 @@ Test(jobspec, options_equal_rbctl_run_options)
 Test(jobspec, check_names_settings_and_models)
 {
 	const char *path = small_dataset();
-	rbd_dataset *ds = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_rbds_open(path, &ds, &e), 0, "%s", e.msg);
-	rbd_plugin *p = load_or_fail(builtin_plugin("single"));
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbe_rbds_open(path, &ds, &e), 0, "%s", e.msg);
+	rbe_plugin *p = load_or_fail(builtin_plugin("single"));
 	static const struct {
 		const char *members, *needle;
 	} cases[] = {
@@ -259,21 +259,21 @@ Test(jobspec, check_names_settings_and_models)
 	};
 	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
 		json_t *job = job_with(cases[k].members);
-		rbd_jobspec *s = NULL;
-		cr_assert_eq(rbd_jobspec_parse(job, &s, &e), 0, "%s", e.msg);
-		cr_assert_lt(rbd_jobspec_check(s, p, ds, &e), 0, "%s should be refused", cases[k].members);
+		rbe_jobspec *s = NULL;
+		cr_assert_eq(rbe_jobspec_parse(job, &s, &e), 0, "%s", e.msg);
+		cr_assert_lt(rbe_jobspec_check(s, p, ds, &e), 0, "%s should be refused", cases[k].members);
 		cr_assert(strstr(e.msg, cases[k].needle), "%s: message lacks \"%s\": %s", cases[k].members,
 			  cases[k].needle, e.msg);
 		/* run makes the same checks first and fails the same way, without the member prefix. */
 		json_t *result = NULL;
-		rbd_error e2 = {0};
-		cr_assert_lt(rbd_jobspec_run(s, ds, p, NULL, NULL, &result, &e2), 0);
+		rbe_error e2 = {0};
+		cr_assert_lt(rbe_jobspec_run(s, ds, p, NULL, NULL, &result, &e2), 0);
 		cr_assert_null(result);
-		rbd_jobspec_free(s);
+		rbe_jobspec_free(s);
 		json_decref(job);
 	}
-	rbd_plugin_free(p);
-	rbd_dataset_free(ds);
+	rbe_plugin_free(p);
+	rbe_dataset_free(ds);
 	cleanup_dataset(path);
 }
 
@@ -344,19 +344,19 @@ Test(jobspec, extra_group_rules_come_before_the_paper_rule)
 Test(jobspec, error_member_names_the_member)
 {
 	char m[32];
-	rbd_error e = {0};
-	rbd_jobspec *s = NULL;
+	rbe_error e = {0};
+	rbe_jobspec *s = NULL;
 	json_t *job = job_with("\"seed\": -1");
-	cr_assert_lt(rbd_jobspec_parse(job, &s, &e), 0);
-	cr_assert_str_eq(rbd_jobspec_error_member(e.msg, m, sizeof(m)), "seed");
+	cr_assert_lt(rbe_jobspec_parse(job, &s, &e), 0);
+	cr_assert_str_eq(rbe_jobspec_error_member(e.msg, m, sizeof(m)), "seed");
 	json_decref(job);
 	job = job_with("\"colour\": 1");
-	cr_assert_lt(rbd_jobspec_parse(job, &s, &e), 0);
-	cr_assert_str_eq(rbd_jobspec_error_member(e.msg, m, sizeof(m)), "colour");
+	cr_assert_lt(rbe_jobspec_parse(job, &s, &e), 0);
+	cr_assert_str_eq(rbe_jobspec_error_member(e.msg, m, sizeof(m)), "colour");
 	json_decref(job);
-	cr_assert_str_eq(rbd_jobspec_error_member("job member 'models': model 'x' is not in the dataset", m, sizeof(m)),
+	cr_assert_str_eq(rbe_jobspec_error_member("job member 'models': model 'x' is not in the dataset", m, sizeof(m)),
 			 "models");
-	cr_assert_null(rbd_jobspec_error_member("the job must be a JSON object", m, sizeof(m)));
-	cr_assert_null(rbd_jobspec_error_member("job member 'overhead_cost_per_query' x", m, 8), "too long for out");
-	cr_assert_null(rbd_jobspec_error_member("job member 'unterminated", m, sizeof(m)));
+	cr_assert_null(rbe_jobspec_error_member("the job must be a JSON object", m, sizeof(m)));
+	cr_assert_null(rbe_jobspec_error_member("job member 'overhead_cost_per_query' x", m, 8), "too long for out");
+	cr_assert_null(rbe_jobspec_error_member("job member 'unterminated", m, sizeof(m)));
 }

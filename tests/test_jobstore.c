@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "jobstore.h"
+#include "daemon/jobstore.h"
 
 static char dir[64], db_path[128];
 
@@ -34,7 +34,7 @@ TestSuite(jobstore, .init = make_dir, .fini = remove_dir);
 static rbd_jobstore *open_or_fail(void)
 {
 	rbd_jobstore *js = NULL;
-	rbd_error e = {0};
+	rbe_error e = {0};
 	cr_assert_eq(rbd_jobstore_open(db_path, &js, &e), 0, "%s", e.msg);
 	return js;
 }
@@ -64,28 +64,28 @@ static int64_t insert_or_fail(rbd_jobstore *js, const char *team, const char *ro
 {
 	rbd_job_row row = sample_row(team, router);
 	int64_t id = -1;
-	rbd_error e = {0};
+	rbe_error e = {0};
 	cr_assert_eq(rbd_jobstore_insert(js, &row, &id, &e), 0, "%s", e.msg);
 	return id;
 }
 
 static void start_or_fail(rbd_jobstore *js, int64_t id, double now)
 {
-	rbd_error e = {0};
+	rbe_error e = {0};
 	cr_assert_eq(rbd_jobstore_start(js, id, now, &e), 0, "%s", e.msg);
 }
 
 static void finish_or_fail(rbd_jobstore *js, int64_t id, rbd_job_state state, const char *result, const char *reason,
 			   double now)
 {
-	rbd_error e = {0};
+	rbe_error e = {0};
 	cr_assert_eq(rbd_jobstore_finish(js, id, state, result, reason, now, &e), 0, "%s", e.msg);
 }
 
 static rbd_job_row get_or_fail(rbd_jobstore *js, int64_t id)
 {
 	rbd_job_row row;
-	rbd_error e = {0};
+	rbe_error e = {0};
 	cr_assert_eq(rbd_jobstore_get(js, id, &row, &e), 0, "%s", e.msg);
 	return row;
 }
@@ -135,7 +135,7 @@ Test(jobstore, insert_and_get)
 	rbd_job_row_clear(&row);
 	rbd_job_row_clear(NULL);
 
-	rbd_error e = {0};
+	rbe_error e = {0};
 	cr_assert_eq(rbd_jobstore_get(js, 77, &row, &e), -ENOENT);
 	cr_assert(strstr(e.msg, db_path) && strstr(e.msg, "no job 77"), "%s", e.msg);
 	rbd_jobstore_close(js);
@@ -148,7 +148,7 @@ Test(jobstore, insert_refuses_a_missing_field)
 	rbd_job_row row = sample_row("nlp", "knn");
 	row.router_sha256 = NULL;
 	int64_t id = -1;
-	rbd_error e = {0};
+	rbe_error e = {0};
 	cr_assert_eq(rbd_jobstore_insert(js, &row, &id, &e), -EINVAL);
 	cr_assert_eq(id, -1);
 	cr_assert(strstr(e.msg, "without router_sha256"), "%s", e.msg);
@@ -166,7 +166,7 @@ Test(jobstore, start_finish_and_result)
 	cr_assert_eq(row.started_at, 100.5);
 	rbd_job_row_clear(&row);
 
-	rbd_error e = {0};
+	rbe_error e = {0};
 	cr_assert_eq(rbd_jobstore_start(js, id, 101, &e), -ESTALE);
 	cr_assert_str_eq(e.msg, "job 1 is running, not queued");
 	cr_assert_eq(rbd_jobstore_start(js, 42, 101, &e), -ENOENT);
@@ -198,7 +198,7 @@ Test(jobstore, a_final_job_never_changes)
 	/* A queued job is cancelled directly. */
 	finish_or_fail(js, cancelled, RBD_JOB_CANCELLED, NULL, "cancelled by uid 1000", 4);
 
-	rbd_error e = {0};
+	rbe_error e = {0};
 
 	int64_t ids[] = {done, failed, cancelled};
 	for (size_t k = 0; k < 3; k++) {
@@ -248,7 +248,7 @@ Test(jobstore, finish_refuses_inconsistent_arguments)
 {
 	rbd_jobstore *js = open_or_fail();
 	int64_t id = insert_or_fail(js, "nlp", "knn");
-	rbd_error e = {0};
+	rbe_error e = {0};
 	cr_assert_eq(rbd_jobstore_finish(js, id, RBD_JOB_RUNNING, NULL, NULL, 1, &e), -EINVAL);
 	cr_assert(strstr(e.msg, "not a final state"), "%s", e.msg);
 	cr_assert_eq(rbd_jobstore_finish(js, id, RBD_JOB_FAILED, "{}", "x", 1, &e), -EINVAL);
@@ -263,7 +263,7 @@ Test(jobstore, requeue_keeps_attempts)
 {
 	rbd_jobstore *js = open_or_fail();
 	int64_t id = insert_or_fail(js, "nlp", "knn");
-	rbd_error e = {0};
+	rbe_error e = {0};
 	cr_assert_eq(rbd_jobstore_requeue(js, id, &e), -ESTALE, "a queued job is not running");
 	cr_assert_str_eq(e.msg, "job 1 is queued, not running");
 	start_or_fail(js, id, 10);
@@ -299,7 +299,7 @@ static int visit(void *ctx, const rbd_job_row *row)
 static void expect_list(rbd_jobstore *js, const char *team, int include_final, size_t n, const int64_t *want)
 {
 	seen s = {0};
-	rbd_error e = {0};
+	rbe_error e = {0};
 	cr_assert_eq(rbd_jobstore_list(js, team, include_final, visit, &s, &e), 0, "%s", e.msg);
 	cr_assert_eq(s.n, n, "team %s, final %d: %zu jobs, want %zu", team ? team : "(all)", include_final, s.n, n);
 	for (size_t k = 0; k < n; k++)
@@ -327,7 +327,7 @@ Test(jobstore, list_filters_and_order)
 	expect_list(js, "nobody", 1, 0, NULL);
 
 	seen s = {.stop_at = 2};
-	rbd_error e = {0};
+	rbe_error e = {0};
 	cr_assert_eq(rbd_jobstore_list(js, NULL, 1, visit, &s, &e), 7, "the callback's value stops the walk");
 	cr_assert_eq(s.n, 2);
 	rbd_jobstore_close(js);
@@ -345,7 +345,7 @@ Test(jobstore, recover_requeues_running_jobs)
 	rbd_jobstore_close(js);
 
 	js = open_or_fail();
-	rbd_error e = {0};
+	rbe_error e = {0};
 	size_t n = 0;
 	cr_assert_eq(rbd_jobstore_recover(js, &n, &e), 0, "%s", e.msg);
 	cr_assert_eq(n, 2);
@@ -379,7 +379,7 @@ Test(jobstore, reopen_keeps_everything_and_ids_are_never_reused)
 	cr_assert_eq(row.finished_at, 6);
 	rbd_job_row_clear(&row);
 	char *text = NULL;
-	rbd_error e = {0};
+	rbe_error e = {0};
 	cr_assert_eq(rbd_jobstore_result(js, a, &text, &e), 0, "%s", e.msg);
 	cr_assert_str_eq(text, "{\"big\":[1,2,3]}");
 	free(text);
@@ -430,7 +430,7 @@ Test(jobstore, a_job_survives_sigkill_right_after_insert)
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		rbd_jobstore *js = NULL;
-		rbd_error e = {0};
+		rbe_error e = {0};
 		rbd_job_row row = sample_row("durable", "knn");
 		int64_t a = 0, b = 0;
 		if (rbd_jobstore_open(db_path, &js, &e) < 0 || rbd_jobstore_insert(js, &row, &a, &e) < 0 ||
@@ -448,7 +448,7 @@ Test(jobstore, a_job_survives_sigkill_right_after_insert)
 	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "the child died by SIGKILL (status %d)", st);
 
 	rbd_jobstore *js = open_or_fail();
-	rbd_error e = {0};
+	rbe_error e = {0};
 	char *text = NULL;
 	cr_assert_eq(rbd_jobstore_result(js, 1, &text, &e), 0, "%s", e.msg);
 	cr_assert_str_eq(text, "{\"result\":\"kept\"}");
@@ -467,7 +467,7 @@ Test(jobstore, refuses_a_newer_schema)
 	rbd_jobstore_close(js);
 	sql(db_path, "PRAGMA user_version = 2");
 	js = (rbd_jobstore *)0x1;
-	rbd_error e = {0};
+	rbe_error e = {0};
 	cr_assert_eq(rbd_jobstore_open(db_path, &js, &e), -EPROTONOSUPPORT);
 	cr_assert_eq(js, (rbd_jobstore *)0x1, "untouched on failure");
 	cr_assert(strstr(e.msg, db_path), "%s", e.msg);
@@ -478,7 +478,7 @@ Test(jobstore, refuses_a_foreign_database)
 {
 	sql(db_path, "CREATE TABLE notes (body TEXT)");
 	rbd_jobstore *js = NULL;
-	rbd_error e = {0};
+	rbe_error e = {0};
 	cr_assert_eq(rbd_jobstore_open(db_path, &js, &e), -EINVAL);
 	cr_assert(strstr(e.msg, db_path) && strstr(e.msg, "not an rbd job database"), "%s", e.msg);
 
@@ -497,7 +497,7 @@ Test(jobstore, a_non_sqlite_file_names_the_path)
 		fputs("this is not a database at all\n", f);
 	fclose(f);
 	rbd_jobstore *js = NULL;
-	rbd_error e = {0};
+	rbe_error e = {0};
 	int r = rbd_jobstore_open(db_path, &js, &e);
 	cr_assert_lt(r, 0);
 	cr_assert_null(js);
@@ -511,7 +511,7 @@ Test(jobstore, an_unreachable_path_names_the_path)
 	char path[160];
 	snprintf(path, sizeof(path), "%s/missing-dir/jobs.db", dir);
 	rbd_jobstore *js = NULL;
-	rbd_error e = {0};
+	rbe_error e = {0};
 	cr_assert_lt(rbd_jobstore_open(path, &js, &e), 0);
 	cr_assert(strstr(e.msg, path), "%s", e.msg);
 	cr_assert(strstr(e.msg, "unable to open database file"), "%s", e.msg);

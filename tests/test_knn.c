@@ -3,10 +3,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "eval.h"
+#include "eval/eval.h"
 #include "helpers.h"
 #include "rb/rng.h"
-#include "split.h"
+#include "data/split.h"
 
 /* ---- the plugin called directly, so that q̂ itself can be checked ---- */
 
@@ -186,13 +186,13 @@ Test(knn, cost_tokens_predicts_the_per_token_form)
 
 /* ---- through the engine ---- */
 
-static json_t *evaluate(rbd_dataset *ds, const char *const *settings, size_t n_settings, const rbd_eval_opts *o,
-			rbd_error *e)
+static json_t *evaluate(rbe_dataset *ds, const char *const *settings, size_t n_settings, const rbe_eval_opts *o,
+			rbe_error *e)
 {
 	return run_router(builtin_plugin("knn"), ds, settings, n_settings, o, e);
 }
 
-static json_t *evaluate1(rbd_dataset *ds, const char *setting, const rbd_eval_opts *o, rbd_error *e)
+static json_t *evaluate1(rbe_dataset *ds, const char *setting, const rbe_eval_opts *o, rbe_error *e)
 {
 	const char *settings[1] = {setting};
 	return evaluate(ds, settings, setting ? 1 : 0, o, e);
@@ -212,15 +212,15 @@ typedef struct synth_opts {
 
 /* Two tasks, t and u, of n prompts each. A prompt's features are a noisy copy of one of DS_M
  * centres, and the model of the same index answers it best, so neighbours carry signal. */
-static rbd_dataset *synth(size_t n, const synth_opts *so)
+static rbe_dataset *synth(size_t n, const synth_opts *so)
 {
-	rbd_builder *b = rbd_builder_new(DS_M, ds_models);
+	rbe_builder *b = rbe_builder_new(DS_M, ds_models);
 	if (so->tokens)
-		rbd_builder_want_tokens(b);
+		rbe_builder_want_tokens(b);
 	if (so->features)
-		rbd_builder_want_features(b, DS_DIM, "tfidf");
+		rbe_builder_want_features(b, DS_DIM, "tfidf");
 	uint8_t *is_train = malloc(n);
-	rbd_split_assign(n, 42, 0.7, is_train);
+	rbe_split_assign(n, 42, 0.7, is_train);
 	rb_rng rng;
 	rb_rng_seed(&rng, 11);
 	for (int task = 0; task < 2; task++) {
@@ -238,15 +238,15 @@ static rbd_dataset *synth(size_t n, const synth_opts *so)
 				for (int j = 0; j < DS_M; j++)
 					q[j] = 1.0f - q[j];
 			uint32_t completion[DS_M] = {7, 8, 9};
-			rbd_sample_in s = {.sample_id = id, .eval_name = task ? "u" : "t", .prompt = "p", .quality = q,
+			rbe_sample_in s = {.sample_id = id, .eval_name = task ? "u" : "t", .prompt = "p", .quality = q,
 					   .cost = ds_cost, .prompt_tokens = (uint32_t)(5 + i % 50),
 					   .completion_tokens = completion, .features = x};
-			cr_assert_eq(rbd_builder_add(b, &s, NULL), 0);
+			cr_assert_eq(rbe_builder_add(b, &s, NULL), 0);
 		}
 	}
 	free(is_train);
-	rbd_dataset *ds;
-	cr_assert_eq(rbd_builder_finish(b, &ds, NULL), 0);
+	rbe_dataset *ds;
+	cr_assert_eq(rbe_builder_finish(b, &ds, NULL), 0);
 	return ds;
 }
 
@@ -264,7 +264,7 @@ Test(knn, k1_routes_a_duplicated_prompt_to_its_twins_best_model)
 	const char *models[M] = {"m0", "m1", "m2", "m3"};
 	const double cost[M] = {0.001, 0.001, 0.001, 0.001};
 	uint8_t is_train[N];
-	rbd_split_assign(N, 42, 0.7, is_train);
+	rbe_split_assign(N, 42, 0.7, is_train);
 	size_t train_rows[N], n_train = 0;
 	for (size_t i = 0; i < N; i++)
 		if (is_train[i])
@@ -291,24 +291,24 @@ Test(knn, k1_routes_a_duplicated_prompt_to_its_twins_best_model)
 		expected[best[twin]]++;
 		n_test++;
 	}
-	rbd_builder *b = rbd_builder_new(M, models);
-	rbd_builder_want_features(b, DIM, "tfidf");
+	rbe_builder *b = rbe_builder_new(M, models);
+	rbe_builder_want_features(b, DIM, "tfidf");
 	for (size_t i = 0; i < N; i++) {
 		char id[16];
 		snprintf(id, sizeof(id), "%zu", i);
-		rbd_sample_in s = {.sample_id = id, .eval_name = "t", .prompt = "p", .quality = q[i], .cost = cost,
+		rbe_sample_in s = {.sample_id = id, .eval_name = "t", .prompt = "p", .quality = q[i], .cost = cost,
 				   .features = x[i]};
-		cr_assert_eq(rbd_builder_add(b, &s, NULL), 0);
+		cr_assert_eq(rbe_builder_add(b, &s, NULL), 0);
 	}
-	rbd_dataset *ds;
-	cr_assert_eq(rbd_builder_finish(b, &ds, NULL), 0);
+	rbe_dataset *ds;
+	cr_assert_eq(rbe_builder_finish(b, &ds, NULL), 0);
 
 	double lambdas[1] = {1e9};
-	rbd_eval_opts o;
-	rbd_eval_opts_default(&o);
+	rbe_eval_opts o;
+	rbe_eval_opts_default(&o);
 	o.lambdas = lambdas;
 	o.n_lambdas = 1;
-	rbd_error e = {0};
+	rbe_error e = {0};
 	json_t *r = evaluate1(ds, "k=1", &o, &e);
 	cr_assert_not_null(r, "%s", e.msg);
 	cr_assert_eq(json_at(r, "tasks/t/n_test"), (double)n_test);
@@ -319,13 +319,13 @@ Test(knn, k1_routes_a_duplicated_prompt_to_its_twins_best_model)
 		cr_assert_float_eq(json_at(r, path), (double)expected[j] / (double)n_test, 1e-12);
 	}
 	json_decref(r);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(knn, neighbours_beat_the_zero_router_on_clustered_prompts)
 {
-	rbd_dataset *ds = synth(300, &(synth_opts){.features = 1});
-	rbd_error e = {0};
+	rbe_dataset *ds = synth(300, &(synth_opts){.features = 1});
+	rbe_error e = {0};
 	json_t *r = evaluate1(ds, "k=5", NULL, &e);
 	cr_assert_not_null(r, "%s", e.msg);
 	/* Each cluster's best model is recoverable from the neighbours: well above any single model. */
@@ -333,38 +333,38 @@ Test(knn, neighbours_beat_the_zero_router_on_clustered_prompts)
 	cr_assert_gt(json_at(r, "tasks/t/router/aiq"), json_at(r, "tasks/t/zero/aiq"));
 	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "router"), "version")), "1.0");
 	json_decref(r);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
-static void expect_parse_error(rbd_dataset *ds, const char *setting, const char *needle)
+static void expect_parse_error(rbe_dataset *ds, const char *setting, const char *needle)
 {
 	expect_param_refused(builtin_plugin("knn"), ds, setting, needle);
 }
 
-static void expect_create_error(rbd_dataset *ds, const char *setting, const char *needle)
+static void expect_create_error(rbe_dataset *ds, const char *setting, const char *needle)
 {
 	expect_run_refused(builtin_plugin("knn"), ds, setting, NULL, needle);
 }
 
 Test(knn, bad_parameters_are_refused)
 {
-	rbd_dataset *ds = synth(40, &(synth_opts){.features = 1});
+	rbe_dataset *ds = synth(40, &(synth_opts){.features = 1});
 	expect_parse_error(ds, "k=0", "parameter 'k': 0 is out of range [1, 10000]");
 	expect_parse_error(ds, "k=10001", "parameter 'k': 10001 is out of range [1, 10000]");
 	expect_parse_error(ds, "k=ten", "parameter 'k': 'ten' is not");
 	expect_create_error(ds, "cost=bogus", "router 'knn' failed in create for task t: parameter 'cost': 'bogus' is neither 'mean' nor 'tokens'");
 	expect_create_error(ds, "cost=tokens", "cost=tokens needs prompt token counts, and the dataset has none");
 	expect_create_error(ds, "feature=embedding", "feature 'embedding' requested but the dataset's features are 'tfidf'");
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 	ds = synth(40, &(synth_opts){.tokens = 1});
 	expect_create_error(ds, NULL, "the dataset has no prompt features (feature 'any' requested)");
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(knn, respects_the_feature_parameter)
 {
-	rbd_dataset *ds = synth(120, &(synth_opts){.features = 1, .tokens = 1});
-	rbd_error e = {0};
+	rbe_dataset *ds = synth(120, &(synth_opts){.features = 1, .tokens = 1});
+	rbe_error e = {0};
 	json_t *any = evaluate1(ds, NULL, NULL, &e);
 	cr_assert_not_null(any, "%s", e.msg);
 	json_t *named = evaluate1(ds, "feature=tfidf", NULL, &e);
@@ -377,18 +377,18 @@ Test(knn, respects_the_feature_parameter)
 	json_decref(any);
 	json_decref(named);
 	json_decref(tok);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(knn, same_seed_and_any_thread_count_give_the_same_result)
 {
-	rbd_dataset *ds = synth(400, &(synth_opts){.features = 1, .tokens = 1});
-	rbd_error e = {0};
+	rbe_dataset *ds = synth(400, &(synth_opts){.features = 1, .tokens = 1});
+	rbe_error e = {0};
 	const char *settings[2] = {"k=3", "cost=tokens"};
 	json_t *r[3];
 	for (int i = 0; i < 3; i++) {
-		rbd_eval_opts o;
-		rbd_eval_opts_default(&o);
+		rbe_eval_opts o;
+		rbe_eval_opts_default(&o);
 		o.threads = i == 0 ? 1 : 2;
 		r[i] = evaluate(ds, settings, 2, &o, &e);
 		cr_assert_not_null(r[i], "%s", e.msg);
@@ -397,15 +397,15 @@ Test(knn, same_seed_and_any_thread_count_give_the_same_result)
 	cr_assert(json_equal(tasks_block(r[1]), tasks_block(r[2])), "two runs with the same seed differ");
 	for (int i = 0; i < 3; i++)
 		json_decref(r[i]);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(knn, never_sees_test_outcomes)
 {
-	rbd_dataset *base = synth(200, &(synth_opts){.features = 1});
-	rbd_dataset *flipped_test = synth(200, &(synth_opts){.features = 1, .perturb_t_test = 1});
-	rbd_dataset *flipped_u = synth(200, &(synth_opts){.features = 1, .perturb_u_train = 1});
-	rbd_error e = {0};
+	rbe_dataset *base = synth(200, &(synth_opts){.features = 1});
+	rbe_dataset *flipped_test = synth(200, &(synth_opts){.features = 1, .perturb_t_test = 1});
+	rbe_dataset *flipped_u = synth(200, &(synth_opts){.features = 1, .perturb_u_train = 1});
+	rbe_error e = {0};
 	json_t *r0 = evaluate1(base, NULL, NULL, &e);
 	json_t *r1 = evaluate1(flipped_test, NULL, NULL, &e);
 	json_t *r2 = evaluate1(flipped_u, NULL, NULL, &e);
@@ -413,7 +413,7 @@ Test(knn, never_sees_test_outcomes)
 	/* Task t's test outcomes changed: what the router scores changes, where it routes does not. */
 	json_t *p0 = json_object_get(json_object_get(json_object_get(tasks_block(r0), "t"), "router"), "points");
 	json_t *p1 = json_object_get(json_object_get(json_object_get(tasks_block(r1), "t"), "router"), "points");
-	cr_assert_eq(json_array_size(p0), RBD_PAPER_LAMBDA_COUNT);
+	cr_assert_eq(json_array_size(p0), RBE_PAPER_LAMBDA_COUNT);
 	for (size_t p = 0; p < json_array_size(p0); p++)
 		cr_assert(json_equal(json_object_get(json_array_get(p0, p), "share"),
 				     json_object_get(json_array_get(p1, p), "share")),
@@ -425,23 +425,23 @@ Test(knn, never_sees_test_outcomes)
 	json_decref(r0);
 	json_decref(r1);
 	json_decref(r2);
-	rbd_dataset_free(base);
-	rbd_dataset_free(flipped_test);
-	rbd_dataset_free(flipped_u);
+	rbe_dataset_free(base);
+	rbe_dataset_free(flipped_test);
+	rbe_dataset_free(flipped_u);
 }
 
 Test(knn, empty_train_split_predicts_nothing_and_runs)
 {
-	rbd_dataset *ds = synth(13, &(synth_opts){.features = 1});
-	rbd_eval_opts o;
-	rbd_eval_opts_default(&o);
+	rbe_dataset *ds = synth(13, &(synth_opts){.features = 1});
+	rbe_eval_opts o;
+	rbe_eval_opts_default(&o);
 	o.train_fraction = 0.05; /* floor(13 · 0.05) = 0 train prompts */
-	rbd_error e = {0};
+	rbe_error e = {0};
 	json_t *r = evaluate1(ds, NULL, &o, &e);
 	cr_assert_not_null(r, "%s", e.msg);
 	cr_assert_eq(json_at(r, "tasks/t/n_train"), 0);
 	/* No neighbours: q̂ = 0 everywhere, so every λ picks the cheapest model. */
 	cr_assert_float_eq(json_at(r, "tasks/t/router/points/31/share/small"), 1.0, 1e-12);
 	json_decref(r);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }

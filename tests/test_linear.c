@@ -3,10 +3,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "eval.h"
+#include "eval/eval.h"
 #include "helpers.h"
 #include "rb/rng.h"
-#include "split.h"
+#include "data/split.h"
 
 /* ---- the plugin called directly, so that q̂ itself can be checked ---- */
 
@@ -235,13 +235,13 @@ Test(linear, cost_tokens_predicts_the_per_token_form)
 
 /* ---- through the engine ---- */
 
-static json_t *evaluate(rbd_dataset *ds, const char *const *settings, size_t n_settings, const rbd_eval_opts *o,
-			rbd_error *e)
+static json_t *evaluate(rbe_dataset *ds, const char *const *settings, size_t n_settings, const rbe_eval_opts *o,
+			rbe_error *e)
 {
 	return run_router(builtin_plugin("linear"), ds, settings, n_settings, o, e);
 }
 
-static json_t *evaluate1(rbd_dataset *ds, const char *setting, const rbd_eval_opts *o, rbd_error *e)
+static json_t *evaluate1(rbe_dataset *ds, const char *setting, const rbe_eval_opts *o, rbe_error *e)
 {
 	const char *settings[1] = {setting};
 	return evaluate(ds, settings, setting ? 1 : 0, o, e);
@@ -251,16 +251,16 @@ enum { PERTURB_U_TRAIN = 1, PERTURB_T_TEST = 2 };
 
 /* Tasks t and u of n prompts each, qualities from the known relation; optionally with tokens,
  * and with some outcomes perturbed (PERTURB_*). */
-static rbd_dataset *rel_dataset(size_t n, int features, int tokens, int perturb)
+static rbe_dataset *rel_dataset(size_t n, int features, int tokens, int perturb)
 {
 	static const double cost[REL_M] = {0.001, 0.002, 0.003};
-	rbd_builder *b = rbd_builder_new(REL_M, rel_models);
+	rbe_builder *b = rbe_builder_new(REL_M, rel_models);
 	if (features)
-		rbd_builder_want_features(b, REL_D, "tfidf");
+		rbe_builder_want_features(b, REL_D, "tfidf");
 	if (tokens)
-		rbd_builder_want_tokens(b);
+		rbe_builder_want_tokens(b);
 	uint8_t *is_train = malloc(n);
-	rbd_split_assign(n, 42, 0.7, is_train);
+	rbe_split_assign(n, 42, 0.7, is_train);
 	rb_rng rng;
 	rb_rng_seed(&rng, 21);
 	for (int task = 0; task < 2; task++) {
@@ -276,15 +276,15 @@ static rbd_dataset *rel_dataset(size_t n, int features, int tokens, int perturb)
 			    ((perturb & PERTURB_T_TEST) && task == 0 && !is_train[i]))
 				q[0] = 1.0f - q[0];
 			uint32_t completion[REL_M] = {1, 2, 3};
-			rbd_sample_in s = {.sample_id = id, .eval_name = task ? "u" : "t", .prompt = "p", .quality = q,
+			rbe_sample_in s = {.sample_id = id, .eval_name = task ? "u" : "t", .prompt = "p", .quality = q,
 					   .cost = cost, .prompt_tokens = (uint32_t)(3 + i % 20),
 					   .completion_tokens = completion, .features = x};
-			cr_assert_eq(rbd_builder_add(b, &s, NULL), 0);
+			cr_assert_eq(rbe_builder_add(b, &s, NULL), 0);
 		}
 	}
 	free(is_train);
-	rbd_dataset *ds;
-	cr_assert_eq(rbd_builder_finish(b, &ds, NULL), 0);
+	rbe_dataset *ds;
+	cr_assert_eq(rbe_builder_finish(b, &ds, NULL), 0);
 	return ds;
 }
 
@@ -292,13 +292,13 @@ Test(linear, ranks_models_like_the_oracle)
 {
 	/* Test qualities follow the relation exactly, so routing by the fitted q̂ at λ → ∞ picks each
 	 * prompt's best model: the router's top point is the oracle's quality. */
-	rbd_dataset *ds = rel_dataset(400, 1, 0, 0);
+	rbe_dataset *ds = rel_dataset(400, 1, 0, 0);
 	double lambdas[2] = {1e-10, 1e9};
-	rbd_eval_opts o;
-	rbd_eval_opts_default(&o);
+	rbe_eval_opts o;
+	rbe_eval_opts_default(&o);
 	o.lambdas = lambdas;
 	o.n_lambdas = 2;
-	rbd_error e = {0};
+	rbe_error e = {0};
 	json_t *r = evaluate1(ds, "alpha=1e-4", &o, &e);
 	cr_assert_not_null(r, "%s", e.msg);
 	cr_assert_float_eq(json_at(r, "tasks/t/router/points/1/quality"), json_at(r, "tasks/t/oracle/quality"), 1e-9);
@@ -306,22 +306,22 @@ Test(linear, ranks_models_like_the_oracle)
 	cr_assert_float_eq(json_at(r, "tasks/t/router/points/0/share/a"), 1.0, 1e-12, "λ → 0: the cheapest model");
 	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(r, "router"), "version")), "1.0");
 	json_decref(r);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
-static void expect_parse_error(rbd_dataset *ds, const char *setting, const char *needle)
+static void expect_parse_error(rbe_dataset *ds, const char *setting, const char *needle)
 {
 	expect_param_refused(builtin_plugin("linear"), ds, setting, needle);
 }
 
-static void expect_create_error(rbd_dataset *ds, const char *setting, const char *needle)
+static void expect_create_error(rbe_dataset *ds, const char *setting, const char *needle)
 {
 	expect_run_refused(builtin_plugin("linear"), ds, setting, NULL, needle);
 }
 
 Test(linear, bad_parameters_are_refused)
 {
-	rbd_dataset *ds = rel_dataset(30, 1, 0, 0);
+	rbe_dataset *ds = rel_dataset(30, 1, 0, 0);
 	expect_parse_error(ds, "alpha=-1", "parameter 'alpha': -1 is out of range [0, 1e+06]");
 	expect_parse_error(ds, "alpha=2e6", "parameter 'alpha': 2e6 is out of range [0, 1e+06]");
 	expect_parse_error(ds, "alpha=lots", "parameter 'alpha': 'lots' is not");
@@ -330,18 +330,18 @@ Test(linear, bad_parameters_are_refused)
 			    "router 'linear' failed in create for task t: parameter 'cost': 'bogus' is neither 'mean' nor 'tokens'");
 	expect_create_error(ds, "cost=tokens", "cost=tokens needs prompt token counts, and the dataset has none");
 	expect_create_error(ds, "feature=embedding", "feature 'embedding' requested but the dataset's features are 'tfidf'");
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 	ds = rel_dataset(30, 0, 1, 0);
 	expect_create_error(ds, NULL, "the dataset has no prompt features (feature 'any' requested)");
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(linear, respects_the_feature_parameter_and_reproduces)
 {
-	rbd_dataset *ds = rel_dataset(300, 1, 1, 0);
-	rbd_error e = {0};
-	rbd_eval_opts o;
-	rbd_eval_opts_default(&o);
+	rbe_dataset *ds = rel_dataset(300, 1, 1, 0);
+	rbe_error e = {0};
+	rbe_eval_opts o;
+	rbe_eval_opts_default(&o);
 	o.threads = 1;
 	json_t *one = evaluate1(ds, "feature=tfidf", &o, &e);
 	cr_assert_not_null(one, "%s", e.msg);
@@ -356,7 +356,7 @@ Test(linear, respects_the_feature_parameter_and_reproduces)
 	json_decref(one);
 	json_decref(two);
 	json_decref(tok);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 static json_t *task_block(json_t *r, const char *task)
@@ -366,10 +366,10 @@ static json_t *task_block(json_t *r, const char *task)
 
 Test(linear, never_sees_test_outcomes)
 {
-	rbd_dataset *base = rel_dataset(200, 1, 0, 0);
-	rbd_dataset *flipped_u = rel_dataset(200, 1, 0, PERTURB_U_TRAIN);
-	rbd_dataset *flipped_test = rel_dataset(200, 1, 0, PERTURB_T_TEST);
-	rbd_error e = {0};
+	rbe_dataset *base = rel_dataset(200, 1, 0, 0);
+	rbe_dataset *flipped_u = rel_dataset(200, 1, 0, PERTURB_U_TRAIN);
+	rbe_dataset *flipped_test = rel_dataset(200, 1, 0, PERTURB_T_TEST);
+	rbe_error e = {0};
 	json_t *r0 = evaluate1(base, NULL, NULL, &e);
 	json_t *r1 = evaluate1(flipped_u, NULL, NULL, &e);
 	json_t *r2 = evaluate1(flipped_test, NULL, NULL, &e);
@@ -380,7 +380,7 @@ Test(linear, never_sees_test_outcomes)
 	/* Task t's test outcomes changed: what the router scores changes, where it routes does not. */
 	json_t *p0 = json_object_get(json_object_get(task_block(r0, "t"), "router"), "points");
 	json_t *p2 = json_object_get(json_object_get(task_block(r2, "t"), "router"), "points");
-	cr_assert_eq(json_array_size(p0), RBD_PAPER_LAMBDA_COUNT);
+	cr_assert_eq(json_array_size(p0), RBE_PAPER_LAMBDA_COUNT);
 	for (size_t p = 0; p < json_array_size(p0); p++)
 		cr_assert(json_equal(json_object_get(json_array_get(p0, p), "share"),
 				     json_object_get(json_array_get(p2, p), "share")),
@@ -389,7 +389,7 @@ Test(linear, never_sees_test_outcomes)
 	json_decref(r0);
 	json_decref(r1);
 	json_decref(r2);
-	rbd_dataset_free(base);
-	rbd_dataset_free(flipped_u);
-	rbd_dataset_free(flipped_test);
+	rbe_dataset_free(base);
+	rbe_dataset_free(flipped_u);
+	rbe_dataset_free(flipped_test);
 }

@@ -3,10 +3,10 @@
 #include <math.h>
 #include <string.h>
 
-#include "eval.h"
+#include "eval/eval.h"
 #include "helpers.h"
-#include "params.h"
-#include "split.h"
+#include "eval/params.h"
+#include "data/split.h"
 
 #define D 6
 #define M 3
@@ -41,15 +41,15 @@ static void toy_prompt(size_t i, float *x, float *q)
 
 /* n prompts of task "t" with features ("toy"). flip_test swaps A's and B's scores on the prompts
  * the paper split (seed 42, 0.7) puts in the test part. */
-static rbd_dataset *toy_dataset(size_t n, int with_features, int with_tokens, int flip_test)
+static rbe_dataset *toy_dataset(size_t n, int with_features, int with_tokens, int flip_test)
 {
-	rbd_builder *b = rbd_builder_new(M, models);
+	rbe_builder *b = rbe_builder_new(M, models);
 	if (with_features)
-		rbd_builder_want_features(b, D, "toy");
+		rbe_builder_want_features(b, D, "toy");
 	if (with_tokens)
-		rbd_builder_want_tokens(b);
+		rbe_builder_want_tokens(b);
 	uint8_t *is_train = malloc(n);
-	rbd_split_assign(n, 42, 0.7, is_train);
+	rbe_split_assign(n, 42, 0.7, is_train);
 	for (size_t i = 0; i < n; i++) {
 		char id[32];
 		snprintf(id, sizeof(id), "t.%zu", i);
@@ -61,29 +61,29 @@ static rbd_dataset *toy_dataset(size_t n, int with_features, int with_tokens, in
 			q[1] = tmp;
 		}
 		const uint32_t completion[M] = {20, 30, 40};
-		rbd_sample_in s = {.sample_id = id, .eval_name = "t", .prompt = "p", .quality = q, .cost = model_cost,
+		rbe_sample_in s = {.sample_id = id, .eval_name = "t", .prompt = "p", .quality = q, .cost = model_cost,
 				   .prompt_tokens = (uint32_t)(10 + i % 7), .completion_tokens = completion,
 				   .features = with_features ? x : NULL};
-		cr_assert_eq(rbd_builder_add(b, &s, NULL), 0);
+		cr_assert_eq(rbe_builder_add(b, &s, NULL), 0);
 	}
 	free(is_train);
-	rbd_dataset *ds;
-	cr_assert_eq(rbd_builder_finish(b, &ds, NULL), 0);
+	rbe_dataset *ds;
+	cr_assert_eq(rbe_builder_finish(b, &ds, NULL), 0);
 	return ds;
 }
 
-static json_t *evaluate_split(const rbd_dataset *ds, const char *const *settings, size_t n, uint32_t threads,
-			      double train_fraction, rbd_error *e)
+static json_t *evaluate_split(const rbe_dataset *ds, const char *const *settings, size_t n, uint32_t threads,
+			      double train_fraction, rbe_error *e)
 {
-	rbd_eval_opts o;
-	rbd_eval_opts_default(&o);
+	rbe_eval_opts o;
+	rbe_eval_opts_default(&o);
 	o.threads = threads;
 	o.train_fraction = train_fraction;
 	return run_router(builtin_plugin("mlp"), ds, settings, n, &o, e);
 }
 
-static json_t *evaluate(const rbd_dataset *ds, const char *const *settings, size_t n, uint32_t threads,
-			rbd_error *e)
+static json_t *evaluate(const rbe_dataset *ds, const char *const *settings, size_t n, uint32_t threads,
+			rbe_error *e)
 {
 	return evaluate_split(ds, settings, n, threads, 0.7, e);
 }
@@ -101,12 +101,12 @@ static json_t *get(json_t *root, const char *path)
 
 Test(mlp, learns_a_separable_mapping)
 {
-	rbd_dataset *ds = toy_dataset(200, 1, 0, 0);
+	rbe_dataset *ds = toy_dataset(200, 1, 0, 0);
 	const char *one_layer[] = {"hidden=16", FAST};
 	const char *two_layers[] = {"hidden=16,8", FAST};
 	const char *const *cases[] = {one_layer, two_layers};
 	for (int c = 0; c < 2; c++) {
-		rbd_error e = {0};
+		rbe_error e = {0};
 		json_t *r = evaluate(ds, cases[c], 4, 2, &e);
 		cr_assert_not_null(r, "%s", e.msg);
 		/* λ = 1e9 (the last paper value): the predicted best model for every prompt, which is
@@ -122,14 +122,14 @@ Test(mlp, learns_a_separable_mapping)
 			     cases[c][0]);
 		json_decref(r);
 	}
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(mlp, same_seed_same_result_at_any_thread_count)
 {
-	rbd_dataset *ds = toy_dataset(200, 1, 0, 0);
+	rbe_dataset *ds = toy_dataset(200, 1, 0, 0);
 	const char *settings[] = {"hidden=16,8", FAST};
-	rbd_error e = {0};
+	rbe_error e = {0};
 	json_t *r1 = evaluate(ds, settings, 4, 1, &e);
 	cr_assert_not_null(r1, "%s", e.msg);
 	json_t *r2 = evaluate(ds, settings, 4, 2, &e);
@@ -137,7 +137,7 @@ Test(mlp, same_seed_same_result_at_any_thread_count)
 	cr_assert(json_equal(get(r1, "tasks"), get(r2, "tasks")), "same seed, same tasks block");
 	json_decref(r1);
 	json_decref(r2);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 /* Drive the plugin directly, as the host does, to see q̂ itself. */
@@ -147,7 +147,7 @@ static void test_log(int level, const char *fmt, ...)
 	(void)fmt;
 }
 
-static float *direct_predict(const rbd_plugin *p, const rbd_params *params, uint64_t seed, uint32_t threads,
+static float *direct_predict(const rbe_plugin *p, const rbe_params *params, uint64_t seed, uint32_t threads,
 			     size_t n_train, size_t n_query)
 {
 	float *x = malloc((n_train + n_query) * D * sizeof(float));
@@ -191,11 +191,11 @@ static float *direct_predict(const rbd_plugin *p, const rbd_params *params, uint
 
 Test(mlp, seed_decides_the_weights)
 {
-	rbd_plugin *p = load_or_fail(builtin_plugin("mlp"));
+	rbe_plugin *p = load_or_fail(builtin_plugin("mlp"));
 	const char *settings[] = {"hidden=16,8", FAST};
-	rbd_params *params = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_params_parse(p, NULL, settings, 4, &params, &e), 0, "%s", e.msg);
+	rbe_params *params = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbe_params_parse(p, NULL, settings, 4, &params, &e), 0, "%s", e.msg);
 	size_t nq = 300; /* several predict blocks, so two threads really split them */
 	float *a = direct_predict(p, params, 7, 1, 140, nq);
 	float *b = direct_predict(p, params, 7, 2, 140, nq);
@@ -209,84 +209,84 @@ Test(mlp, seed_decides_the_weights)
 	free(a);
 	free(b);
 	free(c);
-	rbd_params_free(params);
-	rbd_plugin_free(p);
+	rbe_params_free(params);
+	rbe_plugin_free(p);
 }
 
 Test(mlp, never_reads_test_quality)
 {
 	/* Same train part, opposite test outcomes: decisions (shares per λ) must not move. */
-	rbd_dataset *ds = toy_dataset(200, 1, 0, 0), *flipped = toy_dataset(200, 1, 0, 1);
+	rbe_dataset *ds = toy_dataset(200, 1, 0, 0), *flipped = toy_dataset(200, 1, 0, 1);
 	const char *settings[] = {"hidden=16", FAST};
-	rbd_error e = {0};
+	rbe_error e = {0};
 	json_t *r1 = evaluate(ds, settings, 4, 2, &e);
 	cr_assert_not_null(r1, "%s", e.msg);
 	json_t *r2 = evaluate(flipped, settings, 4, 2, &e);
 	cr_assert_not_null(r2, "%s", e.msg);
 	cr_assert_float_eq(json_at(r2, "tasks/t/router/points/31/quality"), 0.0, 1e-12, "routed by the train part");
-	for (int k = 0; k < RBD_PAPER_LAMBDA_COUNT; k++) {
+	for (int k = 0; k < RBE_PAPER_LAMBDA_COUNT; k++) {
 		char path[64];
 		snprintf(path, sizeof(path), "tasks/t/router/points/%d/share", k);
 		cr_assert(json_equal(get(r1, path), get(r2, path)), "point %d: same decisions", k);
 	}
 	json_decref(r1);
 	json_decref(r2);
-	rbd_dataset_free(ds);
-	rbd_dataset_free(flipped);
+	rbe_dataset_free(ds);
+	rbe_dataset_free(flipped);
 }
 
 Test(mlp, token_cost_model)
 {
-	rbd_dataset *ds = toy_dataset(60, 1, 1, 0);
+	rbe_dataset *ds = toy_dataset(60, 1, 1, 0);
 	const char *settings[] = {"hidden=4", "epochs=2", "cost=tokens"};
-	rbd_error e = {0};
+	rbe_error e = {0};
 	json_t *r = evaluate(ds, settings, 3, 2, &e);
 	cr_assert_not_null(r, "%s", e.msg);
 	/* Costs are flat per model, so the fitted ĉ is the model's price: λ → 0 picks C. */
 	cr_assert_float_eq(json_at(r, "tasks/t/router/points/0/share/C"), 1.0, 1e-12);
 	json_decref(r);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 
 	ds = toy_dataset(60, 1, 0, 0);
 	cr_assert_null(evaluate(ds, settings, 3, 2, &e));
 	cr_assert(strstr(e.msg, "cost=tokens needs prompt token counts"), "%s", e.msg);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(mlp, tiny_train_parts)
 {
 	/* 20 prompts: train fraction 0.04 leaves no train prompt (the network keeps its initial
 	 * weights), 0.1 leaves 2, fewer than a batch. */
-	rbd_dataset *ds = toy_dataset(20, 1, 0, 0);
+	rbe_dataset *ds = toy_dataset(20, 1, 0, 0);
 	const char *settings[] = {"hidden=4,4", "epochs=3"};
 	double fractions[] = {0.04, 0.1};
 	for (int k = 0; k < 2; k++) {
-		rbd_error e = {0};
+		rbe_error e = {0};
 		json_t *r = evaluate_split(ds, settings, 2, 2, fractions[k], &e);
 		cr_assert_not_null(r, "%s", e.msg);
 		cr_assert_eq(json_at(r, "tasks/t/n_train"), k == 0 ? 0 : 2);
 		json_decref(r);
 	}
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 static void expect_schema_error(const char *setting, const char *needle)
 {
-	rbd_dataset *ds = toy_dataset(20, 1, 0, 0);
+	rbe_dataset *ds = toy_dataset(20, 1, 0, 0);
 	expect_param_refused(builtin_plugin("mlp"), ds, setting, needle);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 static void expect_create_error(const char *setting, int with_features, const char *needle)
 {
-	rbd_dataset *ds = toy_dataset(20, with_features, 0, 0);
-	rbd_error e = {0};
+	rbe_dataset *ds = toy_dataset(20, with_features, 0, 0);
+	rbe_error e = {0};
 	const char *settings[1] = {setting};
 	json_t *r = evaluate(ds, settings, 1, 1, &e);
 	cr_assert_null(r, "%s accepted", setting);
 	cr_assert(strstr(e.msg, "router 'mlp' failed in create for task t: "), "%s", e.msg);
 	cr_assert(strstr(e.msg, needle), "%s: message lacks '%s': %s", setting, needle, e.msg);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(mlp, bad_parameters_are_refused)

@@ -5,9 +5,9 @@
 
 static void expect_reject(const char *path, const char *needle)
 {
-	rbd_plugin *p = NULL;
-	rbd_error e = {0};
-	cr_assert_lt(rbd_plugin_load(path, &p, &e), 0, "%s should be refused", path);
+	rbe_plugin *p = NULL;
+	rbe_error e = {0};
+	cr_assert_lt(rbe_plugin_load(path, &p, &e), 0, "%s should be refused", path);
 	cr_assert_null(p);
 	cr_assert(strstr(e.msg, needle), "message for %s lacks '%s': %s", path, needle, e.msg);
 	cr_assert(strstr(e.msg, path), "message must name the file: %s", e.msg);
@@ -15,16 +15,16 @@ static void expect_reject(const char *path, const char *needle)
 
 Test(plugin, builtin_routers_load_with_their_schema)
 {
-	rbd_plugin *p = load_or_fail(builtin_plugin("single"));
+	rbe_plugin *p = load_or_fail(builtin_plugin("single"));
 	cr_assert_str_eq(p->router->name, "single");
 	cr_assert_eq(p->router->kind, RB_ROUTER_POLICY);
 	cr_assert_eq(p->router->n_params, 1);
-	cr_assert_str_eq(rbd_plugin_param(p, 0)->name, "model");
-	rbd_plugin_free(p);
+	cr_assert_str_eq(rbe_plugin_param(p, 0)->name, "model");
+	rbe_plugin_free(p);
 	p = load_or_fail(builtin_plugin("random"));
 	cr_assert_str_eq(p->router->name, "random");
 	cr_assert_not_null(p->router->distribution);
-	rbd_plugin_free(p);
+	rbe_plugin_free(p);
 }
 
 Test(plugin, wrong_abi_major_names_versions_and_rebuild_hint)
@@ -46,9 +46,9 @@ Test(plugin, missing_entry_symbol_keeps_dlerror_text)
 
 Test(plugin, missing_or_non_elf_file)
 {
-	rbd_plugin *p = NULL;
-	rbd_error e = {0};
-	cr_assert_lt(rbd_plugin_load("/nonexistent/x.so", &p, &e), 0);
+	rbe_plugin *p = NULL;
+	rbe_error e = {0};
+	cr_assert_lt(rbe_plugin_load("/nonexistent/x.so", &p, &e), 0);
 	cr_assert(strstr(e.msg, "/nonexistent/x.so"));
 	char *dir = make_temp_dir();
 	char path[512];
@@ -65,14 +65,14 @@ Test(plugin, resolve_by_name_and_path)
 {
 	const char *dirs[] = {"/nonexistent", env_or("RB_PLUGIN_DIR", "build/plugins"), NULL};
 	char *path = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_plugin_resolve("random", dirs, &path, &e), 0, "%s", e.msg);
+	rbe_error e = {0};
+	cr_assert_eq(rbe_plugin_resolve("random", dirs, &path, &e), 0, "%s", e.msg);
 	cr_assert(strstr(path, "/random.so"));
 	free(path);
-	cr_assert_lt(rbd_plugin_resolve("nosuchrouter", dirs, &path, &e), 0);
+	cr_assert_lt(rbe_plugin_resolve("nosuchrouter", dirs, &path, &e), 0);
 	cr_assert(strstr(e.msg, "no router 'nosuchrouter'"), "%s", e.msg);
 	cr_assert(strstr(e.msg, "/nonexistent"), "lists the directories searched: %s", e.msg);
-	cr_assert_lt(rbd_plugin_resolve("Bad Name", dirs, &path, &e), 0);
-	cr_assert_eq(rbd_plugin_resolve(fixture_plugin("good_predictive"), dirs, &path, &e), 0);
+	cr_assert_lt(rbe_plugin_resolve("Bad Name", dirs, &path, &e), 0);
+	cr_assert_eq(rbe_plugin_resolve(fixture_plugin("good_predictive"), dirs, &path, &e), 0);
 	free(path);
 }

@@ -12,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "client.h"
-#include "proto.h"
+#include "proto/client.h"
+#include "proto/proto.h"
 
 /* ---- framing ---------------------------------------------------------------------------- */
 
@@ -22,7 +22,7 @@
 /* A buffer under test and every message it handed out, copied; optionally stops the feed after
  * every stop_every-th message. */
 typedef struct framer {
-	rbd_msgbuf b;
+	rbw_msgbuf b;
 	char *msg[MAX_GOT];
 	size_t len[MAX_GOT];
 	size_t n;
@@ -46,7 +46,7 @@ static int collect(void *ctx, const char *text, size_t len)
 static framer *framer_new(size_t limit, size_t stop_every)
 {
 	framer *f = calloc(1, sizeof(*f));
-	rbd_msgbuf_init(&f->b, limit);
+	rbw_msgbuf_init(&f->b, limit);
 	f->stop_every = stop_every;
 	return f;
 }
@@ -55,13 +55,13 @@ static void framer_free(framer *f)
 {
 	for (size_t k = 0; k < f->n; k++)
 		free(f->msg[k]);
-	rbd_msgbuf_free(&f->b);
+	rbw_msgbuf_free(&f->b);
 	free(f);
 }
 
 static int feed(framer *f, const char *data, size_t len)
 {
-	return rbd_msgbuf_feed(&f->b, data, len, collect, f);
+	return rbw_msgbuf_feed(&f->b, data, len, collect, f);
 }
 
 /* Feed a string literal, NULs and all (but not the one that ends the literal). */
@@ -85,7 +85,7 @@ Test(msgbuf, several_messages_in_one_feed)
 	framer *f = framer_new(64, 0);
 	cr_assert_eq(FEED(f, "{\"a\":1}\0[2]\0three\0"), 0);
 	expect_msgs(f, (const char *[]){"{\"a\":1}", "[2]", "three", NULL});
-	cr_assert_eq(rbd_msgbuf_buffered(&f->b), 0);
+	cr_assert_eq(rbw_msgbuf_buffered(&f->b), 0);
 	framer_free(f);
 }
 
@@ -94,12 +94,12 @@ Test(msgbuf, message_split_across_feeds)
 	framer *f = framer_new(64, 0);
 	cr_assert_eq(FEED(f, "{\"meth"), 0);
 	cr_assert_eq(f->n, 0);
-	cr_assert_eq(rbd_msgbuf_buffered(&f->b), 6);
+	cr_assert_eq(rbw_msgbuf_buffered(&f->b), 6);
 	cr_assert_eq(FEED(f, "od\":"), 0);
 	cr_assert_eq(FEED(f, "1}\0{\"x"), 0, "the end of one message and the start of the next");
 	cr_assert_eq(FEED(f, "\":2}\0"), 0);
 	expect_msgs(f, (const char *[]){"{\"method\":1}", "{\"x\":2}", NULL});
-	cr_assert_eq(rbd_msgbuf_buffered(&f->b), 0);
+	cr_assert_eq(rbw_msgbuf_buffered(&f->b), 0);
 	framer_free(f);
 }
 
@@ -129,7 +129,7 @@ Test(msgbuf, feeding_nothing)
 	cr_assert_eq(FEED(f, "ab"), 0);
 	cr_assert_eq(feed(f, NULL, 0), 0);
 	cr_assert_eq(f->n, 0);
-	cr_assert_eq(rbd_msgbuf_buffered(&f->b), 2);
+	cr_assert_eq(rbw_msgbuf_buffered(&f->b), 2);
 	framer_free(f);
 }
 
@@ -166,9 +166,9 @@ Test(msgbuf, too_long_known_before_its_end)
 	cr_assert_eq(FEED(f, "8"), -EMSGSIZE);
 	cr_assert_eq(f->n, 0);
 	cr_assert_eq(f->b.cap, 0, "the dead buffer holds no memory");
-	rbd_msgbuf_free(&f->b);
+	rbw_msgbuf_free(&f->b);
 
-	rbd_msgbuf_init(&f->b, 8);
+	rbw_msgbuf_init(&f->b, 8);
 	cr_assert_eq(FEED(f, "12345"), 0);
 	cr_assert_eq(FEED(f, "678\0"), -EMSGSIZE, "the NUL arrives one byte too late");
 	cr_assert_eq(f->n, 0);
@@ -186,7 +186,7 @@ Test(msgbuf, never_buffers_more_than_the_limit)
 		r = feed(f, junk, sizeof(junk));
 		fed += sizeof(junk);
 		if (r == 0)
-			cr_assert_lt(rbd_msgbuf_buffered(&f->b), 1024);
+			cr_assert_lt(rbw_msgbuf_buffered(&f->b), 1024);
 	}
 	cr_assert_eq(r, -EMSGSIZE);
 	cr_assert_eq(fed, 1100, "refused with the chunk that reached the limit, after %zu bytes", fed);
@@ -198,14 +198,14 @@ Test(msgbuf, stop_keeps_the_rest)
 	framer *f = framer_new(64, 1);
 	cr_assert_eq(FEED(f, "a\0b\0c"), -EINTR);
 	expect_msgs(f, (const char *[]){"a", NULL});
-	cr_assert_eq(rbd_msgbuf_buffered(&f->b), 3);
+	cr_assert_eq(rbw_msgbuf_buffered(&f->b), 3);
 	cr_assert_eq(feed(f, NULL, 0), -EINTR, "b comes out of the buffer");
 	cr_assert_eq(feed(f, NULL, 0), 0, "c is not complete yet");
 	cr_assert_eq(FEED(f, "\0d\0"), -EINTR);
 	cr_assert_eq(feed(f, NULL, 0), -EINTR);
 	cr_assert_eq(feed(f, NULL, 0), 0);
 	expect_msgs(f, (const char *[]){"a", "b", "c", "d", NULL});
-	cr_assert_eq(rbd_msgbuf_buffered(&f->b), 0);
+	cr_assert_eq(rbw_msgbuf_buffered(&f->b), 0);
 	framer_free(f);
 }
 
@@ -215,7 +215,7 @@ Test(msgbuf, stop_after_a_completed_partial)
 	framer *f = framer_new(64, 1);
 	cr_assert_eq(FEED(f, "par"), 0);
 	cr_assert_eq(FEED(f, "tial\0next\0tail"), -EINTR);
-	cr_assert_eq(rbd_msgbuf_buffered(&f->b), 9);
+	cr_assert_eq(rbw_msgbuf_buffered(&f->b), 9);
 	cr_assert_eq(feed(f, NULL, 0), -EINTR);
 	cr_assert_eq(FEED(f, "\0"), -EINTR);
 	expect_msgs(f, (const char *[]){"partial", "next", "tail", NULL});
@@ -260,7 +260,7 @@ Test(msgbuf, random_chunks_and_garbage)
 			pos += step;
 		}
 		expect_msgs(f, (const char *const *)want);
-		cr_assert_eq(rbd_msgbuf_buffered(&f->b), 0);
+		cr_assert_eq(rbw_msgbuf_buffered(&f->b), 0);
 		framer_free(f);
 		for (size_t k = 0; k < n_msgs; k++)
 			free(want[k]);
@@ -271,21 +271,21 @@ Test(msgbuf, random_chunks_and_garbage)
 
 Test(msgbuf, free_accepts_zeroed_and_freed)
 {
-	rbd_msgbuf b = {0};
-	rbd_msgbuf_free(&b);
-	rbd_msgbuf_init(&b, 16);
-	rbd_msgbuf_free(&b);
-	rbd_msgbuf_free(&b);
-	rbd_msgbuf_free(NULL);
+	rbw_msgbuf b = {0};
+	rbw_msgbuf_free(&b);
+	rbw_msgbuf_init(&b, 16);
+	rbw_msgbuf_free(&b);
+	rbw_msgbuf_free(&b);
+	rbw_msgbuf_free(NULL);
 }
 
 /* ---- calls -------------------------------------------------------------------------------- */
 
 static void expect_call_refused(const char *text, const char *needle)
 {
-	rbd_call c = {.method = (char *)"sentinel"};
-	rbd_error e = {0};
-	cr_assert_eq(rbd_call_parse(text, strlen(text), &c, &e), -EINVAL, "%s should be refused", text);
+	rbw_call c = {.method = (char *)"sentinel"};
+	rbe_error e = {0};
+	cr_assert_eq(rbw_call_parse(text, strlen(text), &c, &e), -EINVAL, "%s should be refused", text);
 	cr_assert_str_eq(c.method, "sentinel", "the output is untouched on failure");
 	cr_assert_null(c.parameters);
 	cr_assert_eq(e.code, -EINVAL);
@@ -295,42 +295,42 @@ static void expect_call_refused(const char *text, const char *needle)
 Test(call, parses_a_full_call)
 {
 	const char *text = "{\"method\": \"io.routerbench.v1.Status\", \"parameters\": {\"id\": 7}, \"more\": true}";
-	rbd_call c;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_call_parse(text, strlen(text), &c, &e), 0, "%s", e.msg);
+	rbw_call c;
+	rbe_error e = {0};
+	cr_assert_eq(rbw_call_parse(text, strlen(text), &c, &e), 0, "%s", e.msg);
 	cr_assert_str_eq(c.method, "io.routerbench.v1.Status");
 	cr_assert_eq(json_integer_value(json_object_get(c.parameters, "id")), 7);
 	cr_assert_eq(c.more, 1);
-	rbd_call_clear(&c);
+	rbw_call_clear(&c);
 	cr_assert_null(c.method);
-	rbd_call_clear(&c);
-	rbd_call_clear(NULL);
+	rbw_call_clear(&c);
+	rbw_call_clear(NULL);
 }
 
 Test(call, defaults_and_any_method_name)
 {
 	const char *text = "{\"method\":\"Whatever\"}";
-	rbd_call c;
-	cr_assert_eq(rbd_call_parse(text, strlen(text), &c, NULL), 0);
+	rbw_call c;
+	cr_assert_eq(rbw_call_parse(text, strlen(text), &c, NULL), 0);
 	cr_assert_str_eq(c.method, "Whatever", "an unknown method is the server's MethodNotFound, not a parse error");
 	cr_assert(json_is_object(c.parameters));
 	cr_assert_eq(json_object_size(c.parameters), 0);
 	cr_assert_eq(c.more, 0);
-	rbd_call_clear(&c);
+	rbw_call_clear(&c);
 
 	text = "{\"more\":false,\"parameters\":{},\"method\":\"x\"}";
-	cr_assert_eq(rbd_call_parse(text, strlen(text), &c, NULL), 0);
+	cr_assert_eq(rbw_call_parse(text, strlen(text), &c, NULL), 0);
 	cr_assert_eq(c.more, 0);
-	rbd_call_clear(&c);
+	rbw_call_clear(&c);
 }
 
 Test(call, length_not_nul_ends_the_text)
 {
 	const char *text = "{\"method\":\"a\"}GARBAGE";
-	rbd_call c;
-	cr_assert_eq(rbd_call_parse(text, 14, &c, NULL), 0);
+	rbw_call c;
+	cr_assert_eq(rbw_call_parse(text, 14, &c, NULL), 0);
 	cr_assert_str_eq(c.method, "a");
-	rbd_call_clear(&c);
+	rbw_call_clear(&c);
 	expect_call_refused(text, "line 1, column 21: end of file expected near 'GARBAGE'");
 }
 
@@ -377,61 +377,61 @@ Test(call, deep_nesting_is_refused_not_a_crash)
 	for (size_t k = 0; k < depth; k++)
 		text[n++] = ']';
 	n += (size_t)sprintf(text + n, "}}");
-	rbd_call c;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_call_parse(text, n, &c, &e), -EINVAL);
+	rbw_call c;
+	rbe_error e = {0};
+	cr_assert_eq(rbw_call_parse(text, n, &c, &e), -EINVAL);
 	cr_assert(strstr(e.msg, "not valid JSON"), "%s", e.msg);
 	free(text);
 }
 
 /* ---- replies ------------------------------------------------------------------------------ */
 
-/* text parsed as a reply, which must succeed. Owned: rbd_reply_clear. */
-static rbd_reply reply_ok(const char *text)
+/* text parsed as a reply, which must succeed. Owned: rbw_reply_clear. */
+static rbw_reply reply_ok(const char *text)
 {
-	rbd_reply r;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_reply_parse(text, strlen(text), &r, &e), 0, "%s", e.msg);
+	rbw_reply r;
+	rbe_error e = {0};
+	cr_assert_eq(rbw_reply_parse(text, strlen(text), &r, &e), 0, "%s", e.msg);
 	return r;
 }
 
 Test(reply, success_error_and_stream)
 {
-	rbd_reply r = reply_ok("{\"parameters\":{\"id\":7,\"state\":\"queued\"}}");
+	rbw_reply r = reply_ok("{\"parameters\":{\"id\":7,\"state\":\"queued\"}}");
 	cr_assert_null(r.error);
 	cr_assert_eq(r.continues, 0);
 	cr_assert_str_eq(json_string_value(json_object_get(r.parameters, "state")), "queued");
-	cr_assert_null(rbd_reply_message(&r));
-	rbd_reply_clear(&r);
+	cr_assert_null(rbw_reply_message(&r));
+	rbw_reply_clear(&r);
 
 	r = reply_ok("{\"error\":\"io.routerbench.v1.NoSuchJob\",\"parameters\":{\"message\":\"no such job: 99\",\"id\":99}}");
-	cr_assert_str_eq(r.error, RBD_ERR_NO_SUCH_JOB);
-	cr_assert_str_eq(rbd_reply_message(&r), "no such job: 99");
-	rbd_reply_clear(&r);
+	cr_assert_str_eq(r.error, RBW_ERR_NO_SUCH_JOB);
+	cr_assert_str_eq(rbw_reply_message(&r), "no such job: 99");
+	rbw_reply_clear(&r);
 
 	r = reply_ok("{\"parameters\":{},\"continues\":true}");
 	cr_assert_eq(r.continues, 1);
-	rbd_reply_clear(&r);
+	rbw_reply_clear(&r);
 
 	r = reply_ok("{}");
 	cr_assert(json_is_object(r.parameters));
-	rbd_reply_clear(&r);
-	rbd_reply_clear(NULL);
+	rbw_reply_clear(&r);
+	rbw_reply_clear(NULL);
 }
 
 Test(reply, unknown_members_are_ignored)
 {
 	const char *text = "{\"parameters\":{},\"trace\":\"added by a newer rbd\"}";
-	rbd_reply r;
-	cr_assert_eq(rbd_reply_parse(text, strlen(text), &r, NULL), 0);
-	rbd_reply_clear(&r);
+	rbw_reply r;
+	cr_assert_eq(rbw_reply_parse(text, strlen(text), &r, NULL), 0);
+	rbw_reply_clear(&r);
 }
 
 static void expect_reply_refused(const char *text, const char *needle)
 {
-	rbd_reply r = {.error = (char *)"sentinel"};
-	rbd_error e = {0};
-	cr_assert_eq(rbd_reply_parse(text, strlen(text), &r, &e), -EINVAL, "%s should be refused", text);
+	rbw_reply r = {.error = (char *)"sentinel"};
+	rbe_error e = {0};
+	cr_assert_eq(rbw_reply_parse(text, strlen(text), &r, &e), -EINVAL, "%s should be refused", text);
 	cr_assert_str_eq(r.error, "sentinel");
 	cr_assert(strstr(e.msg, needle), "%s: message lacks '%s': %s", text, needle, e.msg);
 }
@@ -454,20 +454,20 @@ Test(encode, call_is_compact_and_round_trips)
 {
 	json_t *p = json_pack("{s:I, s:s}", "id", (json_int_t)7, "note", "a \"quoted\"\nline");
 	size_t len;
-	char *text = rbd_msg_call("io.routerbench.v1.Status", p, 0, &len);
+	char *text = rbw_msg_call("io.routerbench.v1.Status", p, 0, &len);
 	cr_assert_str_eq(text, "{\"method\":\"io.routerbench.v1.Status\",\"parameters\":{\"id\":7,\"note\":\"a \\\"quoted\\\"\\nline\"}}");
 	cr_assert_eq(len, strlen(text) + 1, "len counts the NUL");
-	rbd_call c;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_call_parse(text, len - 1, &c, &e), 0, "%s", e.msg);
+	rbw_call c;
+	rbe_error e = {0};
+	cr_assert_eq(rbw_call_parse(text, len - 1, &c, &e), 0, "%s", e.msg);
 	cr_assert(json_equal(c.parameters, p));
 	cr_assert_eq(c.more, 0);
-	rbd_call_clear(&c);
+	rbw_call_clear(&c);
 	free(text);
 	cr_assert_eq(p->refcount, 1, "parameters are borrowed");
 	json_decref(p);
 
-	text = rbd_msg_call("x", NULL, 1, &len);
+	text = rbw_msg_call("x", NULL, 1, &len);
 	cr_assert_str_eq(text, "{\"method\":\"x\",\"parameters\":{},\"more\":true}");
 	free(text);
 }
@@ -481,20 +481,20 @@ Test(encode, reals_keep_every_digit)
 		json_array_append_new(arr, json_real(values[k]));
 	json_object_set_new(p, "xs", arr);
 	size_t len;
-	char *text = rbd_msg_reply(p, 1, &len);
+	char *text = rbw_msg_reply(p, 1, &len);
 	cr_assert(strstr(text, "\"continues\":true"));
-	rbd_reply r;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_reply_parse(text, len - 1, &r, &e), 0, "%s", e.msg);
+	rbw_reply r;
+	rbe_error e = {0};
+	cr_assert_eq(rbw_reply_parse(text, len - 1, &r, &e), 0, "%s", e.msg);
 	cr_assert_eq(r.continues, 1);
 	json_t *back = json_object_get(r.parameters, "xs");
 	for (size_t k = 0; k < sizeof(values) / sizeof(values[0]); k++)
 		cr_assert_eq(json_real_value(json_array_get(back, k)), values[k], "value %zu: %.17g", k, values[k]);
-	rbd_reply_clear(&r);
+	rbw_reply_clear(&r);
 	free(text);
 	json_decref(p);
 
-	text = rbd_msg_reply(NULL, 0, &len);
+	text = rbw_msg_reply(NULL, 0, &len);
 	cr_assert_str_eq(text, "{\"parameters\":{}}");
 	free(text);
 }
@@ -503,16 +503,16 @@ Test(encode, error_steals_parameters_and_adds_the_message)
 {
 	json_t *p = json_pack("{s:I}", "id", (json_int_t)99);
 	size_t len;
-	char *text = rbd_msg_error(RBD_ERR_NO_SUCH_JOB, p, "no such job: 99", &len);
+	char *text = rbw_msg_error(RBW_ERR_NO_SUCH_JOB, p, "no such job: 99", &len);
 	cr_assert_str_eq(text, "{\"error\":\"io.routerbench.v1.NoSuchJob\",\"parameters\":{\"id\":99,\"message\":\"no such job: 99\"}}");
-	rbd_reply r;
-	cr_assert_eq(rbd_reply_parse(text, len - 1, &r, NULL), 0);
-	cr_assert_str_eq(r.error, RBD_ERR_NO_SUCH_JOB);
-	cr_assert_str_eq(rbd_reply_message(&r), "no such job: 99");
-	rbd_reply_clear(&r);
+	rbw_reply r;
+	cr_assert_eq(rbw_reply_parse(text, len - 1, &r, NULL), 0);
+	cr_assert_str_eq(r.error, RBW_ERR_NO_SUCH_JOB);
+	cr_assert_str_eq(rbw_reply_message(&r), "no such job: 99");
+	rbw_reply_clear(&r);
 	free(text);
 
-	text = rbd_msg_error(RBD_ERR_INTERNAL, NULL, NULL, &len);
+	text = rbw_msg_error(RBW_ERR_INTERNAL, NULL, NULL, &len);
 	cr_assert_str_eq(text, "{\"error\":\"io.routerbench.v1.InternalError\",\"parameters\":{}}");
 	free(text);
 }
@@ -520,13 +520,13 @@ Test(encode, error_steals_parameters_and_adds_the_message)
 Test(encode, invalid_utf8_in_a_message_still_goes_out)
 {
 	size_t len;
-	char *text = rbd_msg_error(RBD_ERR_NO_SUCH_ROUTER, NULL, "no router in /srv/r\xff\xfe.so (\xed\xa0\x80)", &len);
-	rbd_reply r;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_reply_parse(text, len - 1, &r, &e), 0, "%s", e.msg);
-	cr_assert_str_eq(rbd_reply_message(&r), "no router in /srv/r\xEF\xBF\xBD\xEF\xBF\xBD.so "
+	char *text = rbw_msg_error(RBW_ERR_NO_SUCH_ROUTER, NULL, "no router in /srv/r\xff\xfe.so (\xed\xa0\x80)", &len);
+	rbw_reply r;
+	rbe_error e = {0};
+	cr_assert_eq(rbw_reply_parse(text, len - 1, &r, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(rbw_reply_message(&r), "no router in /srv/r\xEF\xBF\xBD\xEF\xBF\xBD.so "
 						 "(\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD)");
-	rbd_reply_clear(&r);
+	rbw_reply_clear(&r);
 	free(text);
 }
 
@@ -536,7 +536,7 @@ Test(encode, nul_in_a_string_is_escaped)
 	json_t *p = json_object();
 	json_object_set_new(p, "s", json_stringn("a\0b", 3));
 	size_t len;
-	char *text = rbd_msg_reply(p, 0, &len);
+	char *text = rbw_msg_reply(p, 0, &len);
 	cr_assert_eq(strlen(text) + 1, len);
 	cr_assert(strstr(text, "a\\u0000b"), "%s", text);
 	free(text);
@@ -557,8 +557,8 @@ static void expect_int_refused(const char *text, int required, int64_t min, int6
 {
 	json_t *p = params(text);
 	int64_t v = -42;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_param_int(p, "id", required, min, max, &v, &e), -EINVAL, "%s", text);
+	rbe_error e = {0};
+	cr_assert_eq(rbw_param_int(p, "id", required, min, max, &v, &e), -EINVAL, "%s", text);
 	cr_assert_eq(v, -42, "untouched on failure");
 	cr_assert_str_eq(e.msg, want);
 	json_decref(p);
@@ -568,15 +568,15 @@ Test(param, integers)
 {
 	json_t *p = params("{\"id\": 7, \"big\": 9007199254740993}");
 	int64_t v = 0;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_param_int(p, "id", 1, 1, 100, &v, &e), 0, "%s", e.msg);
+	rbe_error e = {0};
+	cr_assert_eq(rbw_param_int(p, "id", 1, 1, 100, &v, &e), 0, "%s", e.msg);
 	cr_assert_eq(v, 7);
-	cr_assert_eq(rbd_param_int(p, "big", 1, 0, INT64_MAX, &v, &e), 0, "%s", e.msg);
+	cr_assert_eq(rbw_param_int(p, "big", 1, 0, INT64_MAX, &v, &e), 0, "%s", e.msg);
 	cr_assert_eq(v, 9007199254740993LL, "no detour through double");
 	v = 5;
-	cr_assert_eq(rbd_param_int(p, "absent", 0, 1, 100, &v, &e), 0);
+	cr_assert_eq(rbw_param_int(p, "absent", 0, 1, 100, &v, &e), 0);
 	cr_assert_eq(v, 5, "an absent optional parameter leaves the value alone");
-	cr_assert_eq(rbd_param_int(NULL, "absent", 0, 1, 100, &v, &e), 0);
+	cr_assert_eq(rbw_param_int(NULL, "absent", 0, 1, 100, &v, &e), 0);
 	json_decref(p);
 
 	expect_int_refused("{}", 1, 1, 100, "parameter 'id' is required: an integer from 1 to 100");
@@ -598,26 +598,26 @@ Test(param, booleans_and_strings)
 	json_t *p = params("{\"all\": true, \"name\": \"demo\", \"n\": 1}");
 	int b = 0;
 	const char *s = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_param_bool(p, "all", 1, &b, &e), 0);
+	rbe_error e = {0};
+	cr_assert_eq(rbw_param_bool(p, "all", 1, &b, &e), 0);
 	cr_assert_eq(b, 1);
-	cr_assert_eq(rbd_param_string(p, "name", 1, &s, &e), 0);
+	cr_assert_eq(rbw_param_string(p, "name", 1, &s, &e), 0);
 	cr_assert_str_eq(s, "demo");
 	cr_assert_eq(s, json_string_value(json_object_get(p, "name")), "borrowed from params");
 	b = 7;
 	s = "keep";
-	cr_assert_eq(rbd_param_bool(p, "x", 0, &b, &e), 0);
-	cr_assert_eq(rbd_param_string(p, "x", 0, &s, &e), 0);
+	cr_assert_eq(rbw_param_bool(p, "x", 0, &b, &e), 0);
+	cr_assert_eq(rbw_param_string(p, "x", 0, &s, &e), 0);
 	cr_assert_eq(b, 7);
 	cr_assert_str_eq(s, "keep");
 
-	cr_assert_eq(rbd_param_bool(p, "n", 0, &b, &e), -EINVAL);
+	cr_assert_eq(rbw_param_bool(p, "n", 0, &b, &e), -EINVAL);
 	cr_assert_str_eq(e.msg, "parameter 'n' must be true or false, not 1");
-	cr_assert_eq(rbd_param_bool(p, "x", 1, &b, &e), -EINVAL);
+	cr_assert_eq(rbw_param_bool(p, "x", 1, &b, &e), -EINVAL);
 	cr_assert_str_eq(e.msg, "parameter 'x' is required: true or false");
-	cr_assert_eq(rbd_param_string(p, "all", 0, &s, &e), -EINVAL);
+	cr_assert_eq(rbw_param_string(p, "all", 0, &s, &e), -EINVAL);
 	cr_assert_str_eq(e.msg, "parameter 'all' must be a string, not true");
-	cr_assert_eq(rbd_param_string(p, "x", 1, &s, &e), -EINVAL);
+	cr_assert_eq(rbw_param_string(p, "x", 1, &s, &e), -EINVAL);
 	cr_assert_str_eq(e.msg, "parameter 'x' is required: a string");
 	cr_assert_str_eq(s, "keep");
 	json_decref(p);
@@ -628,14 +628,14 @@ Test(param, unknown_parameters)
 	static const char *const known[] = {"id", "all", NULL};
 	static const char *const none[] = {NULL};
 	json_t *p = params("{\"id\": 1, \"all\": true}");
-	rbd_error e = {0};
-	cr_assert_eq(rbd_param_check_known(p, known, &e), 0);
-	cr_assert_eq(rbd_param_check_known(NULL, none, &e), 0);
-	cr_assert_eq(rbd_param_check_known(p, none, &e), -EINVAL);
+	rbe_error e = {0};
+	cr_assert_eq(rbw_param_check_known(p, known, &e), 0);
+	cr_assert_eq(rbw_param_check_known(NULL, none, &e), 0);
+	cr_assert_eq(rbw_param_check_known(p, none, &e), -EINVAL);
 	cr_assert_str_eq(e.msg, "unknown parameter 'id' (this method takes none)");
 	json_decref(p);
 	p = params("{\"id\": 1, \"colour\": 2}");
-	cr_assert_eq(rbd_param_check_known(p, known, &e), -EINVAL);
+	cr_assert_eq(rbw_param_check_known(p, known, &e), -EINVAL);
 	cr_assert_str_eq(e.msg, "unknown parameter 'colour' (known: id, all)");
 	json_decref(p);
 }
@@ -690,22 +690,22 @@ static int wait_child(pid_t pid)
 
 Test(client, socket_path_choice)
 {
-	unsetenv(RBD_SOCKET_ENV);
-	cr_assert_str_eq(rbd_client_socket_path(NULL), RBD_DEFAULT_SOCKET);
-	setenv(RBD_SOCKET_ENV, "/tmp/env.sock", 1);
-	cr_assert_str_eq(rbd_client_socket_path(NULL), "/tmp/env.sock");
-	cr_assert_str_eq(rbd_client_socket_path("/x.sock"), "/x.sock", "--socket beats the environment");
-	setenv(RBD_SOCKET_ENV, "", 1);
-	cr_assert_str_eq(rbd_client_socket_path(NULL), RBD_DEFAULT_SOCKET);
+	unsetenv(RBW_SOCKET_ENV);
+	cr_assert_str_eq(rbw_client_socket_path(NULL), RBW_DEFAULT_SOCKET);
+	setenv(RBW_SOCKET_ENV, "/tmp/env.sock", 1);
+	cr_assert_str_eq(rbw_client_socket_path(NULL), "/tmp/env.sock");
+	cr_assert_str_eq(rbw_client_socket_path("/x.sock"), "/x.sock", "--socket beats the environment");
+	setenv(RBW_SOCKET_ENV, "", 1);
+	cr_assert_str_eq(rbw_client_socket_path(NULL), RBW_DEFAULT_SOCKET);
 }
 
 Test(client, connect_error_when_nothing_is_there)
 {
 	char *path = temp_socket_path();
-	rbd_client *c = (rbd_client *)0x1;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_client_open(path, &c, &e), -ENOENT);
-	cr_assert_eq(c, (rbd_client *)0x1, "untouched on failure");
+	rbw_client *c = (rbw_client *)0x1;
+	rbe_error e = {0};
+	cr_assert_eq(rbw_client_open(path, &c, &e), -ENOENT);
+	cr_assert_eq(c, (rbw_client *)0x1, "untouched on failure");
 	char want[512];
 	snprintf(want, sizeof(want),
 		 "cannot connect to rbd at %s: No such file or directory (is rbd running? set --socket or RBD_SOCKET)",
@@ -718,9 +718,9 @@ Test(client, connect_error_when_nothing_listens)
 	char *path = temp_socket_path();
 	/* A socket file left behind by a dead rbd: bound, never listening. */
 	close(bound_socket(path));
-	rbd_client *c = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_client_open(path, &c, &e), -ECONNREFUSED);
+	rbw_client *c = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbw_client_open(path, &c, &e), -ECONNREFUSED);
 	cr_assert(strstr(e.msg, "cannot connect to rbd at "), "%s", e.msg);
 	cr_assert(strstr(e.msg, path), "%s", e.msg);
 	cr_assert(strstr(e.msg, "Connection refused (is rbd running? set --socket or RBD_SOCKET)"), "%s", e.msg);
@@ -733,83 +733,83 @@ Test(client, socket_path_too_long)
 	memset(path, 'a', sizeof(path) - 1);
 	path[0] = '/';
 	path[sizeof(path) - 1] = '\0';
-	rbd_client *c = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_client_open(path, &c, &e), -ENAMETOOLONG);
+	rbw_client *c = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbw_client_open(path, &c, &e), -ENAMETOOLONG);
 	cr_assert(strstr(e.msg, "longer than 107 bytes"), "%s", e.msg);
 }
 
-static rbd_client *pair_client(int *peer)
+static rbw_client *pair_client(int *peer)
 {
 	int sv[2];
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	*peer = sv[1];
-	return rbd_client_adopt(sv[0]);
+	return rbw_client_adopt(sv[0]);
 }
 
 Test(client, two_replies_in_one_write)
 {
 	int peer;
-	rbd_client *c = pair_client(&peer);
+	rbw_client *c = pair_client(&peer);
 	static const char two[] = "{\"parameters\":{\"n\":1},\"continues\":true}\0{\"parameters\":{\"n\":2}}\0";
 	write_all(peer, two, sizeof(two) - 1);
-	rbd_reply r;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_client_recv(c, &r, &e), 0, "%s", e.msg);
+	rbw_reply r;
+	rbe_error e = {0};
+	cr_assert_eq(rbw_client_recv(c, &r, &e), 0, "%s", e.msg);
 	cr_assert_eq(json_integer_value(json_object_get(r.parameters, "n")), 1);
 	cr_assert_eq(r.continues, 1);
-	rbd_reply_clear(&r);
-	cr_assert_eq(rbd_client_recv(c, &r, &e), 0, "%s", e.msg);
+	rbw_reply_clear(&r);
+	cr_assert_eq(rbw_client_recv(c, &r, &e), 0, "%s", e.msg);
 	cr_assert_eq(json_integer_value(json_object_get(r.parameters, "n")), 2);
 	cr_assert_eq(r.continues, 0);
-	rbd_reply_clear(&r);
+	rbw_reply_clear(&r);
 
 	close(peer);
-	cr_assert_eq(rbd_client_recv(c, &r, &e), -EPIPE);
+	cr_assert_eq(rbw_client_recv(c, &r, &e), -EPIPE);
 	cr_assert_str_eq(e.msg, "rbd at (inherited socket) closed the connection");
-	rbd_client_close(c);
+	rbw_client_close(c);
 }
 
 Test(client, epipe_not_sigpipe_when_the_peer_closed)
 {
 	int peer;
-	rbd_client *c = pair_client(&peer);
+	rbw_client *c = pair_client(&peer);
 	close(peer);
-	rbd_error e = {0};
-	cr_assert_eq(rbd_client_send(c, "io.routerbench.v1.GetInfo", NULL, 0, &e), -EPIPE);
+	rbe_error e = {0};
+	cr_assert_eq(rbw_client_send(c, "io.routerbench.v1.GetInfo", NULL, 0, &e), -EPIPE);
 	cr_assert(strstr(e.msg, "closed the connection"), "%s", e.msg);
-	rbd_reply r;
-	cr_assert_eq(rbd_client_call(c, "io.routerbench.v1.GetInfo", NULL, &r, &e), -EPIPE);
-	rbd_client_close(c);
-	rbd_client_close(NULL);
+	rbw_reply r;
+	cr_assert_eq(rbw_client_call(c, "io.routerbench.v1.GetInfo", NULL, &r, &e), -EPIPE);
+	rbw_client_close(c);
+	rbw_client_close(NULL);
 }
 
 Test(client, eof_in_the_middle_of_a_reply)
 {
 	int peer;
-	rbd_client *c = pair_client(&peer);
+	rbw_client *c = pair_client(&peer);
 	write_all(peer, "{\"parameters\":", 14);
 	close(peer);
-	rbd_reply r;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_client_recv(c, &r, &e), -EPIPE);
+	rbw_reply r;
+	rbe_error e = {0};
+	cr_assert_eq(rbw_client_recv(c, &r, &e), -EPIPE);
 	cr_assert(strstr(e.msg, "closed the connection in the middle of a reply"), "%s", e.msg);
-	rbd_client_close(c);
+	rbw_client_close(c);
 }
 
 Test(client, bad_reply_is_an_error_and_the_stream_goes_on)
 {
 	int peer;
-	rbd_client *c = pair_client(&peer);
+	rbw_client *c = pair_client(&peer);
 	static const char msgs[] = "not json\0{\"parameters\":{}}\0";
 	write_all(peer, msgs, sizeof(msgs) - 1);
-	rbd_reply r;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_client_recv(c, &r, &e), -EINVAL);
+	rbw_reply r;
+	rbe_error e = {0};
+	cr_assert_eq(rbw_client_recv(c, &r, &e), -EINVAL);
 	cr_assert(strstr(e.msg, "bad reply from rbd at (inherited socket): reply is not valid JSON"), "%s", e.msg);
-	cr_assert_eq(rbd_client_recv(c, &r, &e), 0, "%s", e.msg);
-	rbd_reply_clear(&r);
-	rbd_client_close(c);
+	cr_assert_eq(rbw_client_recv(c, &r, &e), 0, "%s", e.msg);
+	rbw_reply_clear(&r);
+	rbw_client_close(c);
 	close(peer);
 }
 
@@ -819,19 +819,19 @@ static void on_alarm(int sig) { (void)sig; }
 Test(client, big_reply_in_pieces_through_eintr)
 {
 	int peer;
-	rbd_client *c = pair_client(&peer);
+	rbw_client *c = pair_client(&peer);
 	size_t big = 3u << 20;
 	pid_t pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
-		rbd_client_close(c);
+		rbw_client_close(c);
 		json_t *p = json_object();
 		char *s = malloc(big + 1);
 		memset(s, 'z', big);
 		s[big] = '\0';
 		json_object_set_new(p, "blob", json_string(s));
 		size_t len;
-		char *text = rbd_msg_reply(p, 0, &len);
+		char *text = rbw_msg_reply(p, 0, &len);
 		sleep_ms(100);
 		write_all(peer, text, 1000);
 		sleep_ms(50);
@@ -843,16 +843,16 @@ Test(client, big_reply_in_pieces_through_eintr)
 	sigaction(SIGALRM, &sa, NULL);
 	struct itimerval it = {.it_interval = {0, 10000}, .it_value = {0, 10000}};
 	setitimer(ITIMER_REAL, &it, NULL);
-	rbd_reply r;
-	rbd_error e = {0};
-	int rc = rbd_client_recv(c, &r, &e);
+	rbw_reply r;
+	rbe_error e = {0};
+	int rc = rbw_client_recv(c, &r, &e);
 	struct itimerval off = {0};
 	setitimer(ITIMER_REAL, &off, NULL);
 	cr_assert_eq(rc, 0, "%s", e.msg);
 	cr_assert_eq(json_string_length(json_object_get(r.parameters, "blob")), big);
-	rbd_reply_clear(&r);
+	rbw_reply_clear(&r);
 	cr_assert_eq(wait_child(pid), 0);
-	rbd_client_close(c);
+	rbw_client_close(c);
 }
 
 /* A tiny rbd in a child: answers each call with its method and parameters, or an error for
@@ -860,22 +860,22 @@ Test(client, big_reply_in_pieces_through_eintr)
 static int echo_reply(void *ctx, const char *text, size_t len)
 {
 	int fd = *(int *)ctx;
-	rbd_call call;
-	rbd_error e = {0};
+	rbw_call call;
+	rbe_error e = {0};
 	size_t n;
 	char *out;
-	if (rbd_call_parse(text, len, &call, &e) < 0) {
-		out = rbd_msg_error(RBD_ERR_INVALID_MESSAGE, NULL, e.msg, &n);
+	if (rbw_call_parse(text, len, &call, &e) < 0) {
+		out = rbw_msg_error(RBW_ERR_INVALID_MESSAGE, NULL, e.msg, &n);
 	} else if (strcmp(call.method, "Nope") == 0) {
-		out = rbd_msg_error(RBD_ERR_METHOD_NOT_FOUND, json_pack("{s:s}", "method", call.method), "no such method", &n);
+		out = rbw_msg_error(RBW_ERR_METHOD_NOT_FOUND, json_pack("{s:s}", "method", call.method), "no such method", &n);
 	} else {
 		json_t *p = json_pack("{s:s, s:O}", "method", call.method, "parameters", call.parameters);
-		out = rbd_msg_reply(p, 0, &n);
+		out = rbw_msg_reply(p, 0, &n);
 		json_decref(p);
 	}
 	write_all(fd, out, n);
 	free(out);
-	rbd_call_clear(&call);
+	rbw_call_clear(&call);
 	return 0;
 }
 
@@ -884,14 +884,14 @@ static void serve_until_eof(int lfd)
 	int fd = accept(lfd, NULL, NULL);
 	if (fd < 0)
 		_exit(2);
-	rbd_msgbuf b;
-	rbd_msgbuf_init(&b, RBD_PROTO_MAX_MESSAGE_DEFAULT);
+	rbw_msgbuf b;
+	rbw_msgbuf_init(&b, RBW_PROTO_MAX_MESSAGE_DEFAULT);
 	char buf[4096];
 	ssize_t n;
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		if (rbd_msgbuf_feed(&b, buf, (size_t)n, echo_reply, &fd) < 0)
+		if (rbw_msgbuf_feed(&b, buf, (size_t)n, echo_reply, &fd) < 0)
 			_exit(3);
-	rbd_msgbuf_free(&b);
+	rbw_msgbuf_free(&b);
 	_exit(0);
 }
 
@@ -906,39 +906,39 @@ Test(client, round_trip_with_a_listening_server)
 		serve_until_eof(lfd);
 	close(lfd);
 
-	rbd_client *c = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_client_open(path, &c, &e), 0, "%s", e.msg);
+	rbw_client *c = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbw_client_open(path, &c, &e), 0, "%s", e.msg);
 	json_t *p = json_pack("{s:I}", "id", (json_int_t)7);
-	rbd_reply r;
-	cr_assert_eq(rbd_client_call(c, "io.routerbench.v1.Status", p, &r, &e), 0, "%s", e.msg);
+	rbw_reply r;
+	cr_assert_eq(rbw_client_call(c, "io.routerbench.v1.Status", p, &r, &e), 0, "%s", e.msg);
 	json_decref(p);
 	cr_assert_null(r.error);
 	cr_assert_str_eq(json_string_value(json_object_get(r.parameters, "method")), "io.routerbench.v1.Status");
 	cr_assert_eq(json_integer_value(json_object_get(json_object_get(r.parameters, "parameters"), "id")), 7);
-	rbd_reply_clear(&r);
+	rbw_reply_clear(&r);
 
-	cr_assert_eq(rbd_client_call(c, "Nope", NULL, &r, &e), 0, "an error reply is not a transport error");
-	cr_assert_str_eq(r.error, RBD_ERR_METHOD_NOT_FOUND);
-	cr_assert_str_eq(rbd_reply_message(&r), "no such method");
-	rbd_reply_clear(&r);
+	cr_assert_eq(rbw_client_call(c, "Nope", NULL, &r, &e), 0, "an error reply is not a transport error");
+	cr_assert_str_eq(r.error, RBW_ERR_METHOD_NOT_FOUND);
+	cr_assert_str_eq(rbw_reply_message(&r), "no such method");
+	rbw_reply_clear(&r);
 
 	/* Pipelined: two calls sent before either reply is read. */
-	cr_assert_eq(rbd_client_send(c, "A", NULL, 0, &e), 0);
-	cr_assert_eq(rbd_client_send(c, "B", NULL, 1, &e), 0);
-	cr_assert_eq(rbd_client_recv(c, &r, &e), 0, "%s", e.msg);
+	cr_assert_eq(rbw_client_send(c, "A", NULL, 0, &e), 0);
+	cr_assert_eq(rbw_client_send(c, "B", NULL, 1, &e), 0);
+	cr_assert_eq(rbw_client_recv(c, &r, &e), 0, "%s", e.msg);
 	cr_assert_str_eq(json_string_value(json_object_get(r.parameters, "method")), "A");
-	rbd_reply_clear(&r);
-	cr_assert_eq(rbd_client_recv(c, &r, &e), 0, "%s", e.msg);
+	rbw_reply_clear(&r);
+	cr_assert_eq(rbw_client_recv(c, &r, &e), 0, "%s", e.msg);
 	cr_assert_str_eq(json_string_value(json_object_get(r.parameters, "method")), "B");
-	rbd_reply_clear(&r);
+	rbw_reply_clear(&r);
 
 	shutdown(c->fd, SHUT_WR);
-	cr_assert_eq(rbd_client_recv(c, &r, &e), -EPIPE, "the server closes after our end");
+	cr_assert_eq(rbw_client_recv(c, &r, &e), -EPIPE, "the server closes after our end");
 	char want[256];
 	snprintf(want, sizeof(want), "rbd at %s closed the connection", path);
 	cr_assert_str_eq(e.msg, want);
-	rbd_client_close(c);
+	rbw_client_close(c);
 	cr_assert_eq(wait_child(pid), 0);
 	unlink(path);
 }

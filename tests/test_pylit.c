@@ -4,22 +4,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pylit.h"
+#include "data/pylit.h"
 
 /* Decodes into a separate buffer and, independently, in place; both must agree. */
 static void expect_decode(const char *in, const char *want)
 {
 	size_t len = strlen(in), got_len = 0;
 	char *out = malloc(len + 1);
-	rbd_error e = {0};
-	int r = rbd_pylit_decode(in, len, out, &got_len, &e);
+	rbe_error e = {0};
+	int r = rbe_pylit_decode(in, len, out, &got_len, &e);
 	cr_assert_eq(r, 0, "decoding <%s> failed: %s", in, e.msg);
 	cr_assert_eq(got_len, strlen(want), "decoding <%s>: length %zu, want %zu (<%s>)", in, got_len, strlen(want), out);
 	cr_assert_str_eq(out, want, "decoding <%s>", in);
 
 	char *buf = malloc(len + 1);
 	memcpy(buf, in, len + 1);
-	cr_assert_eq(rbd_pylit_decode(buf, len, buf, &got_len, &e), 0);
+	cr_assert_eq(rbe_pylit_decode(buf, len, buf, &got_len, &e), 0);
 	cr_assert_str_eq(buf, want, "in place <%s>", in);
 	free(buf);
 	free(out);
@@ -29,8 +29,8 @@ static void expect_error(const char *in, const char *msg)
 {
 	size_t len = strlen(in), got_len;
 	char *out = malloc(len + 1);
-	rbd_error e = {0};
-	cr_assert_eq(rbd_pylit_decode(in, len, out, &got_len, &e), -EINVAL, "<%s> should fail", in);
+	rbe_error e = {0};
+	cr_assert_eq(rbe_pylit_decode(in, len, out, &got_len, &e), -EINVAL, "<%s> should fail", in);
 	cr_assert_eq(e.code, -EINVAL);
 	cr_assert_str_eq(e.msg, msg, "<%s>", in);
 	free(out);
@@ -38,15 +38,15 @@ static void expect_error(const char *in, const char *msg)
 
 Test(pylit, detects_list_literals)
 {
-	cr_assert(rbd_pylit_is_list("['a']", 5));
-	cr_assert(rbd_pylit_is_list("  [ \"a\"]", 8));
-	cr_assert(rbd_pylit_is_list("[]", 2));
-	cr_assert(rbd_pylit_is_list("[\n 'a']", 7));
-	cr_assert_not(rbd_pylit_is_list("[1, 2] is a list", 16));
-	cr_assert_not(rbd_pylit_is_list("plain", 5));
-	cr_assert_not(rbd_pylit_is_list("", 0));
-	cr_assert_not(rbd_pylit_is_list("[", 1));
-	cr_assert_not(rbd_pylit_is_list("x ['a']", 7));
+	cr_assert(rbe_pylit_is_list("['a']", 5));
+	cr_assert(rbe_pylit_is_list("  [ \"a\"]", 8));
+	cr_assert(rbe_pylit_is_list("[]", 2));
+	cr_assert(rbe_pylit_is_list("[\n 'a']", 7));
+	cr_assert_not(rbe_pylit_is_list("[1, 2] is a list", 16));
+	cr_assert_not(rbe_pylit_is_list("plain", 5));
+	cr_assert_not(rbe_pylit_is_list("", 0));
+	cr_assert_not(rbe_pylit_is_list("[", 1));
+	cr_assert_not(rbe_pylit_is_list("x ['a']", 7));
 }
 
 Test(pylit, plain_text_is_verbatim)

@@ -12,10 +12,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dataset.h"
+#include "data/dataset.h"
 #include "helpers.h"
-#include "rbds.h"
-#include "util.h"
+#include "data/rbds_format.h"
+#include "lib/util.h"
 
 /* The byte layout from docs/rbds-format.md, restated here so the tests check the document. */
 #define HDR_SIZE 128
@@ -37,28 +37,28 @@ enum { WANT_RESPONSES = 1, WANT_TOKENS = 2, WANT_FEATURES = 4, WANT_ALL = 7 };
 static const char *const evals[] = {"mmlu-algebra", "mmlu-history", "gsm8k", "hellaswag", "mbpp"};
 
 /* A deterministic dataset of n samples × m models; the same arguments give the same data. */
-static rbd_dataset *make_ds(size_t n, uint32_t m, int want, size_t text)
+static rbe_dataset *make_ds(size_t n, uint32_t m, int want, size_t text)
 {
-	char **names = rbd_xcalloc(m, sizeof(char *));
+	char **names = rbe_xcalloc(m, sizeof(char *));
 	for (uint32_t j = 0; j < m; j++) {
-		names[j] = rbd_xmalloc(32);
+		names[j] = rbe_xmalloc(32);
 		snprintf(names[j], 32, "model-%u", j);
 	}
-	rbd_builder *b = rbd_builder_new(m, (const char *const *)names);
-	rbd_builder_set_name(b, "synthetic");
+	rbe_builder *b = rbe_builder_new(m, (const char *const *)names);
+	rbe_builder_set_name(b, "synthetic");
 	if (want & WANT_RESPONSES)
-		rbd_builder_want_responses(b);
+		rbe_builder_want_responses(b);
 	if (want & WANT_TOKENS)
-		rbd_builder_want_tokens(b);
+		rbe_builder_want_tokens(b);
 	if (want & WANT_FEATURES)
-		rbd_builder_want_features(b, 5, "embedding");
-	float *q = rbd_xcalloc(m, sizeof(float));
-	double *c = rbd_xcalloc(m, sizeof(double));
-	uint32_t *ct = rbd_xcalloc(m, sizeof(uint32_t));
-	char **resp = rbd_xcalloc(m, sizeof(char *));
-	char *prompt = rbd_xmalloc(text + 64);
+		rbe_builder_want_features(b, 5, "embedding");
+	float *q = rbe_xcalloc(m, sizeof(float));
+	double *c = rbe_xcalloc(m, sizeof(double));
+	uint32_t *ct = rbe_xcalloc(m, sizeof(uint32_t));
+	char **resp = rbe_xcalloc(m, sizeof(char *));
+	char *prompt = rbe_xmalloc(text + 64);
 	for (uint32_t j = 0; j < m; j++)
-		resp[j] = rbd_xmalloc(64);
+		resp[j] = rbe_xmalloc(64);
 	float feat[5];
 	char id[32];
 	for (size_t i = 0; i < n; i++) {
@@ -74,7 +74,7 @@ static rbd_dataset *make_ds(size_t n, uint32_t m, int want, size_t text)
 		}
 		for (int k = 0; k < 5; k++)
 			feat[k] = (float)i * 0.5f - (float)k;
-		rbd_sample_in s = {
+		rbe_sample_in s = {
 			.sample_id = id,
 			.eval_name = evals[i % 5],
 			.prompt = prompt,
@@ -85,12 +85,12 @@ static rbd_dataset *make_ds(size_t n, uint32_t m, int want, size_t text)
 			.completion_tokens = ct,
 			.features = feat,
 		};
-		rbd_error e = {0};
-		cr_assert_eq(rbd_builder_add(b, &s, &e), 0, "%s", e.msg);
+		rbe_error e = {0};
+		cr_assert_eq(rbe_builder_add(b, &s, &e), 0, "%s", e.msg);
 	}
-	rbd_dataset *ds = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_builder_finish(b, &ds, &e), 0, "%s", e.msg);
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbe_builder_finish(b, &ds, &e), 0, "%s", e.msg);
 	for (uint32_t j = 0; j < m; j++) {
 		free(names[j]);
 		free(resp[j]);
@@ -134,7 +134,7 @@ TestSuite(rbds, .init = setup_dir, .fini = teardown_dir);
 
 static char *path_in(const char *name)
 {
-	char *p = rbd_xmalloc(512);
+	char *p = rbe_xmalloc(512);
 	snprintf(p, 512, "%s/%s", tmpdir, name);
 	return p;
 }
@@ -152,17 +152,17 @@ static size_t dir_entries(const char *dir)
 	return k;
 }
 
-static void write_ok(const rbd_dataset *ds, const char *path)
+static void write_ok(const rbe_dataset *ds, const char *path)
 {
-	rbd_error e = {0};
-	cr_assert_eq(rbd_rbds_write(ds, path, &e), 0, "%s", e.msg);
+	rbe_error e = {0};
+	cr_assert_eq(rbe_rbds_write(ds, path, &e), 0, "%s", e.msg);
 }
 
-static rbd_dataset *open_ok(const char *path)
+static rbe_dataset *open_ok(const char *path)
 {
-	rbd_dataset *ds = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_rbds_open(path, &ds, &e), 0, "%s", e.msg);
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbe_rbds_open(path, &ds, &e), 0, "%s", e.msg);
 	cr_assert_not_null(ds);
 	return ds;
 }
@@ -170,20 +170,20 @@ static rbd_dataset *open_ok(const char *path)
 /* Open must fail with a message containing want, and leave out untouched. */
 static void open_fails(const char *path, const char *want)
 {
-	rbd_dataset *ds = (rbd_dataset *)0x1;
-	rbd_error e = {0};
-	int r = rbd_rbds_open(path, &ds, &e);
+	rbe_dataset *ds = (rbe_dataset *)0x1;
+	rbe_error e = {0};
+	int r = rbe_rbds_open(path, &ds, &e);
 	cr_assert_lt(r, 0, "opened a bad file (expected '%s')", want);
 	cr_expect_eq(e.code, r);
-	cr_expect_eq(ds, (rbd_dataset *)0x1);
+	cr_expect_eq(ds, (rbe_dataset *)0x1);
 	cr_expect(strstr(e.msg, want) != NULL, "message '%s' lacks '%s'", e.msg, want);
 	cr_expect(strncmp(e.msg, path, strlen(path)) == 0, "message '%s' does not start with the path", e.msg);
 }
 
 static void read_all(const char *path, uint8_t **buf, size_t *len)
 {
-	rbd_error e = {0};
-	cr_assert_eq(rbd_read_file(path, (char **)buf, len, &e), 0, "%s", e.msg);
+	rbe_error e = {0};
+	cr_assert_eq(rbe_read_file(path, (char **)buf, len, &e), 0, "%s", e.msg);
 }
 
 static void write_all(const char *path, const void *buf, size_t len)
@@ -225,15 +225,15 @@ static uint64_t sec_size(const uint8_t *b, uint32_t id) { return get64(b, entry_
 static void fix_hash(uint8_t *b, size_t len)
 {
 	uint32_t hs = get32(b, OFF_HEADER_SIZE);
-	rbd_sha256_buf(b + hs, len - hs, b + OFF_HASH);
+	rbe_sha256_buf(b + hs, len - hs, b + OFF_HASH);
 }
 
 /* A small valid file with every section; returns its bytes (owned). */
 static uint8_t *good_file(const char *path, size_t *len, int want)
 {
-	rbd_dataset *ds = make_ds(20, 3, want, 10);
+	rbe_dataset *ds = make_ds(20, 3, want, 10);
 	write_ok(ds, path);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 	uint8_t *b;
 	read_all(path, &b, len);
 	return b;
@@ -244,40 +244,40 @@ static uint8_t *good_file(const char *path, size_t *len, int want)
 
 Test(rbds, round_trip_required_sections)
 {
-	rbd_dataset *ds = make_ds(50, 4, 0, 20);
+	rbe_dataset *ds = make_ds(50, 4, 0, 20);
 	char *p = path_in("plain.rbds");
 	write_ok(ds, p);
 	static const uint8_t zero[32];
 	cr_expect_eq(memcmp(ds->sha256, zero, 32), 0, "writing must not touch the dataset");
-	rbd_dataset *rd = open_ok(p);
+	rbe_dataset *rd = open_ok(p);
 	expect_same_dataset(ds, rd);
 	cr_expect_str_eq(rd->name, "plain");
 	cr_expect_neq(memcmp(rd->sha256, zero, 32), 0);
-	rbd_rbds_info info;
-	cr_assert_eq(rbd_rbds_info_of(rd, &info), 0);
+	rbe_rbds_info info;
+	cr_assert_eq(rbe_rbds_info_of(rd, &info), 0);
 	cr_expect_eq(info.format_version, 1);
 	cr_expect_str_eq(info.stored_name, "", "the name is not stored: the hash identifies the data alone");
 	struct stat st;
 	cr_assert_eq(stat(p, &st), 0);
 	cr_expect_eq(info.file_size, (uint64_t)st.st_size);
-	cr_expect_eq(rbd_rbds_info_of(ds, &info), -EINVAL, "a builder dataset is not a file");
+	cr_expect_eq(rbe_rbds_info_of(ds, &info), -EINVAL, "a builder dataset is not a file");
 	cr_expect_eq(dir_entries(tmpdir), 1, "no temporary file left behind");
-	rbd_dataset_free(rd);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(rd);
+	rbe_dataset_free(ds);
 	free(p);
 }
 
 Test(rbds, round_trip_all_sections)
 {
-	rbd_dataset *ds = make_ds(60, 5, WANT_ALL, 30);
+	rbe_dataset *ds = make_ds(60, 5, WANT_ALL, 30);
 	char *p = path_in("full.data.rbds");
 	write_ok(ds, p);
-	rbd_dataset *rd = open_ok(p);
+	rbe_dataset *rd = open_ok(p);
 	expect_same_dataset(ds, rd);
 	cr_expect_str_eq(rd->name, "full.data");
 	cr_expect_str_eq(rd->feature_name, "embedding");
-	rbd_dataset_free(rd);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(rd);
+	rbe_dataset_free(ds);
 	free(p);
 }
 
@@ -285,13 +285,13 @@ Test(rbds, round_trip_each_optional_alone)
 {
 	int wants[] = {WANT_RESPONSES, WANT_TOKENS, WANT_FEATURES};
 	for (int k = 0; k < 3; k++) {
-		rbd_dataset *ds = make_ds(7, 2, wants[k], 3);
+		rbe_dataset *ds = make_ds(7, 2, wants[k], 3);
 		char *p = path_in("one.rbds");
 		write_ok(ds, p);
-		rbd_dataset *rd = open_ok(p);
+		rbe_dataset *rd = open_ok(p);
 		expect_same_dataset(ds, rd);
-		rbd_dataset_free(rd);
-		rbd_dataset_free(ds);
+		rbe_dataset_free(rd);
+		rbe_dataset_free(ds);
 		free(p);
 	}
 }
@@ -299,13 +299,13 @@ Test(rbds, round_trip_each_optional_alone)
 /* Sizes past the writer's 1 MiB buffer: strings, offset arrays and big arrays in chunks. */
 Test(rbds, round_trip_large, .timeout = 60)
 {
-	rbd_dataset *ds = make_ds(30000, 16, WANT_ALL, 100);
+	rbe_dataset *ds = make_ds(30000, 16, WANT_ALL, 100);
 	char *p = path_in("large.rbds");
 	write_ok(ds, p);
-	rbd_dataset *rd = open_ok(p);
+	rbe_dataset *rd = open_ok(p);
 	expect_same_dataset(ds, rd);
-	rbd_dataset_free(rd);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(rd);
+	rbe_dataset_free(ds);
 	free(p);
 }
 
@@ -327,7 +327,7 @@ Test(rbds, header_layout_is_as_documented)
 	for (size_t k = 88; k < HDR_SIZE; k++)
 		cr_expect_eq(b[k], 0, "reserved header byte %zu", k);
 	uint8_t sum[32];
-	rbd_sha256_buf(b + HDR_SIZE, len - HDR_SIZE, sum);
+	rbe_sha256_buf(b + HDR_SIZE, len - HDR_SIZE, sum);
 	cr_expect_eq(memcmp(sum, b + OFF_HASH, 32), 0, "hash covers every byte after the header");
 	uint64_t prev_end = HDR_SIZE + 13 * 24;
 	for (uint32_t id = S_META; id <= S_STRINGS; id++) {
@@ -356,7 +356,7 @@ Test(rbds, numeric_arrays_are_used_in_place)
 	char *p = path_in("inplace.rbds");
 	size_t len;
 	uint8_t *b = good_file(p, &len, WANT_ALL);
-	rbd_dataset *rd = open_ok(p);
+	rbe_dataset *rd = open_ok(p);
 	cr_expect_eq((uintptr_t)rd->quality % 64, 0);
 	cr_expect_eq((uintptr_t)rd->cost % 64, 0);
 	cr_expect_eq((const char *)rd->cost - (const char *)rd->quality,
@@ -372,7 +372,7 @@ Test(rbds, numeric_arrays_are_used_in_place)
 	close(fd);
 	cr_expect_neq(before, nq);
 	cr_expect_eq(rd->quality[4], nq);
-	rbd_dataset_free(rd);
+	rbe_dataset_free(rd);
 	free(b);
 	free(p);
 }
@@ -381,7 +381,7 @@ Test(rbds, same_data_same_bytes)
 {
 	/* Named after the dataset: an opened file's name is its stem, and it is written back. */
 	char *p1 = path_in("synthetic.rbds"), *p2 = path_in("b.rbds"), *p3 = path_in("c.rbds");
-	rbd_dataset *d1 = make_ds(40, 4, WANT_ALL, 8), *d2 = make_ds(40, 4, WANT_ALL, 8);
+	rbe_dataset *d1 = make_ds(40, 4, WANT_ALL, 8), *d2 = make_ds(40, 4, WANT_ALL, 8);
 	write_ok(d1, p1);
 	write_ok(d2, p2);
 	write_ok(d1, p1); /* over an existing file */
@@ -392,26 +392,26 @@ Test(rbds, same_data_same_bytes)
 	cr_assert_eq(l1, l2);
 	cr_expect_eq(memcmp(b1, b2, l1), 0, "identical data must give identical files");
 	/* A dataset read back from a file writes the same file again. */
-	rbd_dataset *rd = open_ok(p1);
+	rbe_dataset *rd = open_ok(p1);
 	write_ok(rd, p3);
 	read_all(p3, &b3, &l3);
 	cr_assert_eq(l1, l3);
 	cr_expect_eq(memcmp(b1, b3, l1), 0);
 	uint8_t h[32];
-	rbd_error e = {0};
-	cr_assert_eq(rbd_rbds_hash(p1, h, &e), 0, "%s", e.msg);
+	rbe_error e = {0};
+	cr_assert_eq(rbe_rbds_hash(p1, h, &e), 0, "%s", e.msg);
 	cr_expect_eq(memcmp(h, rd->sha256, 32), 0);
 	cr_expect_eq(memcmp(h, b1 + OFF_HASH, 32), 0);
 	/* Different data, different hash. */
-	rbd_dataset *d3 = make_ds(40, 4, WANT_ALL, 9);
+	rbe_dataset *d3 = make_ds(40, 4, WANT_ALL, 9);
 	write_ok(d3, p2);
 	uint8_t h3[32];
-	cr_assert_eq(rbd_rbds_hash(p2, h3, &e), 0, "%s", e.msg);
+	cr_assert_eq(rbe_rbds_hash(p2, h3, &e), 0, "%s", e.msg);
 	cr_expect_neq(memcmp(h, h3, 32), 0);
-	rbd_dataset_free(rd);
-	rbd_dataset_free(d1);
-	rbd_dataset_free(d2);
-	rbd_dataset_free(d3);
+	rbe_dataset_free(rd);
+	rbe_dataset_free(d1);
+	rbe_dataset_free(d2);
+	rbe_dataset_free(d3);
 	free(b1);
 	free(b2);
 	free(b3);
@@ -429,16 +429,16 @@ Test(rbds, open_fd_memfd_outlives_the_fd)
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(write(fd, b, len), (ssize_t)len);
 	cr_assert_eq(fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL), 0);
-	rbd_dataset *ds = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_rbds_open_fd(fd, "shm/gen-3.rbds", &ds, &e), 0, "%s", e.msg);
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbe_rbds_open_fd(fd, "shm/gen-3.rbds", &ds, &e), 0, "%s", e.msg);
 	close(fd);
-	rbd_dataset *rd = open_ok(p);
+	rbe_dataset *rd = open_ok(p);
 	expect_same_dataset(rd, ds);
 	cr_expect_str_eq(ds->name, "gen-3");
 	cr_expect_eq(memcmp(ds->sha256, b + OFF_HASH, 32), 0);
-	rbd_dataset_free(rd);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(rd);
+	rbe_dataset_free(ds);
 	free(b);
 	free(p);
 }
@@ -454,15 +454,15 @@ Test(rbds, trust_hash_still_checks_structure)
 	write_all(p, b, len);
 	open_fails(p, "checksum mismatch");
 	int fd = open(p, O_RDONLY);
-	rbd_dataset *ds = NULL;
-	rbd_error e = {0};
-	cr_expect_eq(rbd_rbds_open_fd_ex(fd, p, RBD_RBDS_TRUST_HASH, &ds, &e), 0, "%s", e.msg);
-	rbd_dataset_free(ds);
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
+	cr_expect_eq(rbe_rbds_open_fd_ex(fd, p, RBE_RBDS_TRUST_HASH, &ds, &e), 0, "%s", e.msg);
+	rbe_dataset_free(ds);
 	ds = NULL;
 	/* A bad eval index is refused with or without the hash. */
 	put32(b, sec_off(b, S_SAMPLE_EVAL) + 4, 77);
 	write_all(p, b, len);
-	cr_expect_lt(rbd_rbds_open_fd_ex(fd, p, RBD_RBDS_TRUST_HASH, &ds, &e), 0);
+	cr_expect_lt(rbe_rbds_open_fd_ex(fd, p, RBE_RBDS_TRUST_HASH, &ds, &e), 0);
 	cr_expect(strstr(e.msg, "eval index 77"), "message: %s", e.msg);
 	cr_expect_null(ds);
 	close(fd);
@@ -480,7 +480,7 @@ Test(rbds, forward_compatible_unknown_section)
 	cr_assert_eq(ns, 9);
 	cr_assert_leq(HDR_SIZE + 24 * (ns + 1), sec_off(b, S_META));
 	size_t at = (len + 63) & ~(size_t)63, nlen = at + 64;
-	b = rbd_xrealloc(b, nlen);
+	b = rbe_xrealloc(b, nlen);
 	memset(b + len, 0, nlen - len);
 	memset(b + at, 0xAB, 64);
 	size_t ent = HDR_SIZE + 24 * ns;
@@ -492,9 +492,9 @@ Test(rbds, forward_compatible_unknown_section)
 	put64(b, OFF_FILE_SIZE, nlen);
 	fix_hash(b, nlen);
 	write_all(p, b, nlen);
-	rbd_dataset *ds = open_ok(p);
+	rbe_dataset *ds = open_ok(p);
 	cr_expect_eq(ds->n, 20);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 	/* But an unknown section must still lie inside the file. */
 	put64(b, ent + 8, nlen);
 	fix_hash(b, nlen);
@@ -508,17 +508,17 @@ Test(rbds, forward_compatible_unknown_section)
 
 Test(rbds, write_into_missing_directory_leaves_nothing)
 {
-	rbd_dataset *ds = make_ds(5, 2, 0, 1);
+	rbe_dataset *ds = make_ds(5, 2, 0, 1);
 	char *dir = path_in("nope");
 	char *p = path_in("nope/x.rbds");
-	rbd_error e = {0};
-	int r = rbd_rbds_write(ds, p, &e);
+	rbe_error e = {0};
+	int r = rbe_rbds_write(ds, p, &e);
 	cr_expect_eq(r, -ENOENT, "%s", e.msg);
 	cr_expect(strstr(e.msg, p) == e.msg, "message: %s", e.msg);
 	struct stat st;
 	cr_expect_neq(stat(dir, &st), 0);
 	cr_expect_eq(dir_entries(tmpdir), 0);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 	free(dir);
 	free(p);
 }
@@ -526,48 +526,48 @@ Test(rbds, write_into_missing_directory_leaves_nothing)
 /* A dataset the reader would refuse is refused before any file is made. */
 Test(rbds, write_refuses_invalid_dataset)
 {
-	rbd_dataset *ds = make_ds(5, 2, 0, 1);
+	rbe_dataset *ds = make_ds(5, 2, 0, 1);
 	char *p = path_in("bad.rbds");
-	rbd_error e = {0};
+	rbe_error e = {0};
 	float *q = (float *)ds->quality;
 	q[3] = NAN;
-	cr_expect_eq(rbd_rbds_write(ds, p, &e), -EINVAL);
+	cr_expect_eq(rbe_rbds_write(ds, p, &e), -EINVAL);
 	cr_expect(strstr(e.msg, "quality"), "message: %s", e.msg);
 	q[3] = 0.5f;
 	const char *keep = ds->model_names[1];
 	ds->model_names[1] = ds->model_names[0];
-	cr_expect_eq(rbd_rbds_write(ds, p, &e), -EINVAL);
+	cr_expect_eq(rbe_rbds_write(ds, p, &e), -EINVAL);
 	cr_expect(strstr(e.msg, "appears twice"), "message: %s", e.msg);
 	ds->model_names[1] = keep;
 	keep = ds->sample_ids[4];
 	ds->sample_ids[4] = ds->sample_ids[2];
-	cr_expect_eq(rbd_rbds_write(ds, p, &e), -EINVAL);
+	cr_expect_eq(rbe_rbds_write(ds, p, &e), -EINVAL);
 	cr_expect(strstr(e.msg, "sample-2") && strstr(e.msg, "twice"), "message: %s", e.msg);
 	ds->sample_ids[4] = keep;
 	cr_expect_eq(dir_entries(tmpdir), 0);
 	write_ok(ds, p);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 	free(p);
 }
 
 Test(rbds, write_refuses_no_models)
 {
 	/* The builder refuses a dataset without models; build one by hand to check the writer too. */
-	rbd_builder *b = rbd_builder_new(0, NULL);
-	rbd_sample_in s = {.sample_id = "a", .eval_name = "e", .prompt = "p", .quality = (float[1]){0},
+	rbe_builder *b = rbe_builder_new(0, NULL);
+	rbe_sample_in s = {.sample_id = "a", .eval_name = "e", .prompt = "p", .quality = (float[1]){0},
 			   .cost = (double[1]){0}};
-	cr_assert_eq(rbd_builder_add(b, &s, NULL), 0);
-	rbd_dataset *ds = NULL;
-	rbd_error e = {0};
-	cr_assert_eq(rbd_builder_finish(b, &ds, &e), -EINVAL);
+	cr_assert_eq(rbe_builder_add(b, &s, NULL), 0);
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbe_builder_finish(b, &ds, &e), -EINVAL);
 	cr_expect(strstr(e.msg, "no models"), "message: %s", e.msg);
 	const char *no_names[1] = {NULL};
 	const char *ids[1] = {"a"}, *prompts[1] = {"p"}, *eval_names[1] = {"e"};
 	uint32_t ev[1] = {0};
-	rbd_dataset bare = {.n = 1, .n_evals = 1, .model_names = no_names, .eval_names = eval_names, .sample_ids = ids,
+	rbe_dataset bare = {.n = 1, .n_evals = 1, .model_names = no_names, .eval_names = eval_names, .sample_ids = ids,
 			    .prompts = prompts, .eval = ev, .quality = (float[1]){0}, .cost = (double[1]){0}};
 	char *p = path_in("empty.rbds");
-	cr_expect_eq(rbd_rbds_write(&bare, p, &e), -EINVAL);
+	cr_expect_eq(rbe_rbds_write(&bare, p, &e), -EINVAL);
 	cr_expect(strstr(e.msg, "no models"), "message: %s", e.msg);
 	cr_expect_eq(dir_entries(tmpdir), 0);
 	free(p);
@@ -590,11 +590,11 @@ Test(rbds, refuses_truncated)
 			open_fails(p, want);
 		}
 		uint8_t h[32];
-		rbd_error e = {0};
-		cr_expect_lt(rbd_rbds_hash(p, h, &e), 0);
+		rbe_error e = {0};
+		cr_expect_lt(rbe_rbds_hash(p, h, &e), 0);
 		cr_expect(strstr(e.msg, "truncated"), "hash of a %zu-byte cut: %s", cuts[k], e.msg);
 	}
-	b = rbd_xrealloc(b, len + 5);
+	b = rbe_xrealloc(b, len + 5);
 	memset(b + len, 0, 5);
 	write_all(p, b, len + 5);
 	open_fails(p, "trailing data");
@@ -643,8 +643,8 @@ Test(rbds, refuses_bad_magic_and_versions)
 	write_all(p, b, len);
 	open_fails(p, "written by a newer routerbench (format 2); this build reads format 1");
 	uint8_t h[32];
-	rbd_error e = {0};
-	cr_expect_lt(rbd_rbds_hash(p, h, &e), 0);
+	rbe_error e = {0};
+	cr_expect_lt(rbe_rbds_hash(p, h, &e), 0);
 	cr_expect(strstr(e.msg, "newer routerbench"), "%s", e.msg);
 	/* Newer is refused before anything else it might have changed. */
 	put64(b, OFF_FILE_SIZE, 7);
@@ -682,7 +682,7 @@ Test(rbds, refuses_bad_section_table)
 	char *p = path_in("sec.rbds");
 	size_t len;
 	uint8_t *orig = good_file(p, &len, WANT_ALL);
-	uint8_t *b = rbd_xmalloc(len);
+	uint8_t *b = rbe_xmalloc(len);
 #define RESET() memcpy(b, orig, len)
 	size_t q = entry_of(orig, S_QUALITY);
 
@@ -755,7 +755,7 @@ Test(rbds, refuses_bad_strings)
 	char *p = path_in("str.rbds");
 	size_t len;
 	uint8_t *orig = good_file(p, &len, WANT_ALL);
-	uint8_t *b = rbd_xmalloc(len);
+	uint8_t *b = rbe_xmalloc(len);
 	uint64_t blob = sec_size(orig, S_STRINGS);
 	char want[160];
 
@@ -795,9 +795,9 @@ Test(rbds, refuses_bad_strings)
 	put64(b, sec_off(b, S_PROMPT), get64(b, sec_off(b, S_PROMPT)) + 3);
 	fix_hash(b, len);
 	write_all(p, b, len);
-	rbd_dataset *ds = open_ok(p);
+	rbe_dataset *ds = open_ok(p);
 	cr_expect_str_eq(ds->prompts[0], "mpt 0: aaaaaaaaaa");
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 	free(orig);
 	free(b);
 	free(p);
@@ -808,7 +808,7 @@ Test(rbds, refuses_bad_values)
 	char *p = path_in("val.rbds");
 	size_t len;
 	uint8_t *orig = good_file(p, &len, WANT_ALL);
-	uint8_t *b = rbd_xmalloc(len);
+	uint8_t *b = rbe_xmalloc(len);
 
 	memcpy(b, orig, len);
 	put32(b, sec_off(b, S_SAMPLE_EVAL) + 4 * 7, 5);
@@ -847,11 +847,11 @@ Test(rbds, refuses_non_files)
 	open_fails(tmpdir, "not a regular file");
 	char *p = path_in("missing.rbds");
 	open_fails(p, "No such file");
-	rbd_dataset *ds = NULL;
-	rbd_error e = {0};
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
 	int fds[2];
 	cr_assert_eq(pipe(fds), 0);
-	cr_expect_lt(rbd_rbds_open_fd(fds[0], "pipe", &ds, &e), 0);
+	cr_expect_lt(rbe_rbds_open_fd(fds[0], "pipe", &ds, &e), 0);
 	cr_expect(strstr(e.msg, "pipe: not a regular file"), "%s", e.msg);
 	close(fds[0]);
 	close(fds[1]);
@@ -865,7 +865,7 @@ Test(rbds, survives_random_damage, .timeout = 120)
 	char *p = path_in("fuzz.rbds");
 	size_t len;
 	uint8_t *orig = good_file(p, &len, WANT_ALL);
-	uint8_t *b = rbd_xmalloc(len);
+	uint8_t *b = rbe_xmalloc(len);
 	uint64_t x = 0x9E3779B97F4A7C15ull;
 	size_t opened = 0;
 	for (int it = 0; it < 3000; it++) {
@@ -884,11 +884,11 @@ Test(rbds, survives_random_damage, .timeout = 120)
 		if (it % 7 == 0)
 			blen = (size_t)(x >> 40) % len;
 		if (blen > HDR_SIZE) /* the header-size field may be damaged: hash from the real one */
-			rbd_sha256_buf(b + HDR_SIZE, blen - HDR_SIZE, b + OFF_HASH);
+			rbe_sha256_buf(b + HDR_SIZE, blen - HDR_SIZE, b + OFF_HASH);
 		write_all(p, b, blen);
-		rbd_dataset *ds = NULL;
-		rbd_error e = {0};
-		int r = rbd_rbds_open(p, &ds, &e);
+		rbe_dataset *ds = NULL;
+		rbe_error e = {0};
+		int r = rbe_rbds_open(p, &ds, &e);
 		if (r == 0) {
 			opened++;
 			/* Touch everything the dataset exposes. */
@@ -898,7 +898,7 @@ Test(rbds, survives_random_damage, .timeout = 120)
 			for (uint32_t k = 0; k < ds->n_evals; k++)
 				sum += strlen(ds->eval_names[k]);
 			cr_expect_gt(sum, 0);
-			rbd_dataset_free(ds);
+			rbe_dataset_free(ds);
 		} else {
 			cr_assert_neq(strlen(e.msg), 0);
 			cr_assert_null(ds);
@@ -930,7 +930,7 @@ Test(rbds, rbctl_info_text)
 	int st = run_rbctl((const char *[]){"info", p, NULL}, &out, &err);
 	cr_assert_eq(st, 0, "stderr: %s", err);
 	char hex[65];
-	rbd_hex(b + OFF_HASH, 32, hex);
+	rbe_hex(b + OFF_HASH, 32, hex);
 	cr_expect(strstr(out, "name:      routerbench-demo\n"), "%s", out);
 	cr_expect(!strstr(out, "built as:"), "%s", out);
 	cr_expect(strstr(out, hex), "sha256 missing: %s", out);
@@ -977,7 +977,7 @@ Test(rbds, rbctl_info_json)
 	json_t *j = json_loads(out, 0, &je);
 	cr_assert_not_null(j, "not JSON (%s): %s", je.text, out);
 	char hex[65];
-	rbd_hex(b + OFF_HASH, 32, hex);
+	rbe_hex(b + OFF_HASH, 32, hex);
 	cr_expect_str_eq(json_string_value(json_object_get(j, "name")), "full");
 	cr_expect_str_eq(json_string_value(json_object_get(j, "stored_name")), "");
 	cr_expect_str_eq(json_string_value(json_object_get(j, "path")), p);

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "helpers.h"
-#include "import.h"
-#include "rbds.h"
+#include "data/import.h"
+#include "data/rbds_format.h"
 
 /*
  * Every expected figure below was computed independently, once, by
@@ -56,13 +56,13 @@ static char **real_paths(int reverse)
 	return paths;
 }
 
-static rbd_dataset *import_real(int reverse, rbd_import_stats *st)
+static rbe_dataset *import_real(int reverse, rbe_import_stats *st)
 {
 	char **paths = real_paths(reverse);
-	rbd_dataset *ds = NULL;
-	rbd_error e = {0};
-	rbd_import_opts o = {.name = "routerbench-zs"};
-	int r = rbd_import_files((const char *const *)paths, N_FILES, &o, &ds, st, &e);
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
+	rbe_import_opts o = {.name = "routerbench-zs"};
+	int r = rbe_import_files((const char *const *)paths, N_FILES, &o, &ds, st, &e);
 	cr_assert_eq(r, 0, "import failed: %s", e.msg);
 	for (size_t k = 0; k < N_FILES; k++)
 		free(paths[k]);
@@ -71,32 +71,32 @@ static rbd_dataset *import_real(int reverse, rbd_import_stats *st)
 }
 
 /* SHA-256 over every value, in the format realdata_reference.py hashes. */
-static void digest_of(const rbd_dataset *ds, char hex[65])
+static void digest_of(const rbe_dataset *ds, char hex[65])
 {
-	rbd_sha256 *h = rbd_sha256_new();
+	rbe_sha256 *h = rbe_sha256_new();
 	char buf[128];
 	for (size_t i = 0; i < ds->n; i++) {
 		const char *parts[] = {ds->sample_ids[i], "\x1f", ds->eval_names[ds->eval[i]], "\x1f", ds->prompts[i], "\x1e"};
 		for (size_t k = 0; k < 6; k++)
-			rbd_sha256_update(h, parts[k], strlen(parts[k]));
+			rbe_sha256_update(h, parts[k], strlen(parts[k]));
 		for (uint32_t j = 0; j < ds->n_models; j++) {
 			size_t c = i * ds->n_models + j;
 			snprintf(buf, sizeof(buf), "%.9g\x1f%.17g\x1f", (double)ds->quality[c], ds->cost[c]);
-			rbd_sha256_update(h, buf, strlen(buf));
-			rbd_sha256_update(h, ds->responses[c], strlen(ds->responses[c]));
-			rbd_sha256_update(h, "\x1e", 1);
+			rbe_sha256_update(h, buf, strlen(buf));
+			rbe_sha256_update(h, ds->responses[c], strlen(ds->responses[c]));
+			rbe_sha256_update(h, "\x1e", 1);
 		}
 	}
 	uint8_t d[32];
-	rbd_sha256_final(h, d);
-	rbd_sha256_free(h);
-	rbd_hex(d, 32, hex);
+	rbe_sha256_final(h, d);
+	rbe_sha256_free(h);
+	rbe_hex(d, 32, hex);
 }
 
 Test(realdata, counts_models_and_evals)
 {
-	rbd_import_stats st;
-	rbd_dataset *ds = import_real(0, &st);
+	rbe_import_stats st;
+	rbe_dataset *ds = import_real(0, &st);
 	cr_assert_eq(st.files, 6);
 	cr_assert_eq(st.rows, 3178);
 	cr_assert_eq(st.samples, 3164);
@@ -123,12 +123,12 @@ Test(realdata, counts_models_and_evals)
 	cr_assert_str_eq(ds->sample_ids[0], "arc-challenge.test.0");
 	cr_assert_str_eq(ds->sample_ids[ds->n - 1], "winogrande.dev.999");
 	cr_assert_str_eq(ds->name, "routerbench-zs");
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(realdata, per_model_means)
 {
-	rbd_dataset *ds = import_real(0, NULL);
+	rbe_dataset *ds = import_real(0, NULL);
 	for (uint32_t j = 0; j < 11; j++) {
 		double q = 0, c = 0;
 		for (size_t i = 0; i < ds->n; i++) {
@@ -165,14 +165,14 @@ Test(realdata, per_model_means)
 		cr_assert(fabs(q / (double)n - per_eval[k].q) < 1e-9, "case %zu: quality %.10f", k, q / (double)n);
 		cr_assert(fabs(c / (double)n - per_eval[k].c) < 1e-9 * per_eval[k].c, "case %zu: cost %.12e", k, c / (double)n);
 	}
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(realdata, a_merged_sample_takes_each_model_from_its_quality_row)
 {
 	/* arc-challenge.val.136 has rows with index 1598 (train file: gpt-3.5's quality, a two-item
 	 * prompt) and 1599 (test file: the other ten). */
-	rbd_dataset *ds = import_real(0, NULL);
+	rbe_dataset *ds = import_real(0, NULL);
 	size_t i = 0;
 	while (i < ds->n && strcmp(ds->sample_ids[i], "arc-challenge.val.136"))
 		i++;
@@ -192,32 +192,32 @@ Test(realdata, a_merged_sample_takes_each_model_from_its_quality_row)
 	cr_assert_eq(c[2], 0.003816); /* claude-v1, from the test row */
 	cr_assert_eq(c[4], 0.00477);  /* gpt-4-1106-preview */
 	cr_assert_eq(q[9], 0.0f);     /* meta/code-llama-instruct-34b-chat */
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(realdata, every_value_matches_the_python_reference)
 {
 	char hex[65];
-	rbd_dataset *ds = import_real(0, NULL);
+	rbe_dataset *ds = import_real(0, NULL);
 	digest_of(ds, hex);
 	cr_assert_str_eq(hex, REFERENCE_DIGEST);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 	/* The index column fixes the order, so the order of the files does not matter. */
 	ds = import_real(1, NULL);
 	digest_of(ds, hex);
 	cr_assert_str_eq(hex, REFERENCE_DIGEST);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 }
 
 Test(realdata, round_trips_through_rbds)
 {
-	rbd_dataset *ds = import_real(0, NULL);
-	rbd_dataset *back = rbds_round_trip(ds);
+	rbe_dataset *ds = import_real(0, NULL);
+	rbe_dataset *back = rbds_round_trip(ds);
 	expect_same_dataset(ds, back);
 	cr_assert_not_null(back->responses);
 	char hex[65];
 	digest_of(back, hex);
 	cr_assert_str_eq(hex, REFERENCE_DIGEST);
-	rbd_dataset_free(back);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(back);
+	rbe_dataset_free(ds);
 }

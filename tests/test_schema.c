@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 
 #include "helpers.h"
-#include "jsonschema.h"
+#include "report/jsonschema.h"
 
 extern char **environ;
 
@@ -23,8 +23,8 @@ static json_t *parse(const char *text)
 static void expect_ok(const char *schema, const char *doc)
 {
 	json_t *s = parse(schema), *d = parse(doc);
-	rbd_error e = {0};
-	int rc = rbd_jsonschema_validate(s, d, &e);
+	rbe_error e = {0};
+	int rc = rbr_jsonschema_validate(s, d, &e);
 	cr_assert_eq(rc, 0, "%s against %s: %s", doc, schema, e.msg);
 	json_decref(s);
 	json_decref(d);
@@ -34,8 +34,8 @@ static void expect_ok(const char *schema, const char *doc)
 static void expect_fail(const char *schema, const char *doc, const char *want)
 {
 	json_t *s = parse(schema), *d = parse(doc);
-	rbd_error e = {0};
-	int rc = rbd_jsonschema_validate(s, d, &e);
+	rbe_error e = {0};
+	int rc = rbr_jsonschema_validate(s, d, &e);
 	cr_assert_eq(rc, -EINVAL, "%s against %s should fail with: %s", doc, schema, want);
 	cr_assert_eq(e.code, -EINVAL);
 	cr_assert(strncmp(e.msg, want, strlen(want)) == 0, "message '%s', wanted '%s'", e.msg, want);
@@ -47,11 +47,11 @@ static void expect_fail(const char *schema, const char *doc, const char *want)
 static void expect_bad_schema(const char *schema, const char *want)
 {
 	json_t *s = parse(schema), *d = parse("{}");
-	rbd_error e = {0};
-	cr_assert_eq(rbd_jsonschema_check(s, &e), -EINVAL, "schema %s should be refused", schema);
+	rbe_error e = {0};
+	cr_assert_eq(rbr_jsonschema_check(s, &e), -EINVAL, "schema %s should be refused", schema);
 	cr_assert(strncmp(e.msg, want, strlen(want)) == 0, "message '%s', wanted '%s'", e.msg, want);
-	rbd_error e2 = {0};
-	cr_assert_eq(rbd_jsonschema_validate(s, d, &e2), -EINVAL, "validate checks the schema first");
+	rbe_error e2 = {0};
+	cr_assert_eq(rbr_jsonschema_validate(s, d, &e2), -EINVAL, "validate checks the schema first");
 	cr_assert_str_eq(e2.msg, e.msg);
 	json_decref(s);
 	json_decref(d);
@@ -191,8 +191,8 @@ Test(schema, strings)
 	char doc[256];
 	snprintf(doc, sizeof(doc), "\"%0200d\"", 0);
 	json_t *s = parse("{\"const\": \"x\"}"), *d = parse(doc);
-	rbd_error e = {0};
-	cr_assert_eq(rbd_jsonschema_validate(s, d, &e), -EINVAL);
+	rbe_error e = {0};
+	cr_assert_eq(rbr_jsonschema_validate(s, d, &e), -EINVAL);
 	cr_assert(strstr(e.msg, "...") && strlen(e.msg) < 160, "%s", e.msg);
 	json_decref(s);
 	json_decref(d);
@@ -275,10 +275,10 @@ Test(schema, unsupported_or_malformed_schemas_are_refused)
 	expect_bad_schema("{\"items\": {\"$schema\": \"https://json-schema.org/draft/2020-12/schema\"}}",
 			  "schema #/items: '$schema' is supported at the root only");
 	expect_bad_schema("[]", "schema #: a schema must be an object or a boolean, not array");
-	rbd_error e = {0};
-	cr_assert_eq(rbd_jsonschema_check(NULL, &e), -EINVAL);
-	cr_assert_eq(rbd_jsonschema_validate(json_true(), NULL, &e), -EINVAL);
-	cr_assert_eq(rbd_jsonschema_validate(json_true(), NULL, NULL), -EINVAL, "a NULL error report is allowed");
+	rbe_error e = {0};
+	cr_assert_eq(rbr_jsonschema_check(NULL, &e), -EINVAL);
+	cr_assert_eq(rbr_jsonschema_validate(json_true(), NULL, &e), -EINVAL);
+	cr_assert_eq(rbr_jsonschema_validate(json_true(), NULL, NULL), -EINVAL, "a NULL error report is allowed");
 	/* Annotations are accepted. */
 	expect_ok("{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", \"title\": \"t\", \"description\": \"d\","
 		  " \"$comment\": \"c\", \"properties\": {\"a\": {\"description\": \"x\"}}}",
@@ -300,8 +300,8 @@ static json_t *load_result_schema(void)
 Test(result_schema, file_loads_and_uses_the_subset)
 {
 	json_t *s = load_result_schema();
-	rbd_error e = {0};
-	cr_assert_eq(rbd_jsonschema_check(s, &e), 0, "%s", e.msg);
+	rbe_error e = {0};
+	cr_assert_eq(rbr_jsonschema_check(s, &e), 0, "%s", e.msg);
 	cr_assert_str_eq(json_string_value(json_object_get(s, "$schema")), "https://json-schema.org/draft/2020-12/schema");
 	const char *defs[] = {"POINT", "INTERVAL", "HULL", "BLOCK"};
 	for (size_t k = 0; k < sizeof(defs) / sizeof(defs[0]); k++)
@@ -423,8 +423,8 @@ static void expect_mutation_fails(json_t *schema, const char *parent, const char
 		json_object_set_new(obj, key, value);
 	else
 		json_object_del(obj, key);
-	rbd_error e = {0};
-	cr_assert_eq(rbd_jsonschema_validate(schema, doc, &e), -EINVAL, "%s/%s changed should fail", parent, key);
+	rbe_error e = {0};
+	cr_assert_eq(rbr_jsonschema_validate(schema, doc, &e), -EINVAL, "%s/%s changed should fail", parent, key);
 	cr_assert(strncmp(e.msg, want, strlen(want)) == 0, "message '%s', wanted '%s'", e.msg, want);
 	json_decref(doc);
 }
@@ -432,13 +432,13 @@ static void expect_mutation_fails(json_t *schema, const char *parent, const char
 Test(result_schema, optional_keys_validate_and_are_typed)
 {
 	json_t *s = load_result_schema(), *doc = full_result_doc();
-	rbd_error e = {0};
-	cr_assert_eq(rbd_jsonschema_validate(s, doc, &e), 0, "%s", e.msg);
+	rbe_error e = {0};
+	cr_assert_eq(rbr_jsonschema_validate(s, doc, &e), 0, "%s", e.msg);
 	/* Open to additions at every level. */
 	json_object_set_new(doc, "future", json_true());
 	json_object_set_new(at(doc, "overall/router/points/0"), "future", json_true());
 	json_object_set_new(at(doc, "overall/zero"), "future", json_true());
-	cr_assert_eq(rbd_jsonschema_validate(s, doc, &e), 0, "%s", e.msg);
+	cr_assert_eq(rbr_jsonschema_validate(s, doc, &e), 0, "%s", e.msg);
 	json_decref(doc);
 
 	expect_mutation_fails(s, "tasks/t/llms/A/ci95", "quality", json_pack("[fff]", 0.1, 0.2, 0.3),
@@ -579,8 +579,8 @@ static json_t *run_json(workdir *w, const char *router, const char *const *extra
 
 static void assert_valid(const json_t *schema, const json_t *doc, const char *what)
 {
-	rbd_error e = {0};
-	cr_assert_eq(rbd_jsonschema_validate(schema, doc, &e), 0, "%s: %s", what, e.msg);
+	rbe_error e = {0};
+	cr_assert_eq(rbr_jsonschema_validate(schema, doc, &e), 0, "%s: %s", what, e.msg);
 }
 
 static const char *first_model(const json_t *doc)
@@ -702,30 +702,30 @@ Test(result_schema, mutated_rbctl_result_names_the_place, .timeout = 120)
 	escaped[len] = '\0';
 	snprintf(want, sizeof(want), "/tasks/%s/llms/%s/quality: 1.5 is above maximum 1", task, escaped);
 
-	rbd_error e = {0};
+	rbe_error e = {0};
 	json_t *bad = json_deep_copy(doc);
 	json_object_set_new(json_object_get(json_object_get(json_object_get(json_object_get(bad, "tasks"), task), "llms"),
 					    model),
 			    "quality", json_real(1.5));
-	cr_assert_eq(rbd_jsonschema_validate(s, bad, &e), -EINVAL);
+	cr_assert_eq(rbr_jsonschema_validate(s, bad, &e), -EINVAL);
 	cr_assert_str_eq(e.msg, want);
 	json_decref(bad);
 
 	bad = json_deep_copy(doc);
 	json_object_del(json_object_get(bad, "dataset"), "sha256");
-	cr_assert_eq(rbd_jsonschema_validate(s, bad, &e), -EINVAL);
+	cr_assert_eq(rbr_jsonschema_validate(s, bad, &e), -EINVAL);
 	cr_assert_str_eq(e.msg, "/dataset/sha256: required property is missing");
 	json_decref(bad);
 
 	bad = json_deep_copy(doc);
 	json_object_set_new(bad, "schema", json_string("routerbench.result/2"));
-	cr_assert_eq(rbd_jsonschema_validate(s, bad, &e), -EINVAL);
+	cr_assert_eq(rbr_jsonschema_validate(s, bad, &e), -EINVAL);
 	cr_assert_str_eq(e.msg, "/schema: \"routerbench.result/2\" is not the constant \"routerbench.result/1\"");
 	json_decref(bad);
 
 	bad = json_deep_copy(doc);
 	json_object_set_new(json_object_get(json_object_get(bad, "overall"), "router"), "aiq", json_string("high"));
-	cr_assert_eq(rbd_jsonschema_validate(s, bad, &e), -EINVAL);
+	cr_assert_eq(rbr_jsonschema_validate(s, bad, &e), -EINVAL);
 	cr_assert_str_eq(e.msg, "/overall/router/aiq: expected number, got string");
 	json_decref(bad);
 

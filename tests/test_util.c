@@ -6,35 +6,35 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 Test(util, sha256_known_vectors)
 {
 	uint8_t d[32];
 	char hex[65];
-	rbd_sha256_buf("abc", 3, d);
-	rbd_hex(d, 32, hex);
+	rbe_sha256_buf("abc", 3, d);
+	rbe_hex(d, 32, hex);
 	cr_assert_str_eq(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-	rbd_sha256 *h = rbd_sha256_new();
-	rbd_sha256_update(h, "a", 1);
-	rbd_sha256_update(h, "bc", 2);
+	rbe_sha256 *h = rbe_sha256_new();
+	rbe_sha256_update(h, "a", 1);
+	rbe_sha256_update(h, "bc", 2);
 	uint8_t d2[32];
-	rbd_sha256_final(h, d2);
-	rbd_sha256_free(h);
+	rbe_sha256_final(h, d2);
+	rbe_sha256_free(h);
 	cr_assert_arr_eq(d, d2, 32, "streaming equals one-shot");
-	rbd_sha256_buf("", 0, d);
-	rbd_hex(d, 32, hex);
+	rbe_sha256_buf("", 0, d);
+	rbe_hex(d, 32, hex);
 	cr_assert_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
 Test(util, fail_and_prefix)
 {
-	rbd_error e;
-	cr_assert_eq(rbd_fail(&e, -EINVAL, "line %d: bad", 7), -EINVAL);
+	rbe_error e;
+	cr_assert_eq(rbe_fail(&e, -EINVAL, "line %d: bad", 7), -EINVAL);
 	cr_assert_str_eq(e.msg, "line 7: bad");
-	cr_assert_eq(rbd_error_prefix(&e, "file.csv"), -EINVAL);
+	cr_assert_eq(rbe_error_prefix(&e, "file.csv"), -EINVAL);
 	cr_assert_str_eq(e.msg, "file.csv: line 7: bad");
-	cr_assert_eq(rbd_fail(NULL, -ENOENT, "ignored"), -ENOENT);
+	cr_assert_eq(rbe_fail(NULL, -ENOENT, "ignored"), -ENOENT);
 }
 
 static int count_entries(const char *dir)
@@ -52,67 +52,67 @@ Test(util, atomic_file_commits_or_leaves_nothing)
 	char dir[] = "/tmp/rbutil.XXXXXX", path[128];
 	cr_assert_not_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/out.txt", dir);
-	rbd_atomic_file af;
-	cr_assert_eq(rbd_atomic_open(&af, path, NULL), 0);
+	rbe_atomic_file af;
+	cr_assert_eq(rbe_atomic_open(&af, path, NULL), 0);
 	fputs("half", af.fp);
 	cr_assert_eq(access(path, F_OK), -1, "nothing at the final path before commit");
-	rbd_atomic_abort(&af);
+	rbe_atomic_abort(&af);
 	cr_assert_eq(count_entries(dir), 0, "abort removes the temporary file");
 
-	cr_assert_eq(rbd_atomic_open(&af, path, NULL), 0);
+	cr_assert_eq(rbe_atomic_open(&af, path, NULL), 0);
 	fputs("whole", af.fp);
-	cr_assert_eq(rbd_atomic_commit(&af, NULL), 0);
+	cr_assert_eq(rbe_atomic_commit(&af, NULL), 0);
 	char *data;
 	size_t len;
-	cr_assert_eq(rbd_read_file(path, &data, &len, NULL), 0);
+	cr_assert_eq(rbe_read_file(path, &data, &len, NULL), 0);
 	cr_assert_str_eq(data, "whole");
 	free(data);
 	cr_assert_eq(count_entries(dir), 1);
 	unlink(path);
 	rmdir(dir);
 
-	rbd_error e;
-	cr_assert_lt(rbd_atomic_open(&af, "/nonexistent-dir/x", &e), 0);
+	rbe_error e;
+	cr_assert_lt(rbe_atomic_open(&af, "/nonexistent-dir/x", &e), 0);
 	cr_assert(strstr(e.msg, "/nonexistent-dir/x"));
 }
 
 Test(util, strmap_grows_and_replaces)
 {
-	rbd_strmap *m = rbd_strmap_new();
+	rbe_strmap *m = rbe_strmap_new();
 	char key[32];
 	for (long i = 0; i < 5000; i++) {
 		snprintf(key, sizeof(key), "k%ld", i);
-		cr_assert_eq(rbd_strmap_put(m, key, i), -1);
+		cr_assert_eq(rbe_strmap_put(m, key, i), -1);
 	}
-	cr_assert_eq(rbd_strmap_size(m), 5000);
-	cr_assert_eq(rbd_strmap_get(m, "k4321"), 4321);
-	cr_assert_eq(rbd_strmap_get(m, "nope"), -1);
-	cr_assert_eq(rbd_strmap_put(m, "k7", 70), 7);
-	cr_assert_eq(rbd_strmap_get(m, "k7"), 70);
-	cr_assert_eq(rbd_strmap_size(m), 5000);
-	rbd_strmap_free(m);
+	cr_assert_eq(rbe_strmap_size(m), 5000);
+	cr_assert_eq(rbe_strmap_get(m, "k4321"), 4321);
+	cr_assert_eq(rbe_strmap_get(m, "nope"), -1);
+	cr_assert_eq(rbe_strmap_put(m, "k7", 70), 7);
+	cr_assert_eq(rbe_strmap_get(m, "k7"), 70);
+	cr_assert_eq(rbe_strmap_size(m), 5000);
+	rbe_strmap_free(m);
 }
 
 Test(util, parse_uint_takes_digits_only_within_the_limit)
 {
 	uint64_t v = 7;
-	cr_assert_eq(rbd_parse_uint("42", 100, &v), 0);
+	cr_assert_eq(rbe_parse_uint("42", 100, &v), 0);
 	cr_assert_eq(v, 42);
-	cr_assert_eq(rbd_parse_uint("18446744073709551615", UINT64_MAX, &v), 0);
+	cr_assert_eq(rbe_parse_uint("18446744073709551615", UINT64_MAX, &v), 0);
 	cr_assert_eq(v, UINT64_MAX);
 	v = 7;
 	const char *bad[] = {"", "-1", "+1", " 1", "1 ", "1.5", "0x10", "101", "18446744073709551616"};
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
-		cr_assert_eq(rbd_parse_uint(bad[k], 100, &v), -EINVAL, "'%s' accepted", bad[k]);
+		cr_assert_eq(rbe_parse_uint(bad[k], 100, &v), -EINVAL, "'%s' accepted", bad[k]);
 	cr_assert_eq(v, 7, "untouched on failure");
-	cr_assert_eq(rbd_parse_uint(NULL, 100, &v), -EINVAL);
+	cr_assert_eq(rbe_parse_uint(NULL, 100, &v), -EINVAL);
 }
 
 Test(util, write_all_writes_everything_or_says_why)
 {
 	/* More than a pipe holds at once, read back by a child: every byte arrives, in order. */
 	size_t n = 1u << 20;
-	unsigned char *buf = rbd_xmalloc(n), *back = rbd_xmalloc(n);
+	unsigned char *buf = rbe_xmalloc(n), *back = rbe_xmalloc(n);
 	for (size_t i = 0; i < n; i++)
 		buf[i] = (unsigned char)(i * 7);
 	int fds[2];
@@ -120,7 +120,7 @@ Test(util, write_all_writes_everything_or_says_why)
 	pid_t pid = fork();
 	if (pid == 0) {
 		close(fds[0]);
-		_exit(rbd_write_all(fds[1], buf, n) == 0 ? 0 : 1);
+		_exit(rbe_write_all(fds[1], buf, n) == 0 ? 0 : 1);
 	}
 	close(fds[1]);
 	size_t got = 0;
@@ -135,7 +135,7 @@ Test(util, write_all_writes_everything_or_says_why)
 	cr_assert_arr_eq(back, buf, n);
 	/* A descriptor that takes nothing: -1 and errno, never a loop. */
 	errno = 0;
-	cr_assert_eq(rbd_write_all(-1, buf, 1), -1);
+	cr_assert_eq(rbe_write_all(-1, buf, 1), -1);
 	cr_assert_eq(errno, EBADF);
 	free(buf);
 	free(back);

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "helpers.h"
-#include "shmds.h"
+#include "daemon/shm_datasets.h"
 
 #define MiB ((uint64_t)1 << 20)
 
@@ -45,7 +45,7 @@ static rbd_shmds *load_shmds(const char *name, const char *file, const char *scr
 {
 	rbd_dataset_conf conf = {.name = (char *)name, .file = (char *)file};
 	rbd_shmds *d = NULL;
-	rbd_error e = {0};
+	rbe_error e = {0};
 	cr_assert_eq(rbd_shmds_load(&conf, 7, scratch, &d, &e), 0, "%s", e.msg);
 	return d;
 }
@@ -112,9 +112,9 @@ static char *read_until_eof(int fd, int timeout_s, size_t *len)
 {
 	size_t cap = 1 << 16, n = 0;
 	char *buf = malloc(cap + 1);
-	double deadline = rbd_now() + timeout_s;
+	double deadline = rbe_now() + timeout_s;
 	for (;;) {
-		int left_ms = (int)((deadline - rbd_now()) * 1000);
+		int left_ms = (int)((deadline - rbe_now()) * 1000);
 		if (left_ms <= 0)
 			break;
 		struct pollfd p = {.fd = fd, .events = POLLIN};
@@ -136,7 +136,7 @@ static char *read_until_eof(int fd, int timeout_s, size_t *len)
 static worker_run run_worker(const char *job_text, int ds_fd, int timeout_s)
 {
 	int out_fd;
-	double t0 = rbd_now();
+	double t0 = rbe_now();
 	pid_t pid = start_worker("--job", NULL, job_text, ds_fd, &out_fd);
 	cr_assert_gt(pid, 0, "cannot start %s", worker_path());
 	worker_run w = {0};
@@ -152,7 +152,7 @@ static worker_run run_worker(const char *job_text, int ds_fd, int timeout_s)
 		nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
 	}
 	w.status = st;
-	w.seconds = rbd_now() - t0;
+	w.seconds = rbe_now() - t0;
 	cr_assert(w.len == 0 || w.raw[w.len - 1] == '\0', "the last message is not NUL-terminated: %s", w.raw);
 	for (size_t off = 0; off < w.len;) {
 		size_t n = strlen(w.raw + off);
@@ -559,8 +559,8 @@ Test(worker, dies_with_its_parent)
 			_exit(1);
 		char buf[4096];
 		size_t n = 0;
-		double deadline = rbd_now() + 30;
-		while (!memmem(buf, n, "\"predict\"", 9) && n < sizeof(buf) && rbd_now() < deadline) {
+		double deadline = rbe_now() + 30;
+		while (!memmem(buf, n, "\"predict\"", 9) && n < sizeof(buf) && rbe_now() < deadline) {
 			ssize_t r = read(out_fd, buf + n, sizeof(buf) - n);
 			if (r <= 0)
 				break;
@@ -608,9 +608,9 @@ Test(worker, shmds_image_is_a_sealed_read_only_copy)
 	cr_assert_eq(d->bytes, (uint64_t)st.st_size);
 	uint8_t sha[32];
 	char hex[65];
-	rbd_error e = {0};
-	cr_assert_eq(rbd_rbds_hash(path, sha, &e), 0, "%s", e.msg);
-	rbd_hex(sha, 32, hex);
+	rbe_error e = {0};
+	cr_assert_eq(rbe_rbds_hash(path, sha, &e), 0, "%s", e.msg);
+	rbe_hex(sha, 32, hex);
 	cr_assert_str_eq(d->sha256, hex);
 
 	int seals = fcntl(d->fd, F_GET_SEALS);
@@ -682,9 +682,9 @@ static void expect_import_like_rbctl(const char *name, const char *const *csv_na
 	cmd_free(&r);
 	uint8_t sha[32];
 	char hex[65];
-	rbd_error e = {0};
-	cr_assert_eq(rbd_rbds_hash(out, sha, &e), 0, "%s", e.msg);
-	rbd_hex(sha, 32, hex);
+	rbe_error e = {0};
+	cr_assert_eq(rbe_rbds_hash(out, sha, &e), 0, "%s", e.msg);
+	rbe_hex(sha, 32, hex);
 
 	rbd_dataset_conf conf = {.name = (char *)name, .csv = files, .n_csv = n};
 	rbd_shmds *d = NULL;
@@ -717,7 +717,7 @@ Test(worker, shmds_import_errors_name_the_dataset_and_file)
 	char *files[2] = {csv, NULL};
 	rbd_dataset_conf conf = {.name = "bad", .csv = files, .n_csv = 1};
 	rbd_shmds *d = NULL;
-	rbd_error e = {0};
+	rbe_error e = {0};
 	cr_assert_lt(rbd_shmds_load(&conf, 1, dir, &d, &e), 0);
 	cr_assert_null(d);
 	cr_assert(!strncmp(e.msg, "dataset bad: ", 13) && strstr(e.msg, csv), "%s", e.msg);
@@ -731,7 +731,7 @@ Test(worker, shmds_refuses_a_damaged_or_missing_file_naming_it)
 	char dir[256];
 	const char *path = make_dataset(dir, sizeof(dir));
 	rbd_shmds *d = NULL;
-	rbd_error e = {0};
+	rbe_error e = {0};
 	rbd_dataset_conf missing = {.name = "gone", .file = "/nonexistent/gone.rbds"};
 	cr_assert_lt(rbd_shmds_load(&missing, 1, dir, &d, &e), 0);
 	cr_assert_null(d);

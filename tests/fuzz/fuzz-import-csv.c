@@ -3,6 +3,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	fuzz_import(data, size, RBD_IMPORT_CSV);
+	fuzz_import(data, size, RBE_IMPORT_CSV);
 	return 0;
 }

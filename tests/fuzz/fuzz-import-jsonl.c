@@ -3,6 +3,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	fuzz_import(data, size, RBD_IMPORT_JSONL);
+	fuzz_import(data, size, RBE_IMPORT_JSONL);
 	return 0;
 }

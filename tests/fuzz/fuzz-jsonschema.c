@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "jsonschema.h"
+#include "report/jsonschema.h"
 
 /* Loaded once: RB_RESULT_SCHEMA names it, else the source tree this was built from. */
 static json_t *result_schema;
@@ -30,8 +30,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			je.column, je.text);
 		abort();
 	}
-	rbd_error e = {0};
-	if (rbd_jsonschema_check(result_schema, &e) < 0) {
+	rbe_error e = {0};
+	if (rbr_jsonschema_check(result_schema, &e) < 0) {
 		fprintf(stderr, "fuzz-jsonschema: %s: %s\n", path, e.msg);
 		abort();
 	}
@@ -63,21 +63,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *doc = json_loadb((const char *)data, size, JSON_DECODE_ANY, &je);
 	if (!doc)
 		return 0;
-	rbd_error e = {0};
-	int r = rbd_jsonschema_validate(result_schema, doc, &e);
-	rbd_require(r == 0 || (r == -EINVAL && e.msg[0] != '\0'));
+	rbe_error e = {0};
+	int r = rbr_jsonschema_validate(result_schema, doc, &e);
+	rbe_require(r == 0 || (r == -EINVAL && e.msg[0] != '\0'));
 
 	/* The same bytes as a schema: the checker must refuse or accept cleanly, and an accepted one
 	 * must validate a document (itself) without crashing. Patterns are left out: POSIX regcomp
 	 * of a hostile pattern can take exponential time in libc, which is not this code's bug, and
 	 * real schemas are trusted files. */
 	if (!has_pattern(doc)) {
-		rbd_error e2 = {0};
-		if (rbd_jsonschema_check(doc, &e2) == 0) {
-			r = rbd_jsonschema_validate(doc, doc, &e2);
-			rbd_require(r == 0 || (r == -EINVAL && e2.msg[0] != '\0'));
+		rbe_error e2 = {0};
+		if (rbr_jsonschema_check(doc, &e2) == 0) {
+			r = rbr_jsonschema_validate(doc, doc, &e2);
+			rbe_require(r == 0 || (r == -EINVAL && e2.msg[0] != '\0'));
 		} else {
-			rbd_require(e2.msg[0] != '\0');
+			rbe_require(e2.msg[0] != '\0');
 		}
 	}
 	json_decref(doc);

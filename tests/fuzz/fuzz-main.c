@@ -31,13 +31,13 @@ static int run_file(const char *path)
 {
 	char *data = NULL;
 	size_t len = 0;
-	rbd_error e = {0};
-	int r = rbd_read_file(path, &data, &len, &e);
+	rbe_error e = {0};
+	int r = rbe_read_file(path, &data, &len, &e);
 	if (r < 0) {
 		fprintf(stderr, "fuzz-main: %s\n", e.msg);
 		return r;
 	}
-	uint8_t *copy = rbd_xmalloc(len ? len : 1);
+	uint8_t *copy = rbe_xmalloc(len ? len : 1);
 	memcpy(copy, data, len);
 	free(data);
 	printf("%s (%zu bytes)\n", path, len);
@@ -63,7 +63,7 @@ static int run_dir(const char *path)
 	for (int i = 0; i < n; i++) {
 		if (!r && ents[i]->d_name[0] != '.') {
 			size_t len = strlen(path) + strlen(ents[i]->d_name) + 2;
-			char *sub = rbd_xmalloc(len);
+			char *sub = rbe_xmalloc(len);
 			snprintf(sub, len, "%s/%s", path, ents[i]->d_name);
 			r = run_path(sub);
 			free(sub);

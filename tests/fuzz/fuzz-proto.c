@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "proto.h"
+#include "proto/proto.h"
 
 /* The messages the input holds, found the simple way, to check the splitter against. */
 typedef struct oracle {
@@ -18,21 +18,21 @@ typedef struct oracle {
 /* Anything a parser accepted must survive our own encoder unchanged. */
 static void check_call(const char *text, size_t len)
 {
-	rbd_call c = {0};
-	rbd_error e = {0};
-	int r = rbd_call_parse(text, len, &c, &e);
+	rbw_call c = {0};
+	rbe_error e = {0};
+	int r = rbw_call_parse(text, len, &c, &e);
 	if (r < 0) {
-		rbd_require(r == -EINVAL && e.code == -EINVAL && e.msg[0] && !c.method && !c.parameters);
+		rbe_require(r == -EINVAL && e.code == -EINVAL && e.msg[0] && !c.method && !c.parameters);
 		return;
 	}
-	rbd_require(c.method && c.method[0] && json_is_object(c.parameters) && (c.more == 0 || c.more == 1));
+	rbe_require(c.method && c.method[0] && json_is_object(c.parameters) && (c.more == 0 || c.more == 1));
 	size_t n;
-	char *again = rbd_msg_call(c.method, c.parameters, c.more, &n);
-	rbd_require(n == strlen(again) + 1);
-	rbd_call back = {0};
-	rbd_require(rbd_call_parse(again, n - 1, &back, &e) == 0);
-	rbd_require(strcmp(back.method, c.method) == 0 && back.more == c.more && json_equal(back.parameters, c.parameters));
-	rbd_call_clear(&back);
+	char *again = rbw_msg_call(c.method, c.parameters, c.more, &n);
+	rbe_require(n == strlen(again) + 1);
+	rbw_call back = {0};
+	rbe_require(rbw_call_parse(again, n - 1, &back, &e) == 0);
+	rbe_require(strcmp(back.method, c.method) == 0 && back.more == c.more && json_equal(back.parameters, c.parameters));
+	rbw_call_clear(&back);
 	free(again);
 
 	/* The typed getters on whatever the parameters hold: a result or a message, never a crash. */
@@ -42,44 +42,44 @@ static void check_call(const char *text, size_t len)
 	static const char *const known[] = {"id", "all", "dataset", "router", NULL};
 	static const char *const names[] = {"id", "all", "dataset", "seed", ""};
 	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
-		rbd_error pe = {0};
-		if (rbd_param_int(c.parameters, names[k], k & 1, 1, 1000, &i, &pe) < 0)
-			rbd_require(pe.msg[0]);
-		if (rbd_param_bool(c.parameters, names[k], 0, &b, &pe) < 0)
-			rbd_require(pe.msg[0]);
-		if (rbd_param_string(c.parameters, names[k], 1, &s, &pe) < 0)
-			rbd_require(pe.msg[0]);
+		rbe_error pe = {0};
+		if (rbw_param_int(c.parameters, names[k], k & 1, 1, 1000, &i, &pe) < 0)
+			rbe_require(pe.msg[0]);
+		if (rbw_param_bool(c.parameters, names[k], 0, &b, &pe) < 0)
+			rbe_require(pe.msg[0]);
+		if (rbw_param_string(c.parameters, names[k], 1, &s, &pe) < 0)
+			rbe_require(pe.msg[0]);
 	}
-	rbd_error ke = {0};
-	if (rbd_param_check_known(c.parameters, known, &ke) < 0)
-		rbd_require(ke.msg[0]);
-	rbd_call_clear(&c);
+	rbe_error ke = {0};
+	if (rbw_param_check_known(c.parameters, known, &ke) < 0)
+		rbe_require(ke.msg[0]);
+	rbw_call_clear(&c);
 }
 
 static void check_reply(const char *text, size_t len)
 {
-	rbd_reply rp = {0};
-	rbd_error e = {0};
-	int r = rbd_reply_parse(text, len, &rp, &e);
+	rbw_reply rp = {0};
+	rbe_error e = {0};
+	int r = rbw_reply_parse(text, len, &rp, &e);
 	if (r < 0) {
-		rbd_require(r == -EINVAL && e.msg[0] && !rp.error && !rp.parameters);
+		rbe_require(r == -EINVAL && e.msg[0] && !rp.error && !rp.parameters);
 		return;
 	}
-	rbd_require(json_is_object(rp.parameters) && (!rp.error || rp.error[0]));
+	rbe_require(json_is_object(rp.parameters) && (!rp.error || rp.error[0]));
 	size_t n;
 	char *again;
 	if (rp.error)
-		again = rbd_msg_error(rp.error, json_deep_copy(rp.parameters), rbd_reply_message(&rp), &n);
+		again = rbw_msg_error(rp.error, json_deep_copy(rp.parameters), rbw_reply_message(&rp), &n);
 	else
-		again = rbd_msg_reply(rp.parameters, rp.continues, &n);
-	rbd_reply back = {0};
-	rbd_require(rbd_reply_parse(again, n - 1, &back, &e) == 0);
-	rbd_require(json_equal(back.parameters, rp.parameters));
-	rbd_require(!back.error == !rp.error && (!rp.error || strcmp(back.error, rp.error) == 0));
-	rbd_require(rp.error || back.continues == rp.continues);
-	rbd_reply_clear(&back);
+		again = rbw_msg_reply(rp.parameters, rp.continues, &n);
+	rbw_reply back = {0};
+	rbe_require(rbw_reply_parse(again, n - 1, &back, &e) == 0);
+	rbe_require(json_equal(back.parameters, rp.parameters));
+	rbe_require(!back.error == !rp.error && (!rp.error || strcmp(back.error, rp.error) == 0));
+	rbe_require(rp.error || back.continues == rp.continues);
+	rbw_reply_clear(&back);
 	free(again);
-	rbd_reply_clear(&rp);
+	rbw_reply_clear(&rp);
 }
 
 static int on_message(void *ctx, const char *text, size_t len)
@@ -87,10 +87,10 @@ static int on_message(void *ctx, const char *text, size_t len)
 	oracle *o = ctx;
 	/* The splitter must hand out exactly the next NUL-terminated piece, within the limit. */
 	const uint8_t *nul = memchr(o->data + o->pos, 0, o->size - o->pos);
-	rbd_require(nul);
+	rbe_require(nul);
 	size_t want = (size_t)(nul - (o->data + o->pos));
-	rbd_require(len == want && len < o->limit && text[len] == '\0');
-	rbd_require(memcmp(text, o->data + o->pos, len) == 0);
+	rbe_require(len == want && len < o->limit && text[len] == '\0');
+	rbe_require(memcmp(text, o->data + o->pos, len) == 0);
 	o->pos += len + 1;
 	o->n_seen++;
 	check_call(text, len);
@@ -103,8 +103,8 @@ static int on_message(void *ctx, const char *text, size_t len)
 static void run(const uint8_t *data, size_t size, size_t limit, size_t stop_every)
 {
 	oracle o = {.data = data, .size = size, .limit = limit, .stop_every = stop_every};
-	rbd_msgbuf b;
-	rbd_msgbuf_init(&b, limit);
+	rbw_msgbuf b;
+	rbw_msgbuf_init(&b, limit);
 	size_t pos = 0, k = 0;
 	int r = 0;
 	while (pos < size && r == 0) {
@@ -112,9 +112,9 @@ static void run(const uint8_t *data, size_t size, size_t limit, size_t stop_ever
 		k++;
 		if (step > size - pos)
 			step = size - pos;
-		r = rbd_msgbuf_feed(&b, (const char *)data + pos, step, on_message, &o);
+		r = rbw_msgbuf_feed(&b, (const char *)data + pos, step, on_message, &o);
 		while (r == -EINTR)
-			r = rbd_msgbuf_feed(&b, NULL, 0, on_message, &o);
+			r = rbw_msgbuf_feed(&b, NULL, 0, on_message, &o);
 		pos += step;
 	}
 	/* What the oracle says should have happened: every message before the first one too long
@@ -134,14 +134,14 @@ static void run(const uint8_t *data, size_t size, size_t limit, size_t stop_ever
 		n_ok++;
 		at += len + 1;
 	}
-	rbd_require(o.n_seen == n_ok);
+	rbe_require(o.n_seen == n_ok);
 	if (too_long) {
-		rbd_require(r == -EMSGSIZE);
-		rbd_require(rbd_msgbuf_feed(&b, "x", 1, on_message, &o) == -EMSGSIZE);
+		rbe_require(r == -EMSGSIZE);
+		rbe_require(rbw_msgbuf_feed(&b, "x", 1, on_message, &o) == -EMSGSIZE);
 	} else {
-		rbd_require(r == 0 && rbd_msgbuf_buffered(&b) == size - at);
+		rbe_require(r == 0 && rbw_msgbuf_buffered(&b) == size - at);
 	}
-	rbd_msgbuf_free(&b);
+	rbw_msgbuf_free(&b);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -5,35 +5,35 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "rbds.h"
+#include "data/rbds_format.h"
 
 static int open_as(int fd, unsigned flags, size_t size)
 {
-	rbd_dataset *ds = NULL;
-	rbd_error e = {0};
-	int r = flags ? rbd_rbds_open_fd_ex(fd, "fuzz.rbds", flags, &ds, &e)
-		      : rbd_rbds_open_fd(fd, "fuzz.rbds", &ds, &e);
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
+	int r = flags ? rbe_rbds_open_fd_ex(fd, "fuzz.rbds", flags, &ds, &e)
+		      : rbe_rbds_open_fd(fd, "fuzz.rbds", &ds, &e);
 	if (r < 0) {
-		rbd_require(ds == NULL && e.msg[0] != '\0');
+		rbe_require(ds == NULL && e.msg[0] != '\0');
 		return r;
 	}
 	fuzz_check_dataset(ds);
-	rbd_rbds_info info;
-	rbd_require(rbd_rbds_info_of(ds, &info) == 0);
-	rbd_require(info.format_version == RBD_RBDS_FORMAT_VERSION && info.file_size == size);
-	rbd_require(info.stored_name && strcmp(ds->name, "fuzz") == 0);
-	rbd_dataset_free(ds);
+	rbe_rbds_info info;
+	rbe_require(rbe_rbds_info_of(ds, &info) == 0);
+	rbe_require(info.format_version == RBE_RBDS_FORMAT_VERSION && info.file_size == size);
+	rbe_require(info.stored_name && strcmp(ds->name, "fuzz") == 0);
+	rbe_dataset_free(ds);
 	return 0;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	int fd = fuzz_memfd("fuzz.rbds", data, size);
-	rbd_require(fd >= 0);
-	int trusted = open_as(fd, RBD_RBDS_TRUST_HASH, size);
+	rbe_require(fd >= 0);
+	int trusted = open_as(fd, RBE_RBDS_TRUST_HASH, size);
 	/* The hash is one more check, never a different path through the others. */
 	int full = open_as(fd, 0, size);
-	rbd_require(full < 0 || trusted == 0);
+	rbe_require(full < 0 || trusted == 0);
 	close(fd);
 	return 0;
 }

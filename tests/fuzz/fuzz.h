@@ -10,8 +10,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "dataset.h"
-#include "util.h"
+#include "data/dataset.h"
+#include "lib/util.h"
 
 /* One input; returns 0 (libFuzzer reserves other values). data is borrowed for the call. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -45,47 +45,47 @@ static inline int fuzz_memfd(const char *name, const uint8_t *data, size_t size)
 	return fd;
 }
 
-/* Everything an accepted dataset promises (dataset.h, docs/rbds-format.md step 7), checked by
+/* Everything an accepted dataset promises (data/dataset.h, docs/rbds-format.md step 7), checked by
  * touching every byte it points to: a reader that accepts bad data, or hands out a pointer it
  * did not check, aborts here rather than in some later consumer. */
-static inline void fuzz_check_dataset(const rbd_dataset *ds)
+static inline void fuzz_check_dataset(const rbe_dataset *ds)
 {
-	rbd_require(ds);
-	rbd_require(ds->n >= 1 && ds->n_models >= 1);
+	rbe_require(ds);
+	rbe_require(ds->n >= 1 && ds->n_models >= 1);
 	size_t n = ds->n, m = ds->n_models;
 	size_t bytes = 0;
-	rbd_strmap *names = rbd_strmap_new();
+	rbe_strmap *names = rbe_strmap_new();
 	for (size_t j = 0; j < m; j++)
-		rbd_require(rbd_strmap_put(names, ds->model_names[j], (long)j) == -1);
-	rbd_strmap_free(names);
-	names = rbd_strmap_new();
+		rbe_require(rbe_strmap_put(names, ds->model_names[j], (long)j) == -1);
+	rbe_strmap_free(names);
+	names = rbe_strmap_new();
 	for (uint32_t k = 0; k < ds->n_evals; k++)
-		rbd_require(rbd_strmap_put(names, ds->eval_names[k], (long)k) == -1);
-	rbd_strmap_free(names);
-	rbd_strmap *ids = rbd_strmap_new();
+		rbe_require(rbe_strmap_put(names, ds->eval_names[k], (long)k) == -1);
+	rbe_strmap_free(names);
+	rbe_strmap *ids = rbe_strmap_new();
 	for (size_t i = 0; i < n; i++) {
-		rbd_require(ds->eval[i] < ds->n_evals);
-		rbd_require(rbd_strmap_put(ids, ds->sample_ids[i], (long)i) == -1);
+		rbe_require(ds->eval[i] < ds->n_evals);
+		rbe_require(rbe_strmap_put(ids, ds->sample_ids[i], (long)i) == -1);
 		bytes += strlen(ds->prompts[i]);
 		if (ds->prompt_tokens)
 			bytes += ds->prompt_tokens[i] & 1u;
 	}
-	rbd_strmap_free(ids);
+	rbe_strmap_free(ids);
 	for (size_t k = 0; k < n * m; k++) {
-		rbd_require(ds->quality[k] >= 0.0f && ds->quality[k] <= 1.0f);
-		rbd_require(ds->cost[k] >= 0.0 && isfinite(ds->cost[k]));
+		rbe_require(ds->quality[k] >= 0.0f && ds->quality[k] <= 1.0f);
+		rbe_require(ds->cost[k] >= 0.0 && isfinite(ds->cost[k]));
 		if (ds->responses)
 			bytes += strlen(ds->responses[k]);
 		if (ds->completion_tokens)
 			bytes += ds->completion_tokens[k] & 1u;
 	}
 	if (ds->feature_dim) {
-		rbd_require(ds->features && ds->feature_name);
+		rbe_require(ds->features && ds->feature_name);
 		bytes += strlen(ds->feature_name);
 		for (size_t k = 0; k < n * ds->feature_dim; k++)
-			rbd_require(isfinite(ds->features[k]));
+			rbe_require(isfinite(ds->features[k]));
 	} else {
-		rbd_require(!ds->features);
+		rbe_require(!ds->features);
 	}
 	/* Keep the reads from being optimised away. */
 	__asm__ volatile("" : : "r"(bytes));

@@ -1,5 +1,5 @@
 /* gen-rbds-corpus.c — writes the seed corpus of fuzz-rbds: small valid files from the builder and
- * rbd_rbds_write, and damaged copies that each break one rule of docs/rbds-format.md.
+ * rbe_rbds_write, and damaged copies that each break one rule of docs/rbds-format.md.
  * Run once by hand (tests/fuzz/README.md); the output is committed. */
 #include <errno.h>
 #include <math.h>
@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataset.h"
-#include "rbds.h"
-#include "util.h"
+#include "data/dataset.h"
+#include "data/rbds_format.h"
+#include "lib/util.h"
 
 /* Header offsets and section ids, restated from docs/rbds-format.md. */
 enum { OFF_VERSION = 8, OFF_HEADER_SIZE = 12, OFF_FILE_SIZE = 16, OFF_N_SAMPLES = 24, OFF_N_MODELS = 32,
@@ -21,23 +21,23 @@ enum { WANT_RESPONSES = 1, WANT_TOKENS = 2, WANT_FEATURES = 4 };
 
 static const char *outdir;
 
-static void die(const char *what, const rbd_error *e)
+static void die(const char *what, const rbe_error *e)
 {
 	fprintf(stderr, "gen-rbds-corpus: %s: %s\n", what, e ? e->msg : strerror(errno));
 	exit(1);
 }
 
-static rbd_dataset *make(size_t n, uint32_t m, uint32_t n_evals, int want)
+static rbe_dataset *make(size_t n, uint32_t m, uint32_t n_evals, int want)
 {
 	static const char *const models[] = {"gpt-4-1106-preview", "claude-v1", "mistral/7b", "m\xc3\xa9"};
 	static const char *const evals[] = {"mmlu-algebra", "gsm8k", "mbpp"};
-	rbd_builder *b = rbd_builder_new(m, models);
+	rbe_builder *b = rbe_builder_new(m, models);
 	if (want & WANT_RESPONSES)
-		rbd_builder_want_responses(b);
+		rbe_builder_want_responses(b);
 	if (want & WANT_TOKENS)
-		rbd_builder_want_tokens(b);
+		rbe_builder_want_tokens(b);
 	if (want & WANT_FEATURES)
-		rbd_builder_want_features(b, 3, "embedding");
+		rbe_builder_want_features(b, 3, "embedding");
 	for (size_t i = 0; i < n; i++) {
 		char id[32], prompt[64], resp[4][32];
 		const char *rp[4];
@@ -57,7 +57,7 @@ static rbd_dataset *make(size_t n, uint32_t m, uint32_t n_evals, int want)
 		}
 		for (int k = 0; k < 3; k++)
 			feat[k] = (float)i - 0.5f * (float)k;
-		rbd_sample_in s = {
+		rbe_sample_in s = {
 			.sample_id = id,
 			.eval_name = evals[i % n_evals],
 			.prompt = prompt,
@@ -68,13 +68,13 @@ static rbd_dataset *make(size_t n, uint32_t m, uint32_t n_evals, int want)
 			.completion_tokens = ct,
 			.features = feat,
 		};
-		rbd_error e = {0};
-		if (rbd_builder_add(b, &s, &e) < 0)
+		rbe_error e = {0};
+		if (rbe_builder_add(b, &s, &e) < 0)
 			die("builder", &e);
 	}
-	rbd_dataset *ds = NULL;
-	rbd_error e = {0};
-	if (rbd_builder_finish(b, &ds, &e) < 0)
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
+	if (rbe_builder_finish(b, &ds, &e) < 0)
 		die("builder", &e);
 	return ds;
 }
@@ -82,23 +82,23 @@ static rbd_dataset *make(size_t n, uint32_t m, uint32_t n_evals, int want)
 static char *path_of(const char *name)
 {
 	size_t len = strlen(outdir) + strlen(name) + 2;
-	char *p = rbd_xmalloc(len);
+	char *p = rbe_xmalloc(len);
 	snprintf(p, len, "%s/%s", outdir, name);
 	return p;
 }
 
 /* Writes ds as name, then returns the file's bytes (owned: free). */
-static uint8_t *write_valid(const char *name, rbd_dataset *ds, size_t *len)
+static uint8_t *write_valid(const char *name, rbe_dataset *ds, size_t *len)
 {
 	char *p = path_of(name);
-	rbd_error e = {0};
-	if (rbd_rbds_write(ds, p, &e) < 0)
+	rbe_error e = {0};
+	if (rbe_rbds_write(ds, p, &e) < 0)
 		die(p, &e);
 	char *data = NULL;
-	if (rbd_read_file(p, &data, len, &e) < 0)
+	if (rbe_read_file(p, &data, len, &e) < 0)
 		die(p, &e);
 	free(p);
-	rbd_dataset_free(ds);
+	rbe_dataset_free(ds);
 	return (uint8_t *)data;
 }
 
@@ -145,12 +145,12 @@ typedef void (*edit_fn)(uint8_t *b, size_t *len);
 
 static void variant(const char *name, const uint8_t *src, size_t len, edit_fn edit, int fix_hash)
 {
-	uint8_t *b = rbd_xmalloc(len + 64);
+	uint8_t *b = rbe_xmalloc(len + 64);
 	memcpy(b, src, len);
 	memset(b + len, 0, 64);
 	edit(b, &len);
 	if (fix_hash && len >= HDR)
-		rbd_sha256_buf(b + HDR, len - HDR, b + OFF_HASH);
+		rbe_sha256_buf(b + HDR, len - HDR, b + OFF_HASH);
 	put(name, b, len);
 	free(b);
 }
@@ -362,8 +362,8 @@ int main(int argc, char **argv)
 	/* The minimal file with a flag for a section it does not have. */
 	char *p = path_of("valid-min");
 	char *min = NULL;
-	rbd_error e = {0};
-	if (rbd_read_file(p, &min, &len, &e) < 0)
+	rbe_error e = {0};
+	if (rbe_read_file(p, &min, &len, &e) < 0)
 		die(p, &e);
 	free(p);
 	variant("bad-flag-without-section", (uint8_t *)min, len, e_flag_without_section, 0);

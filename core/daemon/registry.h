@@ -1,0 +1,70 @@
+/* registry.h — the routers rbd offers: watches the plugin directory, probes each new or changed
+ * .so in an rbd-worker subprocess (never in rbd), keeps a content-addressed copy per sha256,
+ * and quarantines a router file that keeps crashing until the file changes. */
+#ifndef RBD_REGISTRY_H
+#define RBD_REGISTRY_H
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "eval/plugin.h"
+
+typedef enum rbd_router_state {
+	RBD_ROUTER_OK = 0,
+	RBD_ROUTER_REJECTED = 1,    /* the probe refused it (reason: the loader's message) */
+	RBD_ROUTER_QUARANTINED = 2, /* it crashed jobs too often; cleared when the file changes */
+} rbd_router_state;
+
+/* One probed file content, by sha256. Owned by the registry; valid until rbd_registry_free
+ * (entries are never freed earlier, so a pointer held by a job stays valid). */
+typedef struct rbd_router_entry {
+	char sha256[65];
+	char *file;        /* the file in the plugin directory it was last seen as */
+	char *store_path;  /* the content-addressed copy workers load */
+	rbd_router_state state;
+	char *reason;      /* rejected / quarantined: why */
+	unsigned crashes;
+	json_t *info;      /* the probe's router object (name, version, kind, summary, params); NULL if rejected */
+	/* A descriptor rebuilt from the probe, so rbe_params_parse checks job settings in rbd
+	 * without loading the plugin. */
+	rb_router desc;
+	rb_param_spec *specs;
+	rbe_plugin plugin;
+} rbd_router_entry;
+
+typedef struct rbd_registry rbd_registry;
+
+typedef struct rbd_registry_opts {
+	const char *plugin_dir;  /* watched */
+	const char *store_dir;   /* content-addressed copies: STORE/<sha256>.so (created) */
+	const char *worker_path; /* rbd-worker */
+	double rescan_seconds;   /* periodic rescan, besides inotify */
+	unsigned quarantine_after;
+} rbd_registry_opts;
+
+/* Start watching; the first scan begins at once. ready (may be NULL) is called once, when the
+ * first scan's probes have all ended. Owned: rbd_registry_close then rbd_registry_free. */
+int rbd_registry_start(uv_loop_t *loop, const rbd_registry_opts *o, void (*ready)(void *), void *ctx,
+		       rbd_registry **out, rbe_error *e);
+/* New options (a reload): a changed directory is watched from now on; rescans at once. */
+int rbd_registry_update(rbd_registry *r, const rbd_registry_opts *o, rbe_error *e);
+void rbd_registry_rescan(rbd_registry *r);
+
+/* The router registered under name (its file is in the plugin directory now), in any state;
+ * NULL when no file offers that name. */
+const rbd_router_entry *rbd_registry_find(const rbd_registry *r, const char *name);
+/* The store copy of sha256 (for a job pinned to it): path owned by the caller (free). */
+char *rbd_registry_store_path(const rbd_registry *r, const char *sha256);
+
+/* A job of this router content crashed the worker; after quarantine_after crashes the router
+ * is quarantined until its file changes. */
+void rbd_registry_report_crash(rbd_registry *r, const char *sha256, const char *reason);
+
+/* {"routers": [...]} as ListRouters answers (docs/protocol.md). Owned reference. */
+json_t *rbd_registry_list(const rbd_registry *r);
+
+/* Stop watching and kill running probes; cb runs when every handle is closed. */
+void rbd_registry_close(rbd_registry *r, void (*cb)(void *), void *ctx);
+void rbd_registry_free(rbd_registry *r); /* accepts NULL; only after close's cb */
+
+#endif

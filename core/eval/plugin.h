@@ -1,0 +1,40 @@
+/* plugin.h — loading a router .so: dlopen, ABI stamp check, descriptor validation. */
+#ifndef RBE_PLUGIN_H
+#define RBE_PLUGIN_H
+
+#include <stdint.h>
+
+#include "rb/router.h"
+#include "lib/util.h"
+
+typedef struct rbe_plugin {
+	const rb_router *router; /* borrowed from the loaded object */
+	char *path;              /* owned */
+	uint8_t sha256[32];      /* of the file as loaded */
+	void *handle;            /* never dlclosed: a mapped .so stays mapped (STYLE.md) */
+} rbe_plugin;
+
+/* Load and validate the router at path (RTLD_NOW | RTLD_LOCAL). Errors name the file and say
+ * what to rebuild. Owned result: rbe_plugin_free. */
+int rbe_plugin_load(const char *path, rbe_plugin **out, rbe_error *e);
+void rbe_plugin_free(rbe_plugin *p);
+
+/* RB_IGNORES_* bits the router declared (0 for routers built against ABI 1.0). */
+uint32_t rbe_plugin_ignores(const rbe_plugin *p);
+
+/* The i-th parameter spec, read with the plugin's own struct size as the stride. */
+const rb_param_spec *rbe_plugin_param(const rbe_plugin *p, uint32_t i);
+
+/* Resolve a router name to a file: NAME containing '/' or ending in ".so" is a path; otherwise
+ * NAME.so is searched in dirs (NULL-terminated, in order). Owned result (free). */
+int rbe_plugin_resolve(const char *name, const char *const *dirs, char **path, rbe_error *e);
+
+/* The default search path for rbctl: $RB_PLUGIN_DIR (colon-separated), the "plugins" folder
+ * beside the running executable (the build tree), the installed plugin directory.
+ * Owned NULL-terminated array: rbe_strv_free. */
+char **rbe_plugin_default_dirs(const char *const *extra_dirs);
+void rbe_strv_free(char **v);
+
+const char *rbe_router_kind_name(rb_router_kind k);
+
+#endif
