@@ -3,7 +3,7 @@
  *
  * A policy router whose operating points are every (budget, judge error rate ε) pair. The
  * judge accepts an answer scoring at least a threshold and is wrong with probability ε.
- * docs/routers-cascade.md states every rule; this file's comments say why. */
+ * docs/routers.md (cascade) states every rule; this file's comments say why. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>

@@ -16,8 +16,7 @@
  *     python3 tests/tools/realdata_import_reference.py ../shared/data/routerbench-routerdc
  * which reads the CSVs with Python's csv module, orders rows by the index column, merges rows
  * sharing a sample_id by the documented rule, decodes prompts and responses with
- * ast.literal_eval and prints counts, means and a SHA-256 over every imported value. The
- * per-eval figures agree with the sanity figures in the data folder's SOURCE.md.
+ * ast.literal_eval and prints counts, means and a SHA-256 over every imported value.
  */
 
 static const char *const file_names[] = {"arc_challenge_test.csv", "arc_challenge_train.csv", "mbpp_test.csv",

@@ -4,8 +4,8 @@
 #include "data/gen.h"
 
 /* Source: Hu et al., "RouterBench" (arXiv 2403.12031v2), Table 1; prices per 1M tokens that
- * reproduce the released per-sample costs. tests/test_gen.c checks these against
- * ../shared/reference/routerbench-paper.json. */
+ * reproduce the released per-sample costs (docs/generator.md). tests/test_gen.c checks them
+ * against a machine-readable copy of the paper's figures when one is present beside the tree. */
 const char *const rbe_gen_paper_models[RBE_GEN_PAPER_MODELS] = {
 	"WizardLM/WizardLM-13B-V1.2",
 	"mistralai/mistral-7b-chat",

@@ -1,4 +1,4 @@
-/* eval.c — replay a router against the outcome matrix and compute the metrics (DESIGN.md §5). */
+/* eval.c — replay a router against the outcome matrix and compute the metrics (docs/metrics.md). */
 #include "eval/eval.h"
 
 #include <errno.h>

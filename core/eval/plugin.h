@@ -11,7 +11,7 @@ typedef struct rbe_plugin {
 	const rb_router *router; /* borrowed from the loaded object */
 	char *path;              /* owned */
 	uint8_t sha256[32];      /* of the file as loaded */
-	void *handle;            /* never dlclosed: a mapped .so stays mapped (STYLE.md) */
+	void *handle;            /* never dlclosed: code or data of it may still be referenced */
 } rbe_plugin;
 
 /* Load and validate the router at path (RTLD_NOW | RTLD_LOCAL). Errors name the file and say
