@@ -3,7 +3,7 @@
 set -euo pipefail
 # chromium: the report tests render SVG and HTML in it headless; libuv, inih, sqlite3: rbd
 packages=(gcc pkg-config meson ninja-build libjansson-dev libssl-dev libcriterion-dev chromium
-          libuv1-dev libinih-dev libsqlite3-dev)
+          libuv1-dev libinih-dev libsqlite3-dev libseccomp-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
