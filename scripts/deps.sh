@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # deps.sh — install the Debian 12 packages routerbench builds and tests with (only missing ones).
 set -euo pipefail
-# chromium: the report tests render SVG and HTML in it headless; libuv, inih, sqlite3: rbd
-packages=(gcc pkg-config meson ninja-build libjansson-dev libssl-dev libcriterion-dev chromium
+# chromium: the report tests render SVG and HTML in it headless; libuv, inih, sqlite3: rbd;
+# clang: test.sh also compiles the tree with it, warnings as errors
+packages=(gcc clang pkg-config meson ninja-build libjansson-dev libssl-dev libcriterion-dev chromium
           libuv1-dev libinih-dev libsqlite3-dev libseccomp-dev)
 missing=()
 for p in "${packages[@]}"; do

@@ -30,10 +30,11 @@ Test(cli, usage_and_exit_codes)
 	cmd_free(&r);
 	r = rbctl_cmd((const char *[]){"run", "--dataset", "x", "--router", "random", "--seed", "-1", NULL});
 	cr_assert_eq(r.status, 2);
-	cr_assert(strstr(r.err, "--seed '-1' must be an integer from 0 to 4294967295"), "%s", r.err);
+	cr_assert(strstr(r.err, "rbctl run: --seed: '-1' is not a whole number between 0 and 4294967295"), "%s", r.err);
 	cmd_free(&r);
 	r = rbctl_cmd((const char *[]){"run", "--dataset", "x", "--router", "random", "--train-fraction", "1.5", NULL});
 	cr_assert_eq(r.status, 2);
+	cr_assert(strstr(r.err, "--train-fraction: '1.5' is not a number strictly between 0 and 1"), "%s", r.err);
 	cmd_free(&r);
 	r = rbctl_cmd((const char *[]){"routers", "--local", NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
@@ -300,19 +301,19 @@ Test(cli, server_commands_refuse_bad_job_ids_and_options)
 		{{"cancel", "1x"}, "rbctl cancel: job ID '1x'"},
 		{{"status"}, "rbctl status: a job ID is required"},
 		{{"status", "1", "2"}, "rbctl status: unexpected argument '2'"},
-		{{"cancel", "1", "--json"}, "rbctl cancel: --json is not an option of this command"},
+		{{"cancel", "1", "--json"}, "rbctl cancel: unknown option '--json' (rbctl cancel --help lists them)"},
 		{{"jobs", "extra"}, "rbctl jobs: unexpected argument 'extra'"},
-		{{"datasets", "--all"}, "rbctl datasets: --all is not an option of this command"},
+		{{"datasets", "--all"}, "rbctl datasets: unknown option '--all'"},
 		{{"submit"}, "rbctl submit: --dataset and --router are required (rbctl submit --help)"},
 		{{"submit", "--router", "random"}, "rbctl submit: --dataset and --router are required"},
-		{{"submit", "--dataset", "demo", "--router", "random", "--seed"}, "usage: rbctl submit"},
+		{{"submit", "--dataset", "demo", "--router", "random", "--seed"}, "rbctl submit: option --seed needs a value"},
 		/* The options and their checks are rbctl run's. */
 		{{"submit", "--dataset", "demo", "--router", "random", "--seed", "-1"},
-		 "rbctl submit: --seed '-1' must be an integer from 0 to 4294967295"},
+		 "rbctl submit: --seed: '-1' is not a whole number between 0 and 4294967295"},
 		{{"submit", "--dataset", "demo", "--router", "random", "--splits", "0"},
-		 "rbctl submit: --splits '0' must be an integer from 1 to 1000"},
+		 "rbctl submit: --splits: '0' is not a whole number between 1 and 1000"},
 		{{"submit", "--dataset", "demo", "--router", "random", "--target-share", "x"}, "MODEL=P"},
-		{{"submit", "--dataset", "demo", "--router", "random", "--plugin-dir", "x"}, "usage: rbctl submit"},
+		{{"submit", "--dataset", "demo", "--router", "random", "--plugin-dir", "x"}, "rbctl submit: unknown option '--plugin-dir'"},
 		{{"routers", "--local", "--socket", "x"}, "rbctl routers: --socket is for rbd's listing, not --local"},
 		{{"info", "x.rbds", "--socket", "x"}, "rbctl info: --socket is for asking rbd, not for a FILE"},
 	};
@@ -328,5 +329,64 @@ Test(cli, server_commands_refuse_bad_job_ids_and_options)
 					      "--socket", "/nonexistent/rbd.sock", NULL});
 	cr_assert_eq(r.status, 1, "%s", r.err);
 	cr_assert(strstr(r.err, "willingness to pay"), "%s", r.err);
+	cmd_free(&r);
+}
+
+/* Every option of every command is in its --help (the options part is printed from the same
+ * table that parses them), and a bad value names the option, the value and the range. */
+Test(cli, every_help_lists_every_option)
+{
+#define EVAL_OPTS "-d, --dataset", "-r, --router", "--set", "--tasks", "--models", "--seed", "--train-fraction", \
+	"--split", "--group", "--no-default-groups", "--lambdas", "--threads", "--bootstrap", "--bootstrap-seed", \
+	"--splits", "--keep-decisions", "--overhead-cost-per-query", "--target-budget", "--target-share",       \
+	"--validation-fraction"
+	static const struct {
+		const char *cmd, *opts[32];
+	} cases[] = {
+		{"import", {"-o, --output", "-q, --quiet", "--no-responses", "--features"}},
+		{"info", {"--json", "--socket"}},
+		{"gen", {"--preset", "--seed", "-o, --output", "--prompts", "--models", "--tasks", "--responses", "--split-seed",
+			 "--train-fraction", "--report", "--features", "-q, --quiet"}},
+		{"featurize", {"--tfidf", "--embeddings", "-o, --output", "--dim", "--name", "--no-normalize", "--threads",
+			       "-q, --quiet"}},
+		{"run", {EVAL_OPTS, "--plugin-dir", "--json", "-o, --output"}},
+		{"submit", {EVAL_OPTS, "--wait", "--json", "--socket"}},
+		{"compare", {"--resamples", "--seed", "--top", "--json", "-o, --output"}},
+		{"plot", {"-o, --output", "--log-cost", "--task"}},
+		{"report", {"-o, --output", "--format"}},
+		{"routers", {"--local", "--plugin-dir", "--json", "--socket"}},
+		{"status", {"--json", "--socket"}},
+		{"result", {"--json", "-o, --output", "--socket"}},
+		{"cancel", {"--socket"}},
+		{"jobs", {"--all", "--json", "--socket"}},
+		{"datasets", {"--json", "--socket"}},
+	};
+#undef EVAL_OPTS
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		cmd_result r = rbctl_cmd((const char *[]){cases[k].cmd, "--help", NULL});
+		cr_assert_eq(r.status, 0, "rbctl %s --help: %s", cases[k].cmd, r.err);
+		cr_assert(strstr(r.out, "usage: rbctl ") && strstr(r.out, "exit status:"), "%s", r.out);
+		for (size_t i = 0; cases[k].opts[i]; i++) {
+			char line[64], bare[64];
+			snprintf(line, sizeof(line), "  %s ", cases[k].opts[i]);
+			snprintf(bare, sizeof(bare), "  %s\n", cases[k].opts[i]);
+			cr_assert(strstr(r.out, line) || strstr(r.out, bare), "rbctl %s --help lacks %s:\n%s", cases[k].cmd,
+				  cases[k].opts[i], r.out);
+		}
+		cr_assert(strstr(r.out, "  -h, --help "), "rbctl %s --help lacks -h, --help", cases[k].cmd);
+		cmd_free(&r);
+	}
+
+	cmd_result r = rbctl_cmd((const char *[]){"gen", "--prompts", "abc", "-o", "/nonexistent/x.rbds", NULL});
+	cr_assert_eq(r.status, 2);
+	cr_assert_str_eq(r.err, "rbctl gen: --prompts: 'abc' is not a whole number between 1 and 100000000\n");
+	cmd_free(&r);
+	r = rbctl_cmd((const char *[]){"compare", "a.json", "b.json", "--frob", NULL});
+	cr_assert_eq(r.status, 2);
+	cr_assert_str_eq(r.err, "rbctl compare: unknown option '--frob' (rbctl compare --help lists them)\n");
+	cmd_free(&r);
+	r = rbctl_cmd((const char *[]){"plot", "a.json", "--task", NULL});
+	cr_assert_eq(r.status, 2);
+	cr_assert_str_eq(r.err, "rbctl plot: option --task needs a value\n");
 	cmd_free(&r);
 }

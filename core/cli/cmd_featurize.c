@@ -9,40 +9,18 @@
 #include "data/features.h"
 #include "data/rbds_format.h"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: rbctl featurize IN.rbds -o OUT.rbds [--tfidf] [--dim D] [--threads N]\n"
-		"       rbctl featurize IN.rbds -o OUT.rbds --embeddings FILE.f32 --dim D [--name NAME]\n"
-		"                       [--no-normalize]\n"
-		"\n"
-		"Attach one feature vector per prompt to a dataset, replacing any it had; samples,\n"
-		"outcomes, responses and token counts are kept as they are. docs/features.md defines both\n"
-		"kinds exactly.\n"
-		"\n"
-		"  --tfidf            (default) hashed TF-IDF of the prompt text: word unigrams and bigrams\n"
-		"                     and character 3-5-grams, signed hashing into D buckets, IDF over the\n"
-		"                     dataset's prompts (never its outcomes), rows L2-normalised; named\n"
-		"                     'tfidf'\n"
-		"  --embeddings FILE  precomputed embeddings: raw little-endian float32, one row of D values\n"
-		"                     per sample in dataset order, exactly N x D x 4 bytes; rows are\n"
-		"                     L2-normalised unless --no-normalize\n"
-		"\n"
-		"options:\n"
-		"  -o, --output FILE  the .rbds file to write (atomically; it may be IN itself)\n"
-		"      --dim D        vector length: tfidf %u..%u (default %u); required with --embeddings\n"
-		"      --name NAME    embeddings' feature name (default 'embedding'); routers select\n"
-		"                     features with --set feature=NAME\n"
-		"      --no-normalize keep embedding rows as given\n"
-		"      --threads N    tfidf threads (default 0: every online CPU; the result is the same\n"
-		"                     for any N)\n"
-		"  -q, --quiet        print nothing on success\n"
-		"  -h, --help         show this help\n"
-		"\n"
-		"exit status: 0 written, 1 bad input (unreadable dataset, wrong embedding file size,\n"
-		"non-finite value), 2 usage error\n",
-		RBE_TFIDF_MIN_DIM, RBE_TFIDF_MAX_DIM, RBE_TFIDF_DEFAULT_DIM);
-}
+static const rbctl_usage featurize_usage = {
+	"featurize",
+	"usage: rbctl featurize IN.rbds -o OUT.rbds [--tfidf] [--dim D] [--threads N]\n"
+	"       rbctl featurize IN.rbds -o OUT.rbds --embeddings FILE.f32 --dim D [--name NAME]\n"
+	"                       [--no-normalize]\n"
+	"\n"
+	"Attach one feature vector per prompt to a dataset, replacing any it had; samples,\n"
+	"outcomes, responses and token counts are kept as they are. docs/features.md defines both\n"
+	"kinds exactly.\n",
+	"exit status: 0 written, 1 bad input (unreadable dataset, wrong embedding file size,\n"
+	"non-finite value), 2 usage error\n",
+};
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -52,110 +30,93 @@ static int usage_error(const char *fmt, const char *arg)
 	return RBCTL_EXIT_USAGE;
 }
 
-/* A whole decimal number in [0, max], or -1. */
-static long long parse_count(const char *s, unsigned long long max)
+/* What featurize was asked for. */
+typedef struct featurize_args {
+	const char *input, *output, *embeddings, *name, *dim_text;
+	uint64_t threads;
+	uint32_t dim;
+	int quiet, tfidf, no_normalize;
+} featurize_args;
+
+/* How the options combine; --dim's range depends on the kind. -1 to go on, else the exit status. */
+static int check_args(featurize_args *a, int threads_given)
 {
-	uint64_t v;
-	return rbe_parse_uint(s, max, &v) < 0 ? -1 : (long long)v;
+	if (!a->output || !*a->output)
+		return usage_error("%s", "no output file: give -o OUT.rbds");
+	if (a->tfidf && a->embeddings)
+		return usage_error("%s", "--tfidf and --embeddings exclude each other");
+	if (a->embeddings && !*a->embeddings)
+		return usage_error("%s", "--embeddings needs a file name");
+	if (!a->embeddings && a->name)
+		return usage_error("%s", "--name applies to --embeddings (tfidf features are always named 'tfidf')");
+	if (!a->embeddings && a->no_normalize)
+		return usage_error("%s", "--no-normalize applies to --embeddings (tfidf rows are always normalised)");
+	if (a->embeddings && threads_given)
+		return usage_error("%s", "--threads applies to --tfidf");
+	if (a->embeddings && !a->dim_text)
+		return usage_error("%s", "--embeddings needs --dim D, the length of each row in the file");
+	a->dim = RBE_TFIDF_DEFAULT_DIM;
+	rbe_error e = {0};
+	uint64_t dim;
+	if (a->dim_text) {
+		uint64_t min = a->embeddings ? 1 : RBE_TFIDF_MIN_DIM, max = a->embeddings ? (1u << 24) : RBE_TFIDF_MAX_DIM;
+		if (rbe_opt_parse_uint("--dim", a->dim_text, min, max, &dim, &e) < 0)
+			return usage_error("%s", e.msg);
+		a->dim = (uint32_t)dim;
+	}
+	if (a->name && rbe_features_check_name(a->name, &e))
+		return usage_error("%s", e.msg);
+	return -1;
+}
+
+static int featurize_options(int argc, char **argv, featurize_args *a)
+{
+	char dim_help[128];
+	snprintf(dim_help, sizeof(dim_help), "vector length: tfidf %u..%u (default %u); required with --embeddings",
+		 RBE_TFIDF_MIN_DIM, RBE_TFIDF_MAX_DIM, RBE_TFIDF_DEFAULT_DIM);
+	rbe_opt opts[] = {
+		RBE_OPT_FLAG("tfidf", 0, &a->tfidf,
+			     "(default) hashed TF-IDF of the prompt text: word unigrams and\n"
+			     "bigrams and character 3-5-grams, signed hashing into D buckets,\n"
+			     "IDF over the dataset's prompts (never its outcomes), rows\n"
+			     "L2-normalised; named 'tfidf'"),
+		RBE_OPT_STRING("embeddings", 0, &a->embeddings, "FILE",
+			       "precomputed embeddings: raw little-endian float32, one row of D\n"
+			       "values per sample in dataset order, exactly N x D x 4 bytes; rows\n"
+			       "are L2-normalised unless --no-normalize"),
+		RBE_OPT_STRING("output", 'o', &a->output, "FILE", "the .rbds file to write (atomically; it may be IN itself)"),
+		RBE_OPT_STRING("dim", 0, &a->dim_text, "D", dim_help),
+		RBE_OPT_STRING("name", 0, &a->name, "NAME",
+			       "embeddings' feature name (default 'embedding'); routers select\n"
+			       "features with --set feature=NAME"),
+		RBE_OPT_FLAG("no-normalize", 0, &a->no_normalize, "keep embedding rows as given"),
+		RBE_OPT_UINT("threads", 0, &a->threads, 0, 1024, "N",
+			     "tfidf threads (default 0: every online CPU; the result is the same\n"
+			     "for any N)"),
+		RBE_OPT_FLAG("quiet", 'q', &a->quiet, "print nothing on success"),
+		RBE_OPT_HELP,
+		RBE_OPT_END,
+	};
+	int first, status = rbctl_parse(&featurize_usage, opts, argc, argv, &first);
+	if (status >= 0)
+		return status;
+	if (first + 1 < argc)
+		return usage_error("more than one input dataset ('%s')", argv[first + 1]);
+	if (first == argc)
+		return usage_error("%s", "no input dataset");
+	a->input = argv[first];
+	return check_args(a, rbe_opts_given(opts, "threads") > 0);
 }
 
 int rbctl_featurize_main(int argc, char **argv)
 {
-	const char *input = NULL, *output = NULL, *embeddings = NULL, *name = NULL, *dim_arg = NULL,
-		   *threads_arg = NULL;
-	int quiet = 0, tfidf = 0, no_normalize = 0, options_done = 0;
-
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *value = NULL;
-		if (options_done || a[0] != '-' || !strcmp(a, "-")) {
-			if (input)
-				return usage_error("more than one input dataset ('%s')", a);
-			input = a;
-			continue;
-		}
-		if (!strcmp(a, "--")) {
-			options_done = 1;
-			continue;
-		}
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage(stdout);
-			return RBCTL_EXIT_OK;
-		}
-		if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-			quiet = 1;
-			continue;
-		}
-		if (!strcmp(a, "--tfidf")) {
-			tfidf = 1;
-			continue;
-		}
-		if (!strcmp(a, "--no-normalize")) {
-			no_normalize = 1;
-			continue;
-		}
-		static const struct {
-			const char *opt;
-			size_t len; /* of "--opt" */
-		} valued[] = {{"--output", 8}, {"--embeddings", 12}, {"--name", 6}, {"--dim", 5}, {"--threads", 9}};
-		size_t which = sizeof(valued) / sizeof(valued[0]);
-		if (!strcmp(a, "-o")) {
-			which = 0;
-		} else {
-			for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++)
-				if (!strncmp(a, valued[k].opt, valued[k].len) && (a[valued[k].len] == '\0' || a[valued[k].len] == '=')) {
-					which = k;
-					if (a[valued[k].len] == '=')
-						value = a + valued[k].len + 1;
-				}
-		}
-		if (which == sizeof(valued) / sizeof(valued[0]))
-			return usage_error("unknown option '%s'", a);
-		if (!value) {
-			if (i + 1 >= argc)
-				return usage_error("option %s needs a value", a);
-			value = argv[++i];
-		}
-		const char **slots[] = {&output, &embeddings, &name, &dim_arg, &threads_arg};
-		*slots[which] = value;
-	}
-
-	if (!input)
-		return usage_error("%s", "no input dataset");
-	if (!output || !*output)
-		return usage_error("%s", "no output file: give -o OUT.rbds");
-	if (tfidf && embeddings)
-		return usage_error("%s", "--tfidf and --embeddings exclude each other");
-	if (embeddings && !*embeddings)
-		return usage_error("%s", "--embeddings needs a file name");
-	if (!embeddings && name)
-		return usage_error("%s", "--name applies to --embeddings (tfidf features are always named 'tfidf')");
-	if (!embeddings && no_normalize)
-		return usage_error("%s", "--no-normalize applies to --embeddings (tfidf rows are always normalised)");
-	if (embeddings && threads_arg)
-		return usage_error("%s", "--threads applies to --tfidf");
-	if (embeddings && !dim_arg)
-		return usage_error("%s", "--embeddings needs --dim D, the length of each row in the file");
-
-	long long dim = RBE_TFIDF_DEFAULT_DIM;
-	if (dim_arg) {
-		unsigned long long max = embeddings ? (1ull << 24) : RBE_TFIDF_MAX_DIM;
-		unsigned long long min = embeddings ? 1 : RBE_TFIDF_MIN_DIM;
-		dim = parse_count(dim_arg, max);
-		if (dim < (long long)min) {
-			fprintf(stderr, "rbctl featurize: --dim '%s' is not a whole number in %llu..%llu\n", dim_arg, min, max);
-			fprintf(stderr, "(rbctl featurize --help for usage)\n");
-			return RBCTL_EXIT_USAGE;
-		}
-	}
-	long long threads = 0;
-	if (threads_arg && (threads = parse_count(threads_arg, 1024)) < 0)
-		return usage_error("--threads '%s' is not a whole number in 0..1024", threads_arg);
-	if (name) {
-		rbe_error ne = {0};
-		if (rbe_features_check_name(name, &ne))
-			return usage_error("%s", ne.msg);
-	}
+	featurize_args a = {0};
+	int status = featurize_options(argc, argv, &a);
+	if (status >= 0)
+		return status;
+	const char *input = a.input, *output = a.output, *embeddings = a.embeddings, *name = a.name;
+	int quiet = a.quiet, no_normalize = a.no_normalize;
+	long long dim = a.dim, threads = (long long)a.threads;
 
 	double t0 = rbe_now();
 	rbe_error e = {0};

@@ -11,24 +11,18 @@
 #include "data/split.h"
 #include "lib/util.h"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: rbctl info FILE.rbds [--json]\n"
-		"       rbctl info [--json] [--socket PATH]\n"
-		"\n"
-		"Validate a compiled dataset (checksum included) and describe it: name, content sha256,\n"
-		"samples, models with their mean quality and cost, evals and task groups with counts,\n"
-		"optional sections and file size.\n"
-		"Without a FILE, ask rbd instead: its version, router ABI and protocol, who you are to it\n"
-		"(uid, team, administrator), its workers and queue.\n"
-		"\n"
-		"  --json         print one JSON object instead of text\n"
-		"  --socket PATH  rbd's socket (default: $RBD_SOCKET, else /run/rbd/rbd.sock)\n"
-		"  -h, --help     show this help\n"
-		"\n"
-		"exit status: 0 success, 1 bad file or rbd refused, 2 usage error, 3 cannot reach rbd\n");
-}
+static const rbctl_usage info_usage = {
+	"info",
+	"usage: rbctl info FILE.rbds [--json]\n"
+	"       rbctl info [--json] [--socket PATH]\n"
+	"\n"
+	"Validate a compiled dataset (checksum included) and describe it: name, content sha256,\n"
+	"samples, models with their mean quality and cost, evals and task groups with counts,\n"
+	"optional sections and file size.\n"
+	"Without a FILE, ask rbd instead: its version, router ABI and protocol, who you are to it\n"
+	"(uid, team, administrator), its workers and queue.\n",
+	"exit status: 0 success, 1 bad file or rbd refused, 2 usage error, 3 cannot reach rbd\n",
+};
 
 /* Everything info reports, computed once for both output forms. */
 struct summary {
@@ -175,33 +169,20 @@ static int print_json(const rbe_dataset *ds, const char *path, const struct summ
 int rbctl_info_main(int argc, char **argv)
 {
 	const char *path = NULL, *socket = NULL;
-	int json = 0;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = 1;
-		} else if (!strcmp(argv[i], "--socket") || !strncmp(argv[i], "--socket=", 9)) {
-			if (argv[i][8] == '=') {
-				socket = argv[i] + 9;
-			} else if (i + 1 < argc) {
-				socket = argv[++i];
-			} else {
-				fprintf(stderr, "rbctl info: --socket needs a PATH\n");
-				return RBCTL_EXIT_USAGE;
-			}
-		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
-			return RBCTL_EXIT_OK;
-		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "rbctl info: unknown option '%s'\n", argv[i]);
-			usage(stderr);
-			return RBCTL_EXIT_USAGE;
-		} else if (path) {
-			fprintf(stderr, "rbctl info: one dataset at a time ('%s' and '%s')\n", path, argv[i]);
-			return RBCTL_EXIT_USAGE;
-		} else {
-			path = argv[i];
-		}
-	}
+	int json = 0, first;
+	rbe_opt opts[] = {
+		RBE_OPT_FLAG("json", 0, &json, "print one JSON object instead of text"),
+		RBCTL_SOCKET_OPT(&socket),
+		RBE_OPT_HELP,
+		RBE_OPT_END,
+	};
+	int status = rbctl_parse(&info_usage, opts, argc, argv, &first);
+	if (status >= 0)
+		return status;
+	if (first + 1 < argc)
+		return rbctl_usage_error("info", "one dataset at a time ('%s' and '%s')", argv[first], argv[first + 1]);
+	if (first < argc)
+		path = argv[first];
 	if (path && socket) {
 		fprintf(stderr, "rbctl info: --socket is for asking rbd, not for a FILE\n");
 		return RBCTL_EXIT_USAGE;
@@ -211,11 +192,11 @@ int rbctl_info_main(int argc, char **argv)
 		 * wanted a FILE, so that is a usage error; a named socket that fails is exit 3. */
 		const char *env = getenv(RBW_SOCKET_ENV);
 		int quiet = !socket && !(env && *env);
-		int status = rbctl_server_info(socket, json, quiet);
+		status = rbctl_server_info(socket, json, quiet);
 		if (status >= 0)
 			return status;
 		fprintf(stderr, "rbctl info: no FILE.rbds given, and no rbd at %s to ask\n", RBW_DEFAULT_SOCKET);
-		usage(stderr);
+		rbctl_print_usage(stderr, &info_usage, opts);
 		return RBCTL_EXIT_USAGE;
 	}
 

@@ -1,5 +1,4 @@
 /* cmd_report.c — `rbctl report`: leaderboards of result documents as HTML (with plots) or Markdown. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -7,24 +6,18 @@
 #include "cli/commands.h"
 #include "report/htmlreport.h"
 
-static void report_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: rbctl report RESULT.json... -o FILE.html|FILE.md [--format html|md]\n"
-		"\n"
-		"Write a leaderboard per task group and overall for `rbctl run --json` results (all on one\n"
-		"dataset): each router with its parameters, AIQ (with its bootstrap interval when the\n"
-		"result has one), the official code's AIQ, its highest quality and that point's cost per\n"
-		"query, and the cost saving against the best single model at that model's quality; the\n"
-		"Oracle and the Zero router as reference rows. HTML is self-contained and embeds one plot\n"
-		"per task group. docs/reports.md describes the report.\n"
-		"\n"
-		"  -o, --output FILE   write to FILE (atomically; default: standard output)\n"
-		"  --format html|md    output format (default: from FILE's extension, else html)\n"
-		"  -h, --help          this text\n"
-		"\n"
-		"exit status: 0 success, 1 bad input (the message names the file), 2 usage error\n");
-}
+static const rbctl_usage report_usage = {
+	"report",
+	"usage: rbctl report RESULT.json... -o FILE.html|FILE.md [--format html|md]\n"
+	"\n"
+	"Write a leaderboard per task group and overall for `rbctl run --json` results (all on one\n"
+	"dataset): each router with its parameters, AIQ (with its bootstrap interval when the\n"
+	"result has one), the official code's AIQ, its highest quality and that point's cost per\n"
+	"query, and the cost saving against the best single model at that model's quality; the\n"
+	"Oracle and the Zero router as reference rows. HTML is self-contained and embeds one plot\n"
+	"per task group. docs/reports.md describes the report.\n",
+	"exit status: 0 success, 1 bad input (the message names the file), 2 usage error\n",
+};
 
 /* The format a file name asks for: 0 and *fmt set, or -1 when the extension says nothing. */
 static int format_of_path(const char *path, rbr_report_format *fmt)
@@ -57,39 +50,18 @@ static int write_report(FILE *out, const void *ctx, rbe_error *e)
 
 int rbctl_report_main(int argc, char **argv)
 {
-	enum { OPT_FORMAT = 256 };
-	static const struct option longopts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
 	const char *output = NULL, *format = NULL;
-	int c;
+	int first;
 	rbr_report_format fmt = RBR_REPORT_HTML;
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			output = optarg;
-			break;
-		case OPT_FORMAT:
-			format = optarg;
-			break;
-		case 'h':
-			report_usage(stdout);
-			return RBCTL_EXIT_OK;
-		case ':':
-			fprintf(stderr, "rbctl report: option '%s' needs a value\n", argv[optind - 1]);
-			return RBCTL_EXIT_USAGE;
-		default:
-			fprintf(stderr, "rbctl report: unknown option '%s'\n", argv[optind - 1]);
-			report_usage(stderr);
-			return RBCTL_EXIT_USAGE;
-		}
-	}
+	rbe_opt opts[] = {
+		RBE_OPT_STRING("output", 'o', &output, "FILE", "write to FILE (atomically; default: standard output)"),
+		RBE_OPT_STRING("format", 0, &format, "html|md", "output format (default: from FILE's extension, else html)"),
+		RBE_OPT_HELP,
+		RBE_OPT_END,
+	};
+	int status = rbctl_parse(&report_usage, opts, argc, argv, &first);
+	if (status >= 0)
+		return status;
 	if (format) {
 		if (!strcmp(format, "html"))
 			fmt = RBR_REPORT_HTML;
@@ -104,19 +76,16 @@ int rbctl_report_main(int argc, char **argv)
 			output);
 		return RBCTL_EXIT_USAGE;
 	}
-	if (optind >= argc) {
-		fprintf(stderr, "rbctl report: give at least one result file (rbctl run --json -o FILE)\n");
-		report_usage(stderr);
-		return RBCTL_EXIT_USAGE;
-	}
+	if (first >= argc)
+		return rbctl_usage_error("report", "give at least one result file (rbctl run --json -o FILE)");
 
 	rbe_error e = {0};
 	rbr_resultset rs = {0};
-	if (rbr_resultset_load(&rs, (const char *const *)argv + optind, (size_t)(argc - optind), &e) < 0) {
+	if (rbr_resultset_load(&rs, (const char *const *)argv + first, (size_t)(argc - first), &e) < 0) {
 		fprintf(stderr, "rbctl report: %s\n", e.msg);
 		return RBCTL_EXIT_FAIL;
 	}
-	int status = rbctl_write_output("report", output, write_report, &(report_output){&rs, fmt});
+	status = rbctl_write_output("report", output, write_report, &(report_output){&rs, fmt});
 	rbr_resultset_clear(&rs);
 	return status;
 }

@@ -1,6 +1,5 @@
 /* cmd_routers.c — `rbctl routers`: the routers rbd serves, or (--local) the plugins rbctl can load, with their parameters. */
 #include <dirent.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,72 +26,26 @@ static void describe(const rbe_plugin *p)
 	}
 }
 
-static void routers_usage(FILE *out)
-{
-	fprintf(out, "usage: rbctl routers [--json] [--socket PATH]\n"
-		     "       rbctl routers --local [--plugin-dir DIR]...\n"
-		     "\n"
-		     "List the routers rbd serves (the names rbctl submit --router takes): kind, version,\n"
-		     "state, sha256, parameters, and the reason for any file it rejected or quarantined.\n"
-		     "With --local, list the router plugins this machine's rbctl run can load instead,\n"
-		     "found in the plugin directories ($RB_PLUGIN_DIR, the plugins folder beside rbctl,\n"
-		     "the installed directory), with the loader's reason for a file that fails to load.\n"
-		     "\n"
-		     "  --local               list the local plugins, not rbd's\n"
-		     "  --plugin-dir DIR      with --local: search DIR first (repeatable; implies --local)\n"
-		     "  --json                print rbd's reply ({\"routers\": [...]}) as JSON\n"
-		     "  --socket PATH         rbd's socket (default: $RBD_SOCKET, else /run/rbd/rbd.sock)\n"
-		     "  -h, --help            this text\n"
-		     "\n"
-		     "exit status: 0 success, 1 no routers found locally or rbd refused, 2 usage error,\n"
-		     "3 cannot reach rbd\n");
-}
+static const rbctl_usage routers_usage = {
+	"routers",
+	"usage: rbctl routers [--json] [--socket PATH]\n"
+	"       rbctl routers --local [--plugin-dir DIR]...\n"
+	"\n"
+	"List the routers rbd serves (the names rbctl submit --router takes): kind, version,\n"
+	"state, sha256, parameters, and the reason for any file it rejected or quarantined.\n"
+	"With --local, list the router plugins this machine's rbctl run can load instead,\n"
+	"found in the plugin directories ($RB_PLUGIN_DIR, the plugins folder beside rbctl,\n"
+	"the installed directory), with the loader's reason for a file that fails to load.\n",
+	"exit status: 0 success, 1 no routers found locally or rbd refused, 2 usage error,\n"
+	"3 cannot reach rbd\n",
+};
 
-int rbctl_routers_main(int argc, char **argv)
+/* The plugins of the plugin directories (extra ones first), as rbctl run resolves them. An exit
+ * status. */
+static int list_local(const rbe_opt_list *extra)
 {
-	enum { OPT_PLUGIN_DIR = 256, OPT_LOCAL, OPT_SOCKET, OPT_JSON };
-	static const struct option longopts[] = {
-		{"plugin-dir", required_argument, NULL, OPT_PLUGIN_DIR},
-		{"local", no_argument, NULL, OPT_LOCAL},
-		{"socket", required_argument, NULL, OPT_SOCKET},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	const char **extra = rbe_xcalloc((size_t)argc + 1, sizeof(char *));
-	const char *socket = NULL;
-	size_t n_extra = 0;
-	int c, status = RBCTL_EXIT_OK, local = 0, as_json = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == OPT_PLUGIN_DIR) {
-			extra[n_extra++] = optarg;
-			local = 1;
-		} else if (c == OPT_LOCAL) {
-			local = 1;
-		} else if (c == OPT_SOCKET) {
-			socket = optarg;
-		} else if (c == OPT_JSON) {
-			as_json = 1;
-		} else {
-			routers_usage(c == 'h' ? stdout : stderr);
-			free(extra);
-			return c == 'h' ? RBCTL_EXIT_OK : RBCTL_EXIT_USAGE;
-		}
-	}
-	if (optind < argc || (local && (socket || as_json))) {
-		if (optind < argc)
-			fprintf(stderr, "rbctl routers: unexpected argument '%s'\n", argv[optind]);
-		else
-			fprintf(stderr, "rbctl routers: %s is for rbd's listing, not --local\n", socket ? "--socket" : "--json");
-		free(extra);
-		return RBCTL_EXIT_USAGE;
-	}
-	if (!local) {
-		free(extra);
-		return rbctl_server_routers(socket, as_json);
-	}
-	char **dirs = rbe_plugin_default_dirs(extra);
+	int status = RBCTL_EXIT_OK;
+	char **dirs = rbe_plugin_default_dirs(extra->items);
 	rbe_strmap *seen = rbe_strmap_new();
 	for (size_t d = 0; dirs[d]; d++) {
 		struct dirent **entries;
@@ -125,6 +78,30 @@ int rbctl_routers_main(int argc, char **argv)
 	}
 	rbe_strmap_free(seen);
 	rbe_strv_free(dirs);
-	free(extra);
+	return status;
+}
+
+int rbctl_routers_main(int argc, char **argv)
+{
+	rbe_opt_list extra = {0};
+	const char *socket = NULL;
+	int local = 0, as_json = 0, first;
+	rbe_opt opts[] = {
+		RBE_OPT_FLAG("local", 0, &local, "list the local plugins, not rbd's"),
+		RBE_OPT_LIST("plugin-dir", 0, &extra, "DIR", "with --local: search DIR first (repeatable; implies --local)"),
+		RBE_OPT_FLAG("json", 0, &as_json, "print rbd's reply ({\"routers\": [...]}) as JSON"),
+		RBCTL_SOCKET_OPT(&socket),
+		RBE_OPT_HELP,
+		RBE_OPT_END,
+	};
+	int status = rbctl_parse(&routers_usage, opts, argc, argv, &first);
+	if (status < 0 && first < argc)
+		status = rbctl_usage_error("routers", "unexpected argument '%s'", argv[first]);
+	local |= extra.n > 0;
+	if (status < 0 && local && (socket || as_json))
+		status = rbctl_usage_error("routers", "%s is for rbd's listing, not --local", socket ? "--socket" : "--json");
+	if (status < 0)
+		status = local ? list_local(&extra) : rbctl_server_routers(socket, as_json);
+	rbe_opt_list_clear(&extra);
 	return status;
 }

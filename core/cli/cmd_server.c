@@ -1,6 +1,5 @@
 /* cmd_server.c — the rbctl commands that talk to rbd: submit, status, result, cancel, jobs, datasets, routers, info. */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -12,15 +11,9 @@
 #include "cli/commands.h"
 #include "eval/jobspec.h"
 
-/* Every usage here ends with these options, a blank line, then the exit statuses. */
-#define SOCKET_HELP_TAIL                                                                                           \
-	"  --socket PATH         rbd's socket (default: $" RBW_SOCKET_ENV ", else " RBW_DEFAULT_SOCKET ")\n"          \
-	"  -h, --help            this text\n"                                                                      \
-	"\n"
+/* The exit statuses most commands here end their --help with. */
 #define EXIT_HELP                                                                                                  \
 	"exit status: 0 success, 1 rbd refused the request, 2 usage error, 3 cannot reach rbd\n"
-
-enum { OPT_SOCKET = 256, OPT_JSON, OPT_ALL, OPT_WAIT };
 
 /* A connection for one command; failures are printed as "rbctl CMD: ..." with the exit status. */
 typedef struct session {
@@ -134,6 +127,11 @@ static int percent(double fraction)
 	return fraction >= 1 ? 100 : (int)floor(fraction * 100 + 1e-9);
 }
 
+/* Room for phase_text's "predict mmlu", and for progress_text's, which adds " 45%" to it (an int
+ * as the compiler sees it: up to 11 characters). */
+#define PHASE_TEXT_SIZE 256
+#define PROGRESS_TEXT_SIZE (PHASE_TEXT_SIZE + 16)
+
 /* "predict mmlu" (the phase, then the task when there is one). */
 static const char *phase_text(const json_t *p, char *buf, size_t size)
 {
@@ -146,7 +144,7 @@ static const char *phase_text(const json_t *p, char *buf, size_t size)
 static const char *progress_text(const json_t *job, char *buf, size_t size)
 {
 	const json_t *p = progress_of(job);
-	char what[256];
+	char what[PHASE_TEXT_SIZE];
 	buf[0] = '\0';
 	if (p)
 		snprintf(buf, size, "%s %d%%", phase_text(p, what, sizeof(what)), percent(num_of(p, "fraction")));
@@ -170,20 +168,20 @@ static int negative_id(const char *cmd, int argc, char **argv)
 	return 0;
 }
 
-/* The one job ID operand after the options. */
-static int job_id_operand(const char *cmd, int argc, char **argv, int64_t *id)
+/* The one job ID operand, argv[first], after the options. */
+static int job_id_operand(const char *cmd, int argc, char **argv, int first, int64_t *id)
 {
-	if (optind >= argc) {
+	if (first >= argc) {
 		fprintf(stderr, "rbctl %s: a job ID is required (rbctl %s --help)\n", cmd, cmd);
 		return -1;
 	}
-	if (optind + 1 < argc) {
-		fprintf(stderr, "rbctl %s: unexpected argument '%s'\n", cmd, argv[optind + 1]);
+	if (first + 1 < argc) {
+		fprintf(stderr, "rbctl %s: unexpected argument '%s'\n", cmd, argv[first + 1]);
 		return -1;
 	}
 	uint64_t v;
-	if (rbe_parse_uint(argv[optind], INT64_MAX, &v) < 0 || v == 0) {
-		fprintf(stderr, "rbctl %s: job ID '%s' must be an integer from 1 to %lld\n", cmd, argv[optind],
+	if (rbe_parse_uint(argv[first], INT64_MAX, &v) < 0 || v == 0) {
+		fprintf(stderr, "rbctl %s: job ID '%s' must be an integer from 1 to %lld\n", cmd, argv[first],
 			(long long)INT64_MAX);
 		return -1;
 	}
@@ -191,10 +189,10 @@ static int job_id_operand(const char *cmd, int argc, char **argv, int64_t *id)
 	return 0;
 }
 
-static int no_operands(const char *cmd, int argc, char **argv)
+static int no_operands(const char *cmd, int argc, char **argv, int first)
 {
-	if (optind < argc) {
-		fprintf(stderr, "rbctl %s: unexpected argument '%s'\n", cmd, argv[optind]);
+	if (first < argc) {
+		fprintf(stderr, "rbctl %s: unexpected argument '%s'\n", cmd, argv[first]);
 		return -1;
 	}
 	return 0;
@@ -204,26 +202,16 @@ static json_t *id_params(int64_t id) { return json_pack("{sI}", "id", (json_int_
 
 /* --- submit ------------------------------------------------------------------------------ */
 
-static void submit_usage(FILE *out)
-{
-	fprintf(out,
-		"usage: rbctl submit --dataset NAME --router NAME [options] [--wait] [--json]\n"
-		"\n"
-		"Submit an evaluation to rbd and print the job's id. With --wait, follow its progress on\n"
-		"stderr and print its result exactly as rbctl run prints it. The options mean what\n"
-		"they mean for rbctl run, and the result is the same.\n"
-		"\n"
-		"  --dataset NAME        a dataset rbd serves (rbctl datasets)\n"
-		"  --router NAME         a router rbd serves (rbctl routers)\n");
-	rbctl_eval_usage(out, 0);
-	fprintf(out,
-		"  --wait                wait for the job, then print its result (the table, or with --json the\n"
-		"                        result document)\n"
-		"  --json                print the job object (with --wait: the result document) as JSON\n"
-		SOCKET_HELP_TAIL
-		"exit status: 0 submitted (with --wait: done), 1 rbd refused the job or the job failed,\n"
-		"2 usage error, 3 cannot reach rbd, 4 the job was cancelled\n");
-}
+static const rbctl_usage submit_usage = {
+	"submit",
+	"usage: rbctl submit --dataset NAME --router NAME [options] [--wait] [--json]\n"
+	"\n"
+	"Submit an evaluation to rbd and print the job's id. With --wait, follow its progress on\n"
+	"stderr and print its result exactly as rbctl run prints it. The options mean what\n"
+	"they mean for rbctl run, and the result is the same.\n",
+	"exit status: 0 submitted (with --wait: done), 1 rbd refused the job or the job failed,\n"
+	"2 usage error, 3 cannot reach rbd, 4 the job was cancelled\n",
+};
 
 /* Following a job: a one-line bar on a terminal, else a line per change of state or task. */
 typedef struct follow {
@@ -239,7 +227,7 @@ static void follow_show(follow *f, const json_t *job)
 	const json_t *p = progress_of(job);
 	double fraction = !strcmp(state, "done") ? 1 : p ? num_of(p, "fraction") : 0;
 	int pct = percent(fraction);
-	char what[256];
+	char what[PHASE_TEXT_SIZE];
 	if (p)
 		phase_text(p, what, sizeof(what));
 	else
@@ -354,50 +342,30 @@ static int finish_job(session *s, const json_t *job, int as_json)
 
 int rbctl_submit_main(int argc, char **argv)
 {
-	struct option longopts[RBCTL_EVAL_MAX_OPTS + 8];
-	size_t n = rbctl_eval_longopts(longopts);
-	longopts[n++] = (struct option){"wait", no_argument, NULL, OPT_WAIT};
-	longopts[n++] = (struct option){"json", no_argument, NULL, OPT_JSON};
-	longopts[n++] = (struct option){"socket", required_argument, NULL, OPT_SOCKET};
-	longopts[n++] = (struct option){"help", no_argument, NULL, 'h'};
-	longopts[n] = (struct option){0};
-
+	rbctl_eval ev;
 	const char *socket = NULL;
-	int as_json = 0, wait = 0, status = RBCTL_EXIT_USAGE, c;
-	json_t *job = json_object(), *reply = NULL, *final = NULL;
+	int as_json = 0, wait = 0, first;
+	rbe_opt opts[RBCTL_EVAL_N_OPTS + 5];
+	size_t n = rbctl_eval_options(&ev, 0, opts);
+	opts[n++] = (rbe_opt)RBE_OPT_FLAG("wait", 0, &wait,
+					  "wait for the job, then print its result (the table, or with --json the\n"
+					  "result document)");
+	opts[n++] = (rbe_opt)RBE_OPT_FLAG("json", 0, &as_json, "print the job object (with --wait: the result document) as JSON");
+	opts[n++] = (rbe_opt)RBCTL_SOCKET_OPT(&socket);
+	opts[n++] = (rbe_opt)RBE_OPT_HELP;
+	opts[n] = (rbe_opt)RBE_OPT_END;
+
+	json_t *job = ev.job, *reply = NULL, *final = NULL;
 	rbe_jobspec *spec = NULL;
 	rbe_error e = {0};
 	session s = {"submit", NULL};
-
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "d:r:h", longopts, NULL)) != -1) {
-		int shared = rbctl_eval_option("submit", c, optarg, job);
-		if (shared < 0)
-			goto out;
-		if (shared > 0)
-			continue;
-		switch (c) {
-		case OPT_WAIT:
-			wait = 1;
-			break;
-		case OPT_JSON:
-			as_json = 1;
-			break;
-		case OPT_SOCKET:
-			socket = optarg;
-			break;
-		case 'h':
-			submit_usage(stdout);
-			status = RBCTL_EXIT_OK;
-			goto out;
-		default:
-			submit_usage(stderr);
-			goto out;
-		}
-	}
-	if (no_operands("submit", argc, argv) < 0)
+	int status = rbctl_parse(&submit_usage, opts, argc, argv, &first);
+	if (status >= 0)
 		goto out;
-	if ((status = rbctl_eval_finish("submit", job)) != RBCTL_EXIT_OK)
+	status = RBCTL_EXIT_USAGE;
+	if (no_operands("submit", argc, argv, first) < 0)
+		goto out;
+	if ((status = rbctl_eval_finish("submit", &ev)) != RBCTL_EXIT_OK)
 		goto out;
 	/* rbd makes the same checks; making them here too answers without a round trip. */
 	if (rbe_jobspec_parse(job, &spec, &e) < 0) {
@@ -432,7 +400,7 @@ out:
 
 static void print_job(const json_t *job)
 {
-	char t[64], prog[256];
+	char t[64], prog[PROGRESS_TEXT_SIZE];
 	const char *state = str_or(job, "state", "?");
 	progress_text(job, prog, sizeof(prog));
 	printf("job %lld: %s%s%s%s\n", (long long)int_of(job, "id"), state, prog[0] ? " (" : "", prog, prog[0] ? ")" : "");
@@ -450,70 +418,59 @@ static void print_job(const json_t *job)
 
 /* status, result and cancel: options, one job ID, one call. */
 typedef struct id_cmd {
-	const char *name, *usage;
-	int json_opt, output_opt;
+	rbctl_usage usage;
+	const char *json_help; /* NULL: no --json */
+	int output_opt;        /* takes -o FILE */
 } id_cmd;
 
 static int id_command(const id_cmd *cmd, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"json", no_argument, NULL, OPT_JSON},
-		{"output", required_argument, NULL, 'o'},
-		{"socket", required_argument, NULL, OPT_SOCKET},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	const char *socket = NULL, *output = NULL;
-	int as_json = 0, c;
+	const char *socket = NULL, *output = NULL, *name = cmd->usage.cmd;
+	int as_json = 0, first;
 	int64_t id;
-	optind = 1;
-	if (negative_id(cmd->name, argc, argv))
+	rbe_opt opts[5];
+	size_t n = 0;
+	if (cmd->json_help)
+		opts[n++] = (rbe_opt)RBE_OPT_FLAG("json", 0, &as_json, cmd->json_help);
+	if (cmd->output_opt)
+		opts[n++] = (rbe_opt)RBE_OPT_STRING("output", 'o', &output, "FILE",
+						    "write the output to FILE (atomically) instead of stdout");
+	opts[n++] = (rbe_opt)RBCTL_SOCKET_OPT(&socket);
+	opts[n++] = (rbe_opt)RBE_OPT_HELP;
+	opts[n] = (rbe_opt)RBE_OPT_END;
+	if (negative_id(name, argc, argv))
 		return RBCTL_EXIT_USAGE;
-	while ((c = getopt_long(argc, argv, cmd->output_opt ? "o:h" : "h", longopts, NULL)) != -1) {
-		if (c == OPT_JSON && cmd->json_opt) {
-			as_json = 1;
-		} else if (c == 'o' && cmd->output_opt) {
-			output = optarg;
-		} else if (c == OPT_SOCKET) {
-			socket = optarg;
-		} else if (c == 'h') {
-			fputs(cmd->usage, stdout);
-			return RBCTL_EXIT_OK;
-		} else {
-			if (c == OPT_JSON || c == 'o')
-				fprintf(stderr, "rbctl %s: %s is not an option of this command\n", cmd->name, argv[optind - 1]);
-			fputs(cmd->usage, stderr);
-			return RBCTL_EXIT_USAGE;
-		}
-	}
-	if (job_id_operand(cmd->name, argc, argv, &id) < 0)
+	int parsed = rbctl_parse(&cmd->usage, opts, argc, argv, &first);
+	if (parsed >= 0)
+		return parsed;
+	if (job_id_operand(name, argc, argv, first, &id) < 0)
 		return RBCTL_EXIT_USAGE;
 
 	session s;
 	json_t *params = id_params(id), *reply = NULL;
-	const char *method = !strcmp(cmd->name, "status") ? "Status" : !strcmp(cmd->name, "result") ? "Result" : "Cancel";
-	int status = session_open(&s, cmd->name, socket);
+	const char *method = !strcmp(name, "status") ? "Status" : !strcmp(name, "result") ? "Result" : "Cancel";
+	int status = session_open(&s, name, socket);
 	if (status == RBCTL_EXIT_OK)
 		status = session_call(&s, method, params, &reply);
 	if (status == RBCTL_EXIT_OK) {
 		if (!strcmp(method, "Result")) {
 			const json_t *result = json_object_get(reply, "result");
 			if (json_is_object(result)) {
-				status = rbctl_print_result(cmd->name, output, result, as_json);
+				status = rbctl_print_result(name, output, result, as_json);
 			} else {
-				fprintf(stderr, "rbctl %s: rbd's reply holds no result document\n", cmd->name);
+				fprintf(stderr, "rbctl %s: rbd's reply holds no result document\n", name);
 				status = RBCTL_EXIT_FAIL;
 			}
 		} else if (as_json) {
-			status = flushed(cmd->name, print_json(reply));
+			status = flushed(name, print_json(reply));
 		} else if (!strcmp(method, "Status")) {
 			print_job(reply);
-			status = flushed(cmd->name, RBCTL_EXIT_OK);
+			status = flushed(name, RBCTL_EXIT_OK);
 		} else {
 			/* A job that was already final is left as it was: say which state it kept. */
 			const char *state = str_or(reply, "state", "?");
 			printf("job %lld: %s\n", (long long)id, state);
-			status = flushed(cmd->name, RBCTL_EXIT_OK);
+			status = flushed(name, RBCTL_EXIT_OK);
 		}
 	}
 	session_close(&s);
@@ -524,82 +481,60 @@ static int id_command(const id_cmd *cmd, int argc, char **argv)
 
 int rbctl_status_main(int argc, char **argv)
 {
-	static const id_cmd cmd = {"status",
-				   "usage: rbctl status ID [--json] [--socket PATH]\n"
-				   "\n"
-				   "Show one job: its state and progress, team, router, dataset, times, and why it failed\n"
-				   "or was cancelled.\n"
-				   "\n"
-				   "  --json                print the job object as JSON\n"
-				   SOCKET_HELP_TAIL EXIT_HELP,
-				   1, 0};
+	static const id_cmd cmd = {{"status",
+				    "usage: rbctl status ID [--json] [--socket PATH]\n"
+				    "\n"
+				    "Show one job: its state and progress, team, router, dataset, times, and why it failed\n"
+				    "or was cancelled.\n",
+				    EXIT_HELP},
+				   "print the job object as JSON", 0};
 	return id_command(&cmd, argc, argv);
 }
 
 int rbctl_result_main(int argc, char **argv)
 {
-	static const id_cmd cmd = {"result",
-				   "usage: rbctl result ID [--json] [-o FILE] [--socket PATH]\n"
-				   "\n"
-				   "Print a finished job's result exactly as rbctl run prints it: the per-task table, or\n"
-				   "with --json the result document (docs/result-schema.md).\n"
-				   "\n"
-				   "  --json                print the result document as JSON\n"
-				   "  -o, --output FILE     write the output to FILE (atomically) instead of stdout\n"
-				   SOCKET_HELP_TAIL
-				   "exit status: 0 success, 1 rbd refused (no such job, not finished, failed), 2 usage error,\n"
-				   "3 cannot reach rbd, 4 the job was cancelled\n",
-				   1, 1};
+	static const id_cmd cmd = {{"result",
+				    "usage: rbctl result ID [--json] [-o FILE] [--socket PATH]\n"
+				    "\n"
+				    "Print a finished job's result exactly as rbctl run prints it: the per-task table, or\n"
+				    "with --json the result document (docs/result-schema.md).\n",
+				    "exit status: 0 success, 1 rbd refused (no such job, not finished, failed), 2 usage error,\n"
+				    "3 cannot reach rbd, 4 the job was cancelled\n"},
+				   "print the result document as JSON", 1};
 	return id_command(&cmd, argc, argv);
 }
 
 int rbctl_cancel_main(int argc, char **argv)
 {
-	static const id_cmd cmd = {"cancel",
-				   "usage: rbctl cancel ID [--socket PATH]\n"
-				   "\n"
-				   "Cancel a job: a queued one at once, a running one by stopping its worker. A job that\n"
-				   "already finished is left as it is; the state it ends in is printed.\n"
-				   "\n" SOCKET_HELP_TAIL EXIT_HELP,
-				   0, 0};
+	static const id_cmd cmd = {{"cancel",
+				    "usage: rbctl cancel ID [--socket PATH]\n"
+				    "\n"
+				    "Cancel a job: a queued one at once, a running one by stopping its worker. A job that\n"
+				    "already finished is left as it is; the state it ends in is printed.\n",
+				    EXIT_HELP},
+				   NULL, 0};
 	return id_command(&cmd, argc, argv);
 }
 
 /* --- jobs, datasets ------------------------------------------------------------------------ */
 
-/* Options of the listing commands: --json, --socket, -h, and --all where all is not NULL. */
-static int list_options(const char *cmd, const char *usage, int argc, char **argv, const char **socket, int *as_json,
-			int *all)
+/* Options of the listing commands: --json (json_help), --socket, -h, and --all where all is not
+ * NULL. -1 to go on, else the exit status. */
+static int list_options(const rbctl_usage *u, const char *json_help, int argc, char **argv, const char **socket,
+			int *as_json, int *all)
 {
-	static const struct option longopts[] = {
-		{"json", no_argument, NULL, OPT_JSON},
-		{"all", no_argument, NULL, OPT_ALL},
-		{"socket", required_argument, NULL, OPT_SOCKET},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == OPT_JSON) {
-			*as_json = 1;
-		} else if (c == OPT_ALL && all) {
-			*all = 1;
-		} else if (c == OPT_SOCKET) {
-			*socket = optarg;
-		} else if (c == 'h') {
-			fputs(usage, stdout);
-			return 0;
-		} else {
-			if (c == OPT_ALL)
-				fprintf(stderr, "rbctl %s: --all is not an option of this command\n", cmd);
-			fputs(usage, stderr);
-			return RBCTL_EXIT_USAGE;
-		}
-	}
-	if (no_operands(cmd, argc, argv) < 0)
-		return RBCTL_EXIT_USAGE;
-	return -1;
+	rbe_opt opts[5];
+	size_t n = 0;
+	if (all)
+		opts[n++] = (rbe_opt)RBE_OPT_FLAG("all", 0, all, "finished jobs too (done, failed, cancelled)");
+	opts[n++] = (rbe_opt)RBE_OPT_FLAG("json", 0, as_json, json_help);
+	opts[n++] = (rbe_opt)RBCTL_SOCKET_OPT(socket);
+	opts[n++] = (rbe_opt)RBE_OPT_HELP;
+	opts[n] = (rbe_opt)RBE_OPT_END;
+	int first, status = rbctl_parse(u, opts, argc, argv, &first);
+	if (status >= 0)
+		return status;
+	return no_operands(u->cmd, argc, argv, first) < 0 ? RBCTL_EXIT_USAGE : -1;
 }
 
 /* One argument-less listing call, printed as JSON or by print. */
@@ -630,7 +565,7 @@ static void print_jobs(const json_t *reply)
 	printf("%-6s %-12s %-10s %-12s %-14s %-19s  %s\n", "ID", "TEAM", "STATE", "ROUTER", "DATASET", "SUBMITTED",
 	       "PROGRESS / REASON");
 	json_array_foreach(jobs, k, job) {
-		char t[64], prog[256];
+		char t[64], prog[PROGRESS_TEXT_SIZE];
 		const char *reason = json_string_value(json_object_get(job, "reason"));
 		progress_text(job, prog, sizeof(prog));
 		printf("%-6lld %-12s %-10s %-12s %-14s %-19s  %s\n", (long long)int_of(job, "id"), str_or(job, "team", "-"),
@@ -643,17 +578,16 @@ static void print_jobs(const json_t *reply)
 
 int rbctl_jobs_main(int argc, char **argv)
 {
-	static const char usage[] = "usage: rbctl jobs [--all] [--json] [--socket PATH]\n"
-				    "\n"
-				    "List your team's queued and running jobs (an administrator sees every team's), as a\n"
-				    "table: id, team, state, router, dataset, submitted, progress or why it failed.\n"
-				    "\n"
-				    "  --all                 finished jobs too (done, failed, cancelled)\n"
-				    "  --json                print rbd's reply ({\"jobs\": [job, ...]}) as JSON\n"
-				    SOCKET_HELP_TAIL EXIT_HELP;
+	static const rbctl_usage usage = {"jobs",
+					  "usage: rbctl jobs [--all] [--json] [--socket PATH]\n"
+					  "\n"
+					  "List your team's queued and running jobs (an administrator sees every team's), as a\n"
+					  "table: id, team, state, router, dataset, submitted, progress or why it failed.\n",
+					  EXIT_HELP};
 	const char *socket = NULL;
 	int as_json = 0, all = 0;
-	int status = list_options("jobs", usage, argc, argv, &socket, &as_json, &all);
+	int status = list_options(&usage, "print rbd's reply ({\"jobs\": [job, ...]}) as JSON", argc, argv, &socket,
+				  &as_json, &all);
 	if (status >= 0)
 		return status;
 	json_t *params = json_pack("{sb}", "all", all);
@@ -692,16 +626,16 @@ static void print_datasets(const json_t *reply)
 
 int rbctl_datasets_main(int argc, char **argv)
 {
-	static const char usage[] = "usage: rbctl datasets [--json] [--socket PATH]\n"
-				    "\n"
-				    "List the datasets rbd serves (the names rbctl submit --dataset takes): generation,\n"
-				    "prompts, models, tasks, size, content sha256 and source file.\n"
-				    "\n"
-				    "  --json                print rbd's reply ({\"datasets\": [...]}) as JSON\n"
-				    SOCKET_HELP_TAIL EXIT_HELP;
+	static const rbctl_usage usage = {"datasets",
+					  "usage: rbctl datasets [--json] [--socket PATH]\n"
+					  "\n"
+					  "List the datasets rbd serves (the names rbctl submit --dataset takes): generation,\n"
+					  "prompts, models, tasks, size, content sha256 and source file.\n",
+					  EXIT_HELP};
 	const char *socket = NULL;
 	int as_json = 0;
-	int status = list_options("datasets", usage, argc, argv, &socket, &as_json, NULL);
+	int status = list_options(&usage, "print rbd's reply ({\"datasets\": [...]}) as JSON", argc, argv, &socket,
+				  &as_json, NULL);
 	if (status >= 0)
 		return status;
 	return list_command("datasets", "ListDatasets", NULL, socket, as_json, print_datasets);

@@ -3,10 +3,13 @@
 #define RBCTL_COMMANDS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
+#include "lib/options.h"
+#include "proto/client.h"
+
 struct rbe_error;
-struct option;
 struct json_t;
 
 /* Each returns the process exit status: 0 success, 1 bad input or failed job (or the server
@@ -34,6 +37,27 @@ int rbctl_datasets_main(int argc, char **argv);
 int rbctl_server_routers(const char *socket, int as_json);
 int rbctl_server_info(const char *socket, int as_json, int quiet_if_absent);
 
+/* A subcommand's --help around its option table (cli/usage.c): head (the usage lines and what
+ * the command does), "options:" and the table's lines, then a blank line and tail (the exit
+ * statuses). */
+typedef struct rbctl_usage {
+	const char *cmd;  /* "gen": errors read "rbctl gen: ..." */
+	const char *head; /* ends with a newline */
+	const char *tail; /* ends with a newline */
+} rbctl_usage;
+void rbctl_print_usage(FILE *out, const rbctl_usage *u, const rbe_opt *opts);
+/* Parse the options of u->cmd (rbe_opts_parse). Returns -1 when parsed, the operands being
+ * argv[*first..argc); otherwise the exit status to return at once: 0 after printing the usage to
+ * stdout for --help, 2 after printing the error ("rbctl gen: unknown option '--x' (rbctl gen
+ * --help lists them)"). */
+int rbctl_parse(const rbctl_usage *u, rbe_opt *opts, int argc, char **argv, int *first);
+/* The --socket option of every command that talks to rbd. */
+#define RBCTL_SOCKET_OPT(dest)                                                                     \
+	RBE_OPT_STRING("socket", 0, dest, "PATH",                                                  \
+		       "rbd's socket (default: $" RBW_SOCKET_ENV ", else " RBW_DEFAULT_SOCKET ")")
+/* A usage error found after parsing: "rbctl CMD: MESSAGE" on stderr; returns 2. */
+int rbctl_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Output shared by the subcommands: fn writes the whole output to out (0 or -errno with e). It
  * goes to path atomically (nothing is left there on failure), or to standard output when path
  * is NULL. Errors are printed as "rbctl CMD: ..."; returns the exit status. */
@@ -42,19 +66,25 @@ int rbctl_write_output(const char *cmd, const char *path, rbctl_writer fn, const
 
 /* The evaluation options rbctl run and rbctl submit share (cli/cmd_job.c): --dataset (-d),
  * --router (-r), --set ... --validation-fraction, each turned into a member of the job object of
- * core/eval/jobspec.h, so both commands take exactly the same options with the same checks. */
-#define RBCTL_EVAL_OPT_BASE 0x1000 /* option codes at and above this are the shared ones */
-#define RBCTL_EVAL_MAX_OPTS 32
-/* Copy the shared long options into out (room for RBCTL_EVAL_MAX_OPTS); returns how many. */
-size_t rbctl_eval_longopts(struct option *out);
-/* One getopt result c with its argument: 1 when it was a shared option (job updated), 0 when it
- * is not one, -1 when its value is bad (printed as "rbctl CMD: ..."; a usage error). */
-int rbctl_eval_option(const char *cmd, int c, const char *arg, struct json_t *job);
-/* After the options: dataset and router given, seeds in range. An exit status. */
-int rbctl_eval_finish(const char *cmd, const struct json_t *job);
-/* The --help lines of the shared options from --set on; local: routers are this machine's
- * (rbctl run), else rbd's (rbctl submit). */
-void rbctl_eval_usage(FILE *out, int local);
+ * core/eval/jobspec.h, so both commands take exactly the same options with the same checks. The
+ * members with their own syntax go into job as they are parsed; numbers and flags wait in here
+ * until rbctl_eval_finish. */
+typedef struct rbctl_eval {
+	struct json_t *job; /* owned: json_decref */
+	const char *dataset, *router;
+	uint32_t seed, threads, bootstrap, bootstrap_seed, splits;
+	double train_fraction, overhead_cost_per_query, target_budget, validation_fraction;
+	int no_default_groups, keep_decisions;
+	const rbe_opt *opts; /* borrowed: ev's entries in the caller's table */
+} rbctl_eval;
+#define RBCTL_EVAL_N_OPTS 20 /* how many entries rbctl_eval_options writes */
+/* Start ev (a new empty job) and write its option table entries into out (room for
+ * RBCTL_EVAL_N_OPTS; out must stay where it is while ev is used); local: the dataset is a file and the routers are this machine's (rbctl
+ * run), else rbd's (rbctl submit). Returns how many entries. */
+size_t rbctl_eval_options(rbctl_eval *ev, int local, rbe_opt *out);
+/* After parsing the table holding ev's entries: the given strings, numbers and flags into the
+ * job, then dataset and router given, seeds in range. An exit status. */
+int rbctl_eval_finish(const char *cmd, rbctl_eval *ev);
 /* A result document as rbctl run prints it: the per-task table, or with as_json the indented
  * JSON; to path atomically or stdout (rbctl_write_output). Returns the exit status. */
 int rbctl_print_result(const char *cmd, const char *path, const struct json_t *result, int as_json);

@@ -1,7 +1,6 @@
 /* rbd_main.c — the routerbench daemon: reads its config, serves jobs until SIGTERM. */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,35 +11,80 @@
 
 #include "daemon/config.h"
 #include "daemon/log.h"
+#include "lib/options.h"
 #include "rb/router.h"
 #include "rb/version.h"
 #include "rb_config.h"
 #include "daemon/server.h"
 #include "proto/workerproto.h"
 
-static void usage(FILE *out)
+/* What rbd was asked for on its command line. */
+typedef struct rbd_args {
+	const char *config, *worker;
+	int foreground, verbose, check, version;
+} rbd_args;
+
+static void usage(FILE *out, const rbe_opt *opts)
 {
-	fprintf(out,
-		"usage: rbd --config FILE [--foreground] [--worker PATH] [-v]\n"
-		"\n"
-		"The routerbench evaluation server: holds the configured datasets in shared memory,\n"
-		"offers the router plugins of its plugin directory, and runs the jobs rbctl submits\n"
-		"(docs/protocol.md) in isolated rbd-worker processes.\n"
-		"\n"
-		"  -c, --config FILE   configuration (conf/rbd.ini is an annotated example)\n"
-		"  -f, --foreground    stay attached to the terminal and log to standard error\n"
-		"                      (without it rbd detaches once it listens, and logs to\n"
-		"                      STATE_DIR/rbd.log; a start-up error is still printed here)\n"
-		"      --worker PATH   the rbd-worker binary (default: beside rbd, then the installed one)\n"
-		"  -v, --verbose       log every job's start and end\n"
-		"      --check         read and check the config, then exit\n"
-		"  -h, --help          this text\n"
-		"\n"
-		"signals: SIGHUP reloads the config, datasets and plugins (a bad config is reported and\n"
-		"the running one stays); SIGTERM stops gracefully (running jobs get shutdown_grace to\n"
-		"finish, the rest stay queued on disk).\n"
-		"exit status: 0 stopped normally, 1 could not start (bad config, state directory, socket),\n"
-		"2 usage error\n");
+	fprintf(out, "usage: rbd --config FILE [--foreground] [--worker PATH] [-v]\n"
+		     "\n"
+		     "The routerbench evaluation server: holds the configured datasets in shared memory,\n"
+		     "offers the router plugins of its plugin directory, and runs the jobs rbctl submits\n"
+		     "(docs/protocol.md) in isolated rbd-worker processes.\n"
+		     "\n"
+		     "options:\n");
+	rbe_opts_help(out, opts);
+	fprintf(out, "\n"
+		     "signals: SIGHUP reloads the config, datasets and plugins (a bad config is reported and\n"
+		     "the running one stays); SIGTERM stops gracefully (running jobs get shutdown_grace to\n"
+		     "finish, the rest stay queued on disk).\n"
+		     "exit status: 0 stopped normally, 1 could not start (bad config, state directory, socket),\n"
+		     "2 usage error\n");
+}
+
+/* Read the command line into a: -1 to go on, else the exit status (0 after --help or
+ * --version, 2 after a usage error). */
+static int rbd_options(int argc, char **argv, rbd_args *a)
+{
+	rbe_opt opts[] = {
+		RBE_OPT_STRING("config", 'c', &a->config, "FILE", "configuration (conf/rbd.ini is an annotated example)"),
+		RBE_OPT_FLAG("foreground", 'f', &a->foreground,
+			     "stay attached to the terminal and log to standard error\n"
+			     "(without it rbd detaches once it listens, and logs to\n"
+			     "STATE_DIR/rbd.log; a start-up error is still printed here)"),
+		RBE_OPT_STRING("worker", 0, &a->worker, "PATH", "the rbd-worker binary (default: beside rbd, then the installed one)"),
+		RBE_OPT_FLAG("verbose", 'v', &a->verbose, "log every job's start and end"),
+		RBE_OPT_FLAG("check", 0, &a->check, "read and check the config, then exit"),
+		RBE_OPT_FLAG("version", 0, &a->version, "print the version and exit"),
+		RBE_OPT_HELP,
+		RBE_OPT_END,
+	};
+	rbe_error e = {0};
+	int first, rc = rbe_opts_parse(opts, argc, argv, &first, &e);
+	if (rc == RBE_OPTS_HELP) {
+		usage(stdout, opts);
+		return 0;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "rbd: %s%s\n", e.msg, rc == -ENOENT ? " (rbd --help lists them)" : "");
+		return 2;
+	}
+	if (a->version) {
+		printf("rbd %s (router ABI %d.%d, protocol %s)\n", RB_VERSION_STRING, RB_ABI_MAJOR, RB_ABI_MINOR,
+		       "io.routerbench.v1");
+		return 0;
+	}
+	if (first < argc || !a->config) {
+		if (first < argc)
+			fprintf(stderr, "rbd: unexpected argument '%s'\n", argv[first]);
+		else
+			fprintf(stderr, "rbd: --config FILE is required\n");
+		usage(stderr, opts);
+		return 2;
+	}
+	if (a->verbose)
+		rbd_log_set_level(RBD_LOG_DEBUG);
+	return -1;
 }
 
 /* rbd-worker beside this binary (build tree, or an install into one directory), else the
@@ -161,56 +205,13 @@ static int detach(const char *state_dir)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"foreground", no_argument, NULL, 'f'},
-		{"worker", required_argument, NULL, 'w'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"check", no_argument, NULL, 'C'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{0},
-	};
-	const char *config_path = NULL;
-	char *worker = NULL;
-	int foreground = 0, check = 0, c;
-	while ((c = getopt_long(argc, argv, "c:fvh", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			config_path = optarg;
-			break;
-		case 'f':
-			foreground = 1;
-			break;
-		case 'w':
-			free(worker);
-			worker = rbe_xstrdup(optarg);
-			break;
-		case 'v':
-			rbd_log_set_level(RBD_LOG_DEBUG);
-			break;
-		case 'C':
-			check = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("rbd %s (router ABI %d.%d, protocol %s)\n", RB_VERSION_STRING, RB_ABI_MAJOR, RB_ABI_MINOR,
-			       "io.routerbench.v1");
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc || !config_path) {
-		fprintf(stderr, optind < argc ? "rbd: unexpected argument '%s'\n" : "rbd: --config FILE is required%s\n",
-			optind < argc ? argv[optind] : "");
-		usage(stderr);
-		free(worker);
-		return 2;
-	}
+	rbd_args a = {0};
+	int status = rbd_options(argc, argv, &a);
+	if (status >= 0)
+		return status;
+	const char *config_path = a.config;
+	char *worker = a.worker ? rbe_xstrdup(a.worker) : NULL;
+	int foreground = a.foreground, check = a.check;
 	rbd_config *cfg = NULL;
 	rbe_error e = {0};
 	if (rbd_config_load(config_path, &cfg, &e) < 0) {
@@ -270,7 +271,7 @@ int main(int argc, char **argv)
 
 	uv_run(&loop, UV_RUN_DEFAULT);
 
-	int status = rbd_server_exit_status(server);
+	status = rbd_server_exit_status(server);
 	if (!uv_is_closing((uv_handle_t *)&sg.term)) {
 		uv_close((uv_handle_t *)&sg.term, NULL);
 		uv_close((uv_handle_t *)&sg.intr, NULL);
