@@ -360,13 +360,26 @@ Test(plot, malformed_results_name_the_file_and_field)
 	json_t *pt = json_array_get(json_object_get(json_object_get(json_object_get(doc, "overall"), "router"), "points"), 0);
 	json_object_set_new(pt, "quality", json_string("high"));
 	save_json(doc, partial);
-	expect_fail("plot", knn_path, partial, 1, partial, "overall.router.points[0].quality: expected a number");
-	expect_fail("report", partial, knn_path, 1, partial, "overall.router.points[0].quality");
+	expect_fail("plot", knn_path, partial, 1, partial, "/overall/router/points/0/quality: expected number, got string");
+	expect_fail("report", partial, knn_path, 1, partial, "/overall/router/points/0/quality");
 
 	doc = load_json(knn_path);
 	json_object_del(json_object_get(json_object_get(doc, "tasks"), "task-2"), "zero");
 	save_json(doc, partial);
-	expect_fail("plot", partial, knn_path, 1, partial, "tasks.task-2.zero: missing");
+	expect_fail("plot", partial, knn_path, 1, partial, "/tasks/task-2/zero: required property is missing");
+
+	/* what only the schema says: a quality above 1 */
+	doc = load_json(knn_path);
+	pt = json_array_get(json_object_get(json_object_get(json_object_get(doc, "overall"), "router"), "points"), 0);
+	json_object_set_new(pt, "quality", json_real(1.5));
+	save_json(doc, partial);
+	expect_fail("plot", knn_path, partial, 1, partial,
+		    "/overall/router/points/0/quality: 1.5 is above maximum 1 (docs/result.schema.json)");
+	/* and what it cannot say: a block without models */
+	doc = load_json(knn_path);
+	json_object_set_new(json_object_get(json_object_get(doc, "tasks"), "task-2"), "llms", json_object());
+	save_json(doc, partial);
+	expect_fail("report", partial, knn_path, 1, partial, "/tasks/task-2/llms: no model");
 
 	f = fopen(alien, "w");
 	fputs("{\"schema\": \"something/else\"}\n", f);
@@ -561,7 +574,19 @@ Test(plot, intervals_are_shown_when_present)
 	char bad[600];
 	path_in(bad, sizeof(bad), "bad-ci.json");
 	save_json(doc, bad);
-	expect_fail("report", bad, random_path, 1, bad, "overall.router.aiq_ci95: expected [lo, hi]");
+	expect_fail("report", bad, random_path, 1, bad, "/overall/router/aiq_ci95: 1 items, fewer than minItems 2");
+	/* and one the schema cannot see: its ends swapped */
+	doc = load_json(knn_path);
+	json_object_set_new(json_object_get(json_object_get(doc, "overall"), "router"), "aiq_ci95", json_pack("[f, f]", 0.6, 0.5));
+	save_json(doc, bad);
+	expect_fail("plot", random_path, bad, 1, bad, "/overall/router/aiq_ci95: the interval's low end 0.6 is above its high end 0.5");
+	/* inside a point's ci95 object too */
+	doc = load_json(knn_path);
+	pt = json_array_get(json_object_get(json_object_get(json_object_get(doc, "overall"), "router"), "points"), 1);
+	json_object_set_new(json_object_get(pt, "ci95"), "cost_mean", json_pack("[f, f]", 0.25, 0.125));
+	save_json(doc, bad);
+	expect_fail("report", bad, random_path, 1, bad,
+		    "/overall/router/points/1/ci95/cost_mean: the interval's low end 0.25 is above its high end 0.125");
 }
 
 Test(plot, text_is_escaped)

@@ -1,5 +1,6 @@
-/* test_schema.c — the JSON Schema validator keyword by keyword, docs/result.schema.json itself,
- * and the result documents rbctl run writes checked against it (and mutated ones refused). */
+/* test_schema.c — the JSON Schema validator keyword by keyword, docs/result.schema.json itself
+ * (and the copy compiled into rbctl), the result documents rbctl run writes checked against it,
+ * and mutated ones refused: by the validator, and by rbctl plot and report. */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -9,6 +10,7 @@
 
 #include "helpers.h"
 #include "report/jsonschema.h"
+#include "report/result_schema.h"
 
 extern char **environ;
 
@@ -731,5 +733,89 @@ Test(result_schema, mutated_rbctl_result_names_the_place, .timeout = 120)
 
 	json_decref(doc);
 	json_decref(s);
+	remove_workdir(&w);
+}
+
+/* ---- the schema compiled into the program ---- */
+
+Test(result_schema, compiled_in_copy_is_the_docs_file)
+{
+	char path[4096], *data = NULL;
+	size_t len = 0;
+	snprintf(path, sizeof(path), "%s/docs/result.schema.json", env_or("RB_SOURCE_ROOT", "."));
+	rbe_error e = {0};
+	cr_assert_eq(rbe_read_file(path, &data, &len, &e), 0, "%s", e.msg);
+	cr_assert_eq(rbr_result_schema_text_len, len, "the embedded copy has %zu bytes, the file %zu",
+		     rbr_result_schema_text_len, len);
+	cr_assert(memcmp(rbr_result_schema_text, data, len) == 0, "the embedded copy differs from %s", path);
+	cr_assert_eq(rbr_result_schema_text[len], '\0');
+	free(data);
+	json_t *s = load_result_schema();
+	cr_assert(json_equal(s, (json_t *)rbr_result_schema()));
+	json_decref(s);
+}
+
+Test(result_schema, result_check_says_what_is_wrong)
+{
+	rbe_error e = {0};
+	json_t *doc = full_result_doc();
+	cr_assert_eq(rbr_result_check(doc, "r.json", &e), 0, "%s", e.msg);
+	json_object_set_new(at(doc, "overall/oracle"), "quality", json_real(1.25));
+	cr_assert_eq(rbr_result_check(doc, "r.json", &e), -EINVAL);
+	cr_assert_str_eq(e.msg, "r.json: /overall/oracle/quality: 1.25 is above maximum 1 (docs/result.schema.json)");
+	json_object_set_new(doc, "schema", json_string("routerbench.compare/1"));
+	cr_assert_eq(rbr_result_check(doc, "r.json", &e), -EINVAL);
+	cr_assert_str_eq(e.msg, "r.json: not a routerbench result (schema 'routerbench.compare/1'; expected "
+				"routerbench.result/1)");
+	json_object_del(doc, "schema");
+	cr_assert_eq(rbr_result_check(doc, "r.json", &e), -EINVAL);
+	cr_assert_str_eq(e.msg, "r.json: not a routerbench result (schema missing; expected routerbench.result/1)");
+	json_decref(doc);
+	json_t *arr = json_array();
+	cr_assert_eq(rbr_result_check(arr, "a.json", &e), -EINVAL);
+	cr_assert_str_eq(e.msg, "a.json: not a routerbench result (not a JSON object)");
+	json_decref(arr);
+}
+
+/* rbctl plot and report read only results that validate: the message names the file and the
+ * JSON pointer of the problem. */
+Test(result_schema, rbctl_refuses_results_that_break_it, .timeout = 240)
+{
+	workdir w;
+	make_dataset(&w);
+	json_t *doc = run_json(&w, "random", NULL);
+	char good[600], bad[600], out[600];
+	snprintf(good, sizeof(good), "%s/good.json", w.dir);
+	snprintf(bad, sizeof(bad), "%s/bad.json", w.dir);
+	snprintf(out, sizeof(out), "%s/out.svg", w.dir);
+	cr_assert_eq(json_dump_file(doc, good, JSON_REAL_PRECISION(17)), 0);
+
+	/* A model's name has a '/', written "~1" in the pointer. */
+	const char *model = first_model(doc);
+	cr_assert(strchr(model, '/'), "the generated models have organisation prefixes: %s", model);
+	json_object_set_new(json_object_get(json_object_get(json_object_get(doc, "overall"), "llms"), model), "cost_mean",
+			    json_real(-0.5));
+	json_object_del(json_object_get(doc, "dataset"), "prompts");
+	cr_assert_eq(json_dump_file(doc, bad, JSON_REAL_PRECISION(17)), 0);
+	char want[1024];
+	size_t slash = (size_t)(strchr(model, '/') - model);
+	snprintf(want, sizeof(want), ": /dataset/prompts: required property is missing (docs/result.schema.json)");
+
+	cmd_output *o = malloc(sizeof(*o));
+	cr_assert_eq(rbctl((const char *[]){"plot", good, "-o", out, NULL}, o), 0, "%s", o->err);
+	cr_assert_eq(rbctl((const char *[]){"plot", good, bad, "-o", out, NULL}, o), 1);
+	cr_assert(strstr(o->err, bad) && strstr(o->err, want), "plot: %s", o->err);
+	/* the first problem in document order */
+	json_object_set_new(json_object_get(doc, "dataset"), "prompts", json_integer(3000));
+	cr_assert_eq(json_dump_file(doc, bad, JSON_REAL_PRECISION(17)), 0);
+	snprintf(want, sizeof(want), "%s: /overall/llms/%.*s~1%s/cost_mean: -0.5 is below minimum 0", bad, (int)slash, model,
+		 model + slash + 1);
+	cr_assert_eq(rbctl((const char *[]){"report", bad, good, "--format", "md", NULL}, o), 1, "%s", o->err);
+	cr_assert(strstr(o->err, want), "report: wanted '%s' in: %s", want, o->err);
+	free(o);
+	json_decref(doc);
+	unlink(good);
+	unlink(bad);
+	unlink(out);
 	remove_workdir(&w);
 }

@@ -1,41 +1,21 @@
-/* fuzz-jsonschema.c — fuzz target: any JSON value validated against docs/result.schema.json, and
- * checked as a schema itself. */
+/* fuzz-jsonschema.c — fuzz target: any JSON value validated against docs/result.schema.json (as
+ * compiled into the library), and checked as a schema itself. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
 #include "report/jsonschema.h"
+#include "report/result_schema.h"
 
-/* Loaded once: RB_RESULT_SCHEMA names it, else the source tree this was built from. */
-static json_t *result_schema;
-
-static void drop_schema(void)
-{
-	json_decref(result_schema);
-	result_schema = NULL;
-}
+/* The schema compiled into the library (report/result_schema.h), the one rbctl checks with. */
+static const json_t *result_schema;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
-	const char *path = getenv("RB_RESULT_SCHEMA");
-	if (!path || !*path)
-		path = RB_FUZZ_RESULT_SCHEMA;
-	json_error_t je;
-	result_schema = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-	if (!result_schema) {
-		fprintf(stderr, "fuzz-jsonschema: %s:%d:%d: %s (set RB_RESULT_SCHEMA)\n", path, je.line,
-			je.column, je.text);
-		abort();
-	}
-	rbe_error e = {0};
-	if (rbr_jsonschema_check(result_schema, &e) < 0) {
-		fprintf(stderr, "fuzz-jsonschema: %s: %s\n", path, e.msg);
-		abort();
-	}
-	atexit(drop_schema);
+	result_schema = rbr_result_schema();
 	return 0;
 }
 
@@ -66,6 +46,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rbe_error e = {0};
 	int r = rbr_jsonschema_validate(result_schema, doc, &e);
 	rbe_require(r == 0 || (r == -EINVAL && e.msg[0] != '\0'));
+	/* As rbctl plot and report read it: the same verdict, with the file named. */
+	rbe_error e3 = {0};
+	int r3 = rbr_result_check(doc, "in.json", &e3);
+	rbe_require(r3 == 0 || (r3 == -EINVAL && strncmp(e3.msg, "in.json: ", 9) == 0));
+	rbe_require(r == 0 ? r3 == 0 : r3 == -EINVAL);
 
 	/* The same bytes as a schema: the checker must refuse or accept cleanly, and an accepted one
 	 * must validate a document (itself) without crashing. Patterns are left out: POSIX regcomp
