@@ -21,25 +21,25 @@ static const rb_param_spec params[] = {
 	[P_BUDGETS] = {.name = "budgets",
 		       .type = RB_PARAM_REAL_LIST,
 		       .default_value = "0.001,0.005,0.01,0.05,0.1,0.5,1,5,10,50,100",
-		       .min = 1, .max = 0, /* checked in create: >= 0, no repeats */
+		       /* no bounds: checked in create (>= 0, no repeats) */
 		       .help = "maximum cost per response in USD, judged by the models' mean train cost "
 			       "(one operating point each per error rate)"},
 	[P_ERROR_RATES] = {.name = "error_rates",
 			   .type = RB_PARAM_REAL_LIST,
 			   .default_value = "0,0.01,0.05,0.1,0.2,0.4,0.6,0.8",
-			   .min = 0, .max = 1,
+			   RB_PARAM_BOUNDS(0, 1),
 			   .help = "judge error rates: the probability that each verdict is flipped "
 				   "(one curve each)"},
 	[P_THRESHOLD] = {.name = "threshold",
 			 .type = RB_PARAM_REAL,
 			 .default_value = "-1",
-			 .min = -1, .max = 1,
+			 RB_PARAM_BOUNDS(-1, 1),
 			 .help = "the judge accepts an answer scoring at least this (0..1); "
 				 "-1: the threshold_quantile quantile of the train scores"},
 	[P_THRESHOLD_QUANTILE] = {.name = "threshold_quantile",
 				  .type = RB_PARAM_REAL,
 				  .default_value = "0.95",
-				  .min = 0, .max = 1,
+				  RB_PARAM_BOUNDS(0, 1),
 				  .help = "quantile of all train scores (every model, every train prompt) "
 					  "used as the threshold when threshold=-1"},
 };
@@ -282,23 +282,14 @@ static int cascade_decide(void *state, const rb_view *queries, size_t i, uint32_
 	return 0;
 }
 
-static const rb_router router = {
-	.stamp = RB_ABI_STAMP,
-	.name = "cascade",
-	.version = "1.0",
-	.summary = "paper cascade: cheapest model first until a noisy judge accepts or the budget runs out",
-	.kind = RB_ROUTER_POLICY,
-	.ignores = RB_IGNORES_FEATURES,
-	.params = params,
-	.n_params = sizeof(params) / sizeof(params[0]),
-	.create = cascade_create,
-	.destroy = cascade_destroy,
-	.n_points = cascade_n_points,
-	.describe_point = cascade_describe_point,
-	.decide = cascade_decide,
-};
-
-RB_EXPORT const rb_router *rb_router_entry(void)
-{
-	return &router;
-}
+RB_ROUTER_DEFINE("cascade",
+		 .version = "1.0",
+		 .summary = "paper cascade: cheapest model first until a noisy judge accepts or the budget runs out",
+		 .kind = RB_ROUTER_POLICY,
+		 .ignores = RB_IGNORES_FEATURES,
+		 RB_ROUTER_PARAMS(params),
+		 .create = cascade_create,
+		 .destroy = cascade_destroy,
+		 .n_points = cascade_n_points,
+		 .describe_point = cascade_describe_point,
+		 .decide = cascade_decide)

@@ -32,7 +32,7 @@
 #define KNN_BLOCK_PANELS 64
 
 static const rb_param_spec params[] = {
-	{.name = "k", .type = RB_PARAM_INT, .default_value = "10", .min = 1, .max = 10000,
+	{.name = "k", .type = RB_PARAM_INT, .default_value = "10", RB_PARAM_BOUNDS(1, 10000),
 	 .help = "neighbours averaged (the paper's grid: 5, 10, 40); all train prompts if fewer"},
 	RBP_FEATURE_PARAM,
 	RBP_COST_PARAM,
@@ -273,20 +273,11 @@ static int knn_predict(void *state, const rb_view *queries, float *q_hat, double
 	return 0;
 }
 
-static const rb_router router = {
-	.stamp = RB_ABI_STAMP,
-	.name = "knn",
-	.version = "1.0",
-	.summary = "k nearest train prompts by cosine similarity of features; q̂ = their mean quality",
-	.kind = RB_ROUTER_PREDICTIVE,
-	.params = params,
-	.n_params = sizeof(params) / sizeof(params[0]),
-	.create = knn_create,
-	.destroy = knn_destroy,
-	.predict = knn_predict,
-};
-
-RB_EXPORT const rb_router *rb_router_entry(void)
-{
-	return &router;
-}
+RB_ROUTER_DEFINE("knn",
+		 .version = "1.0",
+		 .summary = "k nearest train prompts by cosine similarity of features; q̂ = their mean quality",
+		 .kind = RB_ROUTER_PREDICTIVE,
+		 RB_ROUTER_PARAMS(params),
+		 .create = knn_create,
+		 .destroy = knn_destroy,
+		 .predict = knn_predict)

@@ -17,7 +17,7 @@
 #include "rb/router.h"
 
 static const rb_param_spec params[] = {
-	{.name = "alpha", .type = RB_PARAM_REAL, .default_value = "1.0", .min = 0, .max = 1e6,
+	{.name = "alpha", .type = RB_PARAM_REAL, .default_value = "1.0", RB_PARAM_BOUNDS(0, 1e6),
 	 .help = "ridge penalty on the feature weights (0: least squares)"},
 	RBP_FEATURE_PARAM,
 	RBP_COST_PARAM,
@@ -268,20 +268,11 @@ static int linear_predict(void *state, const rb_view *queries, float *q_hat, dou
 	return 0;
 }
 
-static const rb_router router = {
-	.stamp = RB_ABI_STAMP,
-	.name = "linear",
-	.version = "1.0",
-	.summary = "ridge regression per model on the prompt features (param alpha); q̂ clipped to [0, 1]",
-	.kind = RB_ROUTER_PREDICTIVE,
-	.params = params,
-	.n_params = sizeof(params) / sizeof(params[0]),
-	.create = linear_create,
-	.destroy = linear_destroy,
-	.predict = linear_predict,
-};
-
-RB_EXPORT const rb_router *rb_router_entry(void)
-{
-	return &router;
-}
+RB_ROUTER_DEFINE("linear",
+		 .version = "1.0",
+		 .summary = "ridge regression per model on the prompt features (param alpha); q̂ clipped to [0, 1]",
+		 .kind = RB_ROUTER_PREDICTIVE,
+		 RB_ROUTER_PARAMS(params),
+		 .create = linear_create,
+		 .destroy = linear_destroy,
+		 .predict = linear_predict)

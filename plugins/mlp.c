@@ -48,15 +48,15 @@ typedef int32_t mlp_i4 __attribute__((vector_size(4 * sizeof(int32_t))));
 enum { P_HIDDEN, P_EPOCHS, P_BATCH_SIZE, P_LEARNING_RATE, P_L2, P_FEATURE, P_COST };
 
 static const rb_param_spec params[] = {
-	{.name = "hidden", .type = RB_PARAM_STRING, .default_value = "100,100", .min = 1, .max = 0,
+	{.name = "hidden", .type = RB_PARAM_STRING, .default_value = "100,100",
 	 .help = "hidden ReLU layer widths, 1 or 2 comma-separated integers from 1 to 4096 (e.g. 100 or 100,100)"},
-	{.name = "epochs", .type = RB_PARAM_INT, .default_value = "20", .min = 1, .max = 10000,
+	{.name = "epochs", .type = RB_PARAM_INT, .default_value = "20", RB_PARAM_BOUNDS(1, 10000),
 	 .help = "passes over the training prompts"},
-	{.name = "batch_size", .type = RB_PARAM_INT, .default_value = "64", .min = 1, .max = 65536,
+	{.name = "batch_size", .type = RB_PARAM_INT, .default_value = "64", RB_PARAM_BOUNDS(1, 65536),
 	 .help = "prompts per Adam step"},
-	{.name = "learning_rate", .type = RB_PARAM_REAL, .default_value = "0.001", .min = 1e-8, .max = 1,
+	{.name = "learning_rate", .type = RB_PARAM_REAL, .default_value = "0.001", RB_PARAM_BOUNDS(1e-8, 1),
 	 .help = "Adam step size (beta1 0.9, beta2 0.999, epsilon 1e-8)"},
-	{.name = "l2", .type = RB_PARAM_REAL, .default_value = "1e-4", .min = 0, .max = 1,
+	{.name = "l2", .type = RB_PARAM_REAL, .default_value = "1e-4", RB_PARAM_BOUNDS(0, 1),
 	 .help = "L2 weight decay, as scikit-learn's alpha (penalty alpha/2 * |W|^2 per batch, divided by its size)"},
 	RBP_FEATURE_PARAM,
 	RBP_COST_PARAM,
@@ -623,21 +623,12 @@ static int mlp_predict(void *state, const rb_view *queries, float *q_hat, double
 	return 0;
 }
 
-static const rb_router router = {
-	.stamp = RB_ABI_STAMP,
-	.name = "mlp",
-	.version = "1.0",
-	.summary = "one multi-output MLP (ReLU hidden layers, sigmoid outputs, Adam on MSE) predicts every "
-		   "model's quality from prompt features",
-	.kind = RB_ROUTER_PREDICTIVE,
-	.params = params,
-	.n_params = sizeof(params) / sizeof(params[0]),
-	.create = mlp_create,
-	.destroy = mlp_destroy,
-	.predict = mlp_predict,
-};
-
-RB_EXPORT const rb_router *rb_router_entry(void)
-{
-	return &router;
-}
+RB_ROUTER_DEFINE("mlp",
+		 .version = "1.0",
+		 .summary = "one multi-output MLP (ReLU hidden layers, sigmoid outputs, Adam on MSE) predicts every "
+			    "model's quality from prompt features",
+		 .kind = RB_ROUTER_PREDICTIVE,
+		 RB_ROUTER_PARAMS(params),
+		 .create = mlp_create,
+		 .destroy = mlp_destroy,
+		 .predict = mlp_predict)

@@ -18,7 +18,7 @@ static int random_create(const rb_create_args *args, void **state, char *err, si
 	(void)errlen;
 	random_state *s = malloc(sizeof(*s));
 	if (!s)
-		return -12; /* -ENOMEM */
+		return -ENOMEM;
 	rb_rng_seed(&s->rng, args->seed); /* same seed, same choices */
 	s->n_models = args->train->n_models;
 	*state = s;
@@ -59,21 +59,13 @@ static int random_distribution(void *state, const rb_view *queries, size_t i, ui
 	return 0;
 }
 
-static const rb_router router = {
-	.stamp = RB_ABI_STAMP,
-	.name = "random",
-	.version = "1.0",
-	.summary = "uniformly random model per prompt (seeded); reports the exact expectation too",
-	.kind = RB_ROUTER_POLICY,
-	.ignores = RB_IGNORES_FEATURES | RB_IGNORES_TRAIN_OUTCOMES,
-	.create = random_create,
-	.destroy = random_destroy,
-	.n_points = random_n_points,
-	.decide = random_decide,
-	.distribution = random_distribution,
-};
-
-RB_EXPORT const rb_router *rb_router_entry(void)
-{
-	return &router;
-}
+RB_ROUTER_DEFINE("random",
+		 .version = "1.0",
+		 .summary = "uniformly random model per prompt (seeded); reports the exact expectation too",
+		 .kind = RB_ROUTER_POLICY,
+		 .ignores = RB_IGNORES_FEATURES | RB_IGNORES_TRAIN_OUTCOMES,
+		 .create = random_create,
+		 .destroy = random_destroy,
+		 .n_points = random_n_points,
+		 .decide = random_decide,
+		 .distribution = random_distribution)

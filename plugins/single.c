@@ -7,7 +7,7 @@
 #include "rb/router.h"
 
 static const rb_param_spec params[] = {
-	{.name = "model", .type = RB_PARAM_MODEL, .default_value = NULL, .min = 1, .max = 0,
+	{.name = "model", .type = RB_PARAM_MODEL, .default_value = NULL,
 	 .help = "the model that answers every prompt"},
 };
 
@@ -17,7 +17,7 @@ static int single_create(const rb_create_args *args, void **state, char *err, si
 	(void)errlen;
 	uint32_t *model = malloc(sizeof(*model));
 	if (!model)
-		return -12; /* -ENOMEM */
+		return -ENOMEM;
 	*model = args->params[0].model; /* the host already checked the name against the dataset */
 	*state = model;
 	return 0;
@@ -45,22 +45,13 @@ static int single_decide(void *state, const rb_view *queries, size_t i, uint32_t
 	return 0;
 }
 
-static const rb_router router = {
-	.stamp = RB_ABI_STAMP,
-	.name = "single",
-	.version = "1.0",
-	.summary = "always routes to one model (param model)",
-	.kind = RB_ROUTER_POLICY,
-	.ignores = RB_IGNORES_FEATURES | RB_IGNORES_TRAIN_OUTCOMES,
-	.params = params,
-	.n_params = sizeof(params) / sizeof(params[0]),
-	.create = single_create,
-	.destroy = single_destroy,
-	.n_points = single_n_points,
-	.decide = single_decide,
-};
-
-RB_EXPORT const rb_router *rb_router_entry(void)
-{
-	return &router;
-}
+RB_ROUTER_DEFINE("single",
+		 .version = "1.0",
+		 .summary = "always routes to one model (param model)",
+		 .kind = RB_ROUTER_POLICY,
+		 .ignores = RB_IGNORES_FEATURES | RB_IGNORES_TRAIN_OUTCOMES,
+		 RB_ROUTER_PARAMS(params),
+		 .create = single_create,
+		 .destroy = single_destroy,
+		 .n_points = single_n_points,
+		 .decide = single_decide)

@@ -65,7 +65,7 @@ static inline json_t *run_router(const char *plugin_path, const rbe_dataset *ds,
 	rbe_plugin *p = load_or_fail(plugin_path);
 	rbe_params *params = NULL;
 	json_t *result = NULL;
-	int rc = rbe_params_parse(p, ds, settings, n_settings, &params, e);
+	int rc = rbe_params_parse(p->schema, ds, settings, n_settings, &params, e);
 	if (rc == 0) {
 		rbe_eval_opts defaults;
 		rbe_eval_opts_default(&defaults);
@@ -84,7 +84,7 @@ static inline void expect_param_refused(const char *plugin_path, const rbe_datas
 	rbe_params *params = NULL;
 	rbe_error e = {0};
 	const char *settings[1] = {setting};
-	cr_assert_lt(rbe_params_parse(p, ds, settings, setting ? 1 : 0, &params, &e), 0, "%s should be refused", setting);
+	cr_assert_lt(rbe_params_parse(p->schema, ds, settings, setting ? 1 : 0, &params, &e), 0, "%s should be refused", setting);
 	cr_assert_null(params);
 	cr_assert(strstr(e.msg, needle), "%s: message lacks '%s': %s", setting, needle, e.msg);
 	rbe_plugin_free(p);
@@ -179,10 +179,10 @@ static inline int direct_create(direct *d, const char *router, const char *setti
 	d->plugin = load_or_fail(builtin_plugin(router));
 	rbe_error e = {0};
 	const char *settings[1] = {setting};
-	cr_assert_eq(rbe_params_parse(d->plugin, NULL, settings, setting ? 1 : 0, &d->params, &e), 0, "%s", e.msg);
+	cr_assert_eq(rbe_params_parse(d->plugin->schema, NULL, settings, setting ? 1 : 0, &d->params, &e), 0, "%s", e.msg);
 	d->host = (rb_host_api){.size = sizeof(rb_host_api), .abi_minor = RB_ABI_MINOR, .log = quiet_log, .threads = threads};
 	rb_create_args args = {
-		.size = sizeof(args), .host = &d->host, .params = d->params->values, .train = train, .seed = 1, .task = "t"};
+		.size = sizeof(args), .host = &d->host, .params = d->params->abi_values, .train = train, .seed = 1, .task = "t"};
 	return d->plugin->router->create(&args, &d->state, d->err, sizeof(d->err));
 }
 

@@ -367,7 +367,7 @@ static void direct_setup(cascade_rig *d, const char *setting)
 	memset(d, 0, sizeof(*d));
 	d->p = load_or_fail(builtin_plugin("cascade"));
 	rbe_error e = {0};
-	cr_assert_eq(rbe_params_parse(d->p, NULL, &setting, setting ? 1 : 0, &d->params, &e), 0, "%s", e.msg);
+	cr_assert_eq(rbe_params_parse(d->p->schema, NULL, &setting, setting ? 1 : 0, &d->params, &e), 0, "%s", e.msg);
 	uint64_t x = 99;
 	for (size_t k = 0; k < DIRECT_N * RAND_M; k++) {
 		d->train_q[k] = (float)(lcg_next(&x) % 2);

@@ -148,7 +148,7 @@ static json_t *jobspec_result(const char *dataset, const char *router, json_t *j
 	cr_assert_eq(rbe_rbds_open(dataset, &ds, &e), 0, "%s", e.msg);
 	rbe_plugin *p = load_or_fail(builtin_plugin(router));
 	cr_assert_eq(rbe_jobspec_parse(job, &s, &e), 0, "%s", e.msg);
-	cr_assert_eq(rbe_jobspec_check(s, p, ds, &e), 0, "%s", e.msg);
+	cr_assert_eq(rbe_jobspec_check(s, p->schema, ds, &e), 0, "%s", e.msg);
 	cr_assert_eq(rbe_jobspec_run(s, ds, p, fn, ctx, &result, &e), 0, "%s", e.msg);
 	rbe_jobspec_free(s);
 	rbe_plugin_free(p);
@@ -261,7 +261,7 @@ Test(jobspec, check_names_settings_and_models)
 		json_t *job = job_with(cases[k].members);
 		rbe_jobspec *s = NULL;
 		cr_assert_eq(rbe_jobspec_parse(job, &s, &e), 0, "%s", e.msg);
-		cr_assert_lt(rbe_jobspec_check(s, p, ds, &e), 0, "%s should be refused", cases[k].members);
+		cr_assert_lt(rbe_jobspec_check(s, p->schema, ds, &e), 0, "%s should be refused", cases[k].members);
 		cr_assert(strstr(e.msg, cases[k].needle), "%s: message lacks \"%s\": %s", cases[k].members,
 			  cases[k].needle, e.msg);
 		/* run makes the same checks first and fails the same way, without the member prefix. */

@@ -195,7 +195,7 @@ Test(mlp, seed_decides_the_weights)
 	const char *settings[] = {"hidden=16,8", FAST};
 	rbe_params *params = NULL;
 	rbe_error e = {0};
-	cr_assert_eq(rbe_params_parse(p, NULL, settings, 4, &params, &e), 0, "%s", e.msg);
+	cr_assert_eq(rbe_params_parse(p->schema, NULL, settings, 4, &params, &e), 0, "%s", e.msg);
 	size_t nq = 300; /* several predict blocks, so two threads really split them */
 	float *a = direct_predict(p, params, 7, 1, 140, nq);
 	float *b = direct_predict(p, params, 7, 2, 140, nq);

@@ -515,7 +515,7 @@ Test(worker, probe_describes_a_good_plugin_and_refuses_bad_ones)
 
 	expect_probe_refused(fixture_plugin("wrong_abi"), "built for router ABI 99.");
 	expect_probe_refused(fixture_plugin("missing_symbol"), "undefined symbol: rb_fixture_function_nobody_defines");
-	expect_probe_refused(fixture_plugin("no_entry"), "no exported rb_router_entry()");
+	expect_probe_refused(fixture_plugin("no_entry"), "no exported rb_router_entry_v1() nor rb_router_entry()");
 	expect_probe_refused(fixture_plugin("wrong_magic"), "bad magic");
 	expect_probe_refused("/nonexistent/router.so", "No such file");
 }

@@ -63,8 +63,6 @@ struct rbd_registry {
 	int open_handles;
 };
 
-static const char *type_names[] = {"?", "int", "real", "bool", "string", "model", "real-list"};
-
 static rbd_router_entry *entry_by_sha(const rbd_registry *r, const char *sha)
 {
 	for (size_t i = 0; i < r->n_entries; i++)
@@ -119,43 +117,20 @@ out:
 	return rc;
 }
 
-/* Rebuild a descriptor from the probe's JSON so rbe_params_parse can check settings in rbd. */
+/* Keep the probe's description and the parameter schema in it. */
 static int entry_describe(rbd_router_entry *en, json_t *router, rbe_error *e)
 {
 	const char *name = json_string_value(json_object_get(router, "name"));
 	const char *kind = json_string_value(json_object_get(router, "kind"));
-	json_t *params = json_object_get(router, "params");
-	if (!name || !kind || !json_is_array(params))
-		return rbe_fail(e, -EINVAL, "probe output lacks name, kind or params");
-	size_t n = json_array_size(params);
-	en->specs = rbe_xcalloc(n ? n : 1, sizeof(rb_param_spec));
-	for (size_t i = 0; i < n; i++) {
-		json_t *p = json_array_get(params, i);
-		const char *type = json_string_value(json_object_get(p, "type"));
-		rb_param_spec *s = &en->specs[i];
-		s->name = json_string_value(json_object_get(p, "name"));
-		s->default_value = json_string_value(json_object_get(p, "default"));
-		s->help = json_string_value(json_object_get(p, "help"));
-		s->min = json_number_value(json_object_get(p, "min"));
-		s->max = json_number_value(json_object_get(p, "max"));
-		for (int t = RB_PARAM_INT; t <= RB_PARAM_REAL_LIST; t++)
-			if (type && !strcmp(type, type_names[t]))
-				s->type = (rb_param_type)t;
-		if (!s->name || !s->type)
-			return rbe_fail(e, -EINVAL, "probe output: parameter %zu lacks a name or a known type", i);
-	}
-	en->desc.stamp.param_spec_size = sizeof(rb_param_spec);
-	en->desc.name = name;
-	en->desc.version = json_string_value(json_object_get(router, "version"));
-	en->desc.summary = json_string_value(json_object_get(router, "summary"));
-	en->desc.kind = !strcmp(kind, "policy") ? RB_ROUTER_POLICY : RB_ROUTER_PREDICTIVE;
-	en->desc.params = en->specs;
-	en->desc.n_params = (uint32_t)n;
-	en->plugin.router = &en->desc;
-	en->plugin.path = en->store_path;
-	for (int i = 0; i < 32; i++)
-		sscanf(en->sha256 + 2 * i, "%2hhx", &en->plugin.sha256[i]);
+	if (!name || !kind)
+		return rbe_fail(e, -EINVAL, "probe output lacks name or kind");
+	rbe_param_schema *schema;
+	int rc = rbe_param_schema_from_json(name, json_object_get(router, "params"), &schema, e);
+	if (rc < 0)
+		return rbe_error_prefix(e, "probe output");
+	en->schema = schema;
 	en->info = json_incref(router);
+	en->name = name;
 	return 0;
 }
 
@@ -224,9 +199,9 @@ static void probe_finish(probe *p)
 		rbd_log(RBD_LOG_WARN, "router file %s rejected: %s", en->file, reason);
 	} else {
 		en->state = RBD_ROUTER_OK;
-		rbd_log(RBD_LOG_INFO, "router %s %s (%s, sha256 %.12s) from %s", en->desc.name,
-			en->desc.version ? en->desc.version : "", en->desc.kind == RB_ROUTER_POLICY ? "policy" : "predictive",
-			en->sha256, en->file);
+		const char *version = json_string_value(json_object_get(en->info, "version"));
+		rbd_log(RBD_LOG_INFO, "router %s %s (%s, sha256 %.12s) from %s", en->name, version ? version : "",
+			json_string_value(json_object_get(en->info, "kind")), en->sha256, en->file);
 	}
 	uv_close((uv_handle_t *)&p->proc, probe_closed);
 	uv_close((uv_handle_t *)&p->out, probe_closed);
@@ -418,7 +393,7 @@ const rbd_router_entry *rbd_registry_find(const rbd_registry *r, const char *nam
 {
 	for (size_t i = 0; i < r->n_files; i++) {
 		const rbd_router_entry *en = r->files[i].entry;
-		if (en && en->info && !strcmp(en->desc.name, name))
+		if (en && en->info && !strcmp(en->name, name))
 			return en;
 	}
 	return NULL;
@@ -437,7 +412,7 @@ void rbd_registry_report_crash(rbd_registry *r, const char *sha256, const char *
 	en->reason = rbe_xmalloc(n);
 	snprintf(en->reason, n, "quarantined after %u crashes (last: %s); replace the file to clear it", en->crashes,
 		 reason);
-	rbd_log(RBD_LOG_WARN, "router %s (sha256 %.12s) %s", en->desc.name, en->sha256, en->reason);
+	rbd_log(RBD_LOG_WARN, "router %s (sha256 %.12s) %s", en->name, en->sha256, en->reason);
 }
 
 json_t *rbd_registry_list(const rbd_registry *r)
@@ -456,13 +431,13 @@ json_t *rbd_registry_list(const rbd_registry *r)
 			size_t len = strlen(r->files[i].name) - 3;
 			json_object_set_new(o, "name", json_stringn(r->files[i].name, len));
 		}
-		const rbd_router_entry *winner = en->info ? rbd_registry_find(r, en->desc.name) : en;
+		const rbd_router_entry *winner = en->info ? rbd_registry_find(r, en->name) : en;
 		json_object_set_new(o, "sha256", json_string(en->sha256));
 		json_object_set_new(o, "file", json_string(r->files[i].name));
 		if (winner != en) {
 			json_object_set_new(o, "state", json_string("rejected"));
 			char why[512];
-			snprintf(why, sizeof(why), "router name '%s' is already offered by %s", en->desc.name,
+			snprintf(why, sizeof(why), "router name '%s' is already offered by %s", en->name,
 				 winner->file);
 			json_object_set_new(o, "reason", json_string(why));
 		} else {
@@ -607,7 +582,7 @@ void rbd_registry_free(rbd_registry *r)
 		free(en->file);
 		free(en->store_path);
 		free(en->reason);
-		free(en->specs);
+		rbe_param_schema_free(en->schema);
 		json_decref(en->info);
 		free(en);
 	}

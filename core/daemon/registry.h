@@ -7,7 +7,7 @@
 #include <jansson.h>
 #include <uv.h>
 
-#include "eval/plugin.h"
+#include "eval/params.h"
 
 typedef enum rbd_router_state {
 	RBD_ROUTER_OK = 0,
@@ -25,11 +25,10 @@ typedef struct rbd_router_entry {
 	char *reason;      /* rejected / quarantined: why */
 	unsigned crashes;
 	json_t *info;      /* the probe's router object (name, version, kind, summary, params); NULL if rejected */
-	/* A descriptor rebuilt from the probe, so rbe_params_parse checks job settings in rbd
-	 * without loading the plugin. */
-	rb_router desc;
-	rb_param_spec *specs;
-	rbe_plugin plugin;
+	const char *name;  /* the router's name, borrowed from info; NULL if rejected */
+	/* The parameter schema the probe described (the worker built it from the descriptor), so
+	 * job settings are checked in rbd by the code rbd-worker runs, without loading the plugin. */
+	rbe_param_schema *schema;
 } rbd_router_entry;
 
 typedef struct rbd_registry rbd_registry;

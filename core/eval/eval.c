@@ -194,9 +194,11 @@ static void host_log(int level, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
+	flockfile(stderr); /* router threads may log at once (rb/router.h): one whole line each */
 	fprintf(stderr, "router %s: ", names[level < 0 ? 0 : level > 3 ? 3 : level]);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 	va_end(ap);
 }
 
@@ -484,7 +486,7 @@ static int eval_group(run *r, uint32_t g, group_result *out)
 	rb_create_args args = {
 		.size = sizeof(rb_create_args),
 		.host = &host,
-		.params = r->params->values,
+		.params = r->params->abi_values, /* laid out with the plugin's stride */
 		.train = &train.v,
 		.seed = seed,
 		.task = s->group_names[g],

@@ -24,10 +24,10 @@ struct rbe_jobspec {
 	rbe_eval_opts opts; /* points into this spec (grouping, tasks, lambdas, share model) */
 };
 
-static const char *const known_members[] = {
+const char *const rbe_jobspec_members[] = {
 	"dataset", "router", "settings", "tasks", "models", "seed", "train_fraction", "split", "groups",
 	"default_groups", "lambdas", "threads", "bootstrap", "bootstrap_seed", "splits", "keep_decisions",
-	"overhead_cost_per_query", "target_budget", "target_share", "validation_fraction",
+	"overhead_cost_per_query", "target_budget", "target_share", "validation_fraction", NULL,
 };
 
 void rbe_jobspec_free(rbe_jobspec *s)
@@ -120,10 +120,10 @@ static int parse_members(const json_t *job, rbe_jobspec *s, rbe_error *e)
 	const char *key;
 	const json_t *v;
 	json_object_foreach((json_t *)job, key, v) {
-		size_t k = 0, n = sizeof(known_members) / sizeof(known_members[0]);
-		while (k < n && strcmp(key, known_members[k]) != 0)
+		size_t k = 0;
+		while (rbe_jobspec_members[k] && strcmp(key, rbe_jobspec_members[k]) != 0)
 			k++;
-		if (k == n)
+		if (!rbe_jobspec_members[k])
 			return rbe_fail(e, -EINVAL, "unknown job member '%s'", key);
 	}
 	int rc;
@@ -236,12 +236,12 @@ int rbe_jobspec_parse(const json_t *job, rbe_jobspec **out, rbe_error *e)
  * so a model-valued parameter must name a model of the pool; the order rbctl run always had. On
  * success *pool is the pool (owned) or NULL when "models" is absent. named: prefix errors with
  * the job member, for a submission refused before it is stored. */
-static int prepare(const rbe_jobspec *s, const rbe_plugin *plugin, const rbe_dataset *ds, int named,
+static int prepare(const rbe_jobspec *s, const rbe_param_schema *schema, const rbe_dataset *ds, int named,
 		   rbe_dataset **pool, rbe_params **params, rbe_error *e)
 {
 	rbe_params *p = NULL;
 	rbe_dataset *sub = NULL;
-	int rc = rbe_params_parse(plugin, ds, s->settings, s->n_settings, &p, e);
+	int rc = rbe_params_parse(schema, ds, s->settings, s->n_settings, &p, e);
 	if (rc < 0)
 		return named ? rbe_error_prefix(e, "job member 'settings'") : rc;
 	if (s->models) {
@@ -250,7 +250,7 @@ static int prepare(const rbe_jobspec *s, const rbe_plugin *plugin, const rbe_dat
 		rc = rbe_dataset_select_models(ds, s->models, (uint32_t)s->n_models, &sub, e);
 		if (rc < 0)
 			return rbe_error_prefix(e, named ? "job member 'models'" : "models");
-		rc = rbe_params_parse(plugin, sub, s->settings, s->n_settings, &p, e);
+		rc = rbe_params_parse(schema, sub, s->settings, s->n_settings, &p, e);
 		if (rc < 0) {
 			rbe_dataset_free(sub);
 			return named ? rbe_error_prefix(e, "job member 'settings'") : rc;
@@ -261,11 +261,11 @@ static int prepare(const rbe_jobspec *s, const rbe_plugin *plugin, const rbe_dat
 	return 0;
 }
 
-int rbe_jobspec_check(const rbe_jobspec *s, const rbe_plugin *plugin, const rbe_dataset *ds, rbe_error *e)
+int rbe_jobspec_check(const rbe_jobspec *s, const rbe_param_schema *schema, const rbe_dataset *ds, rbe_error *e)
 {
 	rbe_dataset *pool = NULL;
 	rbe_params *params = NULL;
-	int rc = prepare(s, plugin, ds, 1, &pool, &params, e);
+	int rc = prepare(s, schema, ds, 1, &pool, &params, e);
 	if (rc == 0 && s->opts.target_share_model &&
 	    rbe_dataset_model_index(pool ? pool : ds, s->opts.target_share_model) < 0)
 		rc = rbe_fail(e, -EINVAL, "job member 'target_share': no model '%s' in the dataset",
@@ -324,7 +324,7 @@ int rbe_jobspec_run(const rbe_jobspec *s, const rbe_dataset *ds, const rbe_plugi
 {
 	rbe_dataset *pool = NULL;
 	rbe_params *params = NULL;
-	int rc = prepare(s, plugin, ds, 0, &pool, &params, e);
+	int rc = prepare(s, plugin->schema, ds, 0, &pool, &params, e);
 	if (rc < 0)
 		return rc;
 	rbe_eval_opts o = s->opts;

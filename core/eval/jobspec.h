@@ -7,6 +7,7 @@
 
 #include "data/dataset.h"
 #include "eval/eval.h"
+#include "eval/params.h"
 #include "eval/plugin.h"
 
 /*
@@ -35,13 +36,17 @@
  */
 typedef struct rbe_jobspec rbe_jobspec;
 
+/* The members above, NULL-terminated: rbd's Submit refuses any other parameter by this list. */
+extern const char *const rbe_jobspec_members[];
+
 /* Validate job (borrowed). Owned result: rbe_jobspec_free. The spec keeps a reference to job. */
 int rbe_jobspec_parse(const json_t *job, rbe_jobspec **out, rbe_error *e);
 void rbe_jobspec_free(rbe_jobspec *s); /* accepts NULL */
 
-/* The router parameters ("settings") against the plugin's schema and ds (model names, the pool
- * of "models" applied): the same checks rbe_jobspec_run makes first. */
-int rbe_jobspec_check(const rbe_jobspec *s, const rbe_plugin *plugin, const rbe_dataset *ds, rbe_error *e);
+/* The router parameters ("settings") against the router's schema (a loaded plugin's, or the
+ * one rbd keeps from the probe) and ds (model names, the pool of "models" applied): the same
+ * checks rbe_jobspec_run makes first, by the same code. */
+int rbe_jobspec_check(const rbe_jobspec *s, const rbe_param_schema *schema, const rbe_dataset *ds, rbe_error *e);
 
 /* Run the job: model pool, parameters, then rbe_evaluate once or over "splits" seeds (the first
  * result carries the "repeated" summary). progress/progress_ctx go into the eval options.

@@ -9,11 +9,33 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "eval/params.h"
 #include "rb_config.h"
 
-const char *rbe_router_kind_name(rb_router_kind k)
+/* Fields are fixed-width so their layout is the compiler's no more than it must be: what a 1.1
+ * plugin wrote must be where this host reads it (tests/test_plugin.c also compares against the
+ * frozen 1.1 headers at run time). */
+#if defined(__x86_64__) || defined(__aarch64__)
+_Static_assert(sizeof(rb_abi_stamp) == 28, "rb_abi_stamp changed size");
+_Static_assert(offsetof(rb_param_spec, type) == 8 && offsetof(rb_param_spec, min) == 24 &&
+		       offsetof(rb_param_spec, help) == 40 && RB_PARAM_SPEC_SIZE_1_1 == 48,
+	       "rb_param_spec 1.1 fields moved");
+_Static_assert(sizeof(rb_param_value) == 56 && offsetof(rb_param_value, i) == 8 &&
+		       offsetof(rb_param_value, model) == 32 && offsetof(rb_param_value, list_len) == 48,
+	       "rb_param_value changed layout");
+/* param_value_size sits in what was a 1.1 descriptor's tail padding: hence the minor checks. */
+_Static_assert(offsetof(rb_router, name) == 32 && offsetof(rb_router, kind) == 56 &&
+		       offsetof(rb_router, params) == 64 && offsetof(rb_router, create) == 80 &&
+		       RB_ROUTER_SIZE_1_0 == 136 && offsetof(rb_router, param_value_size) == 140 &&
+		       sizeof(rb_router) == 144,
+	       "rb_router 1.1 fields moved");
+_Static_assert(sizeof(rb_host_api) == 32 && sizeof(rb_view) == 96 && sizeof(rb_create_args) == 48,
+	       "host structs changed size");
+#endif
+
+const char *rbe_router_kind_name(uint32_t kind)
 {
-	switch (k) {
+	switch (kind) {
 	case RB_ROUTER_PREDICTIVE:
 		return "predictive";
 	case RB_ROUTER_POLICY:
@@ -37,13 +59,13 @@ static int hash_file(const char *path, uint8_t out[32], rbe_error *e)
 #define REBUILD_HINT "rebuild it against routerbench " RB_VERSION_STRING " headers (router ABI %d.%d)"
 
 /* Check the stamp: version first, then the first field that differs, with a hint. */
-static int check_stamp(const char *path, const rb_abi_stamp *s, rbe_error *e)
+static int check_stamp(const char *path, const char *entry, const rb_abi_stamp *s, rbe_error *e)
 {
 	if (s->magic != RB_ROUTER_MAGIC)
 		return rbe_fail(e, -ENOEXEC,
-				"%s: rb_router_entry() did not return a router descriptor (bad magic 0x%08x); "
-				"start the descriptor with RB_ABI_STAMP",
-				path, s->magic);
+				"%s: %s() did not return a router descriptor (bad magic 0x%08x); "
+				"declare the router with RB_ROUTER_DEFINE",
+				path, entry, s->magic);
 	if (s->abi_major != RB_ABI_MAJOR)
 		return rbe_fail(e, -ENOEXEC, "%s: built for router ABI %u.%u, this host speaks %d.%d; " REBUILD_HINT,
 				path, s->abi_major, s->abi_minor, RB_ABI_MAJOR, RB_ABI_MINOR, RB_ABI_MAJOR,
@@ -65,16 +87,18 @@ static int check_stamp(const char *path, const rb_abi_stamp *s, rbe_error *e)
 				"upgrade routerbench or " REBUILD_HINT,
 				path, s->abi_major, s->abi_minor, RB_ABI_MAJOR, RB_ABI_MINOR, RB_ABI_MAJOR,
 				RB_ABI_MINOR);
-	if (s->param_spec_size < sizeof(rb_param_spec))
+	/* Specs are read with the plugin's stride: 1.1 ones lack the flags and keep loading. */
+	if (s->param_spec_size < RB_PARAM_SPEC_SIZE_1_1)
 		return rbe_fail(e, -ENOEXEC, "%s: parameter spec is %u bytes, expected at least %zu; " REBUILD_HINT,
-				path, s->param_spec_size, sizeof(rb_param_spec), RB_ABI_MAJOR, RB_ABI_MINOR);
+				path, s->param_spec_size, RB_PARAM_SPEC_SIZE_1_1, RB_ABI_MAJOR, RB_ABI_MINOR);
 	return 0;
 }
 
 uint32_t rbe_plugin_ignores(const rbe_plugin *p)
 {
-	/* Read a 1.1 field only when the plugin's descriptor is large enough to hold it. */
-	if (p->router->stamp.router_size < offsetof(rb_router, ignores) + sizeof(uint32_t))
+	/* Read a 1.1 field only when the plugin's descriptor holds it and its ABI has it. */
+	const rb_abi_stamp *s = &p->router->stamp;
+	if (s->abi_minor < 1 || s->router_size < offsetof(rb_router, ignores) + sizeof(uint32_t))
 		return 0;
 	return p->router->ignores;
 }
@@ -94,6 +118,7 @@ static int valid_name(const char *s)
 	return 1;
 }
 
+/* The descriptor's own fields (its parameters are the schema's to check). */
 static int check_descriptor(const rbe_plugin *p, rbe_error *e)
 {
 	const rb_router *r = p->router;
@@ -114,25 +139,32 @@ static int check_descriptor(const rbe_plugin *p, rbe_error *e)
 			return rbe_fail(e, -EINVAL, "%s: policy router '%s' has no %s() function", path, r->name,
 					r->n_points ? "decide" : "n_points");
 	} else {
-		return rbe_fail(e, -EINVAL, "%s: router '%s' has unknown kind %d (expected predictive or policy)", path,
-				r->name, (int)r->kind);
+		return rbe_fail(e, -EINVAL, "%s: router '%s' has unknown kind %u (expected predictive or policy)", path,
+				r->name, r->kind);
 	}
 	if (r->n_params > 256 || (r->n_params && !r->params))
 		return rbe_fail(e, -EINVAL, "%s: router '%s' declares %u parameters but no valid table", path, r->name,
 				r->n_params);
-	for (uint32_t i = 0; i < r->n_params; i++) {
-		const rb_param_spec *s = rbe_plugin_param(p, i);
-		if (!s->name || !*s->name)
-			return rbe_fail(e, -EINVAL, "%s: router '%s' parameter %u has no name", path, r->name, i);
-		if (s->type < RB_PARAM_INT || s->type > RB_PARAM_REAL_LIST)
-			return rbe_fail(e, -EINVAL, "%s: router '%s' parameter '%s' has unknown type %d", path, r->name,
-					s->name, (int)s->type);
-		for (uint32_t k = 0; k < i; k++)
-			if (!strcmp(rbe_plugin_param(p, k)->name, s->name))
-				return rbe_fail(e, -EINVAL, "%s: router '%s' declares parameter '%s' twice", path,
-						r->name, s->name);
-	}
 	return 0;
+}
+
+/* The versioned entry first, so a later major can keep loading 1.x plugins by theirs; then the
+ * unversioned one of 1.0 and 1.1 plugins. On failure *symbol is dlerror's text. */
+static rb_router_entry_fn find_entry(void *handle, const char **symbol)
+{
+	static const char *names[] = {RB_ROUTER_ENTRY_SYMBOL, RB_ROUTER_ENTRY_SYMBOL_LEGACY};
+	const char *why = NULL;
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		dlerror();
+		void *sym = dlsym(handle, names[k]);
+		why = dlerror();
+		if (sym && !why) {
+			*symbol = names[k];
+			return (rb_router_entry_fn)sym;
+		}
+	}
+	*symbol = why ? why : "the symbol is NULL";
+	return NULL;
 }
 
 int rbe_plugin_load(const char *path, rbe_plugin **out, rbe_error *e)
@@ -144,26 +176,29 @@ int rbe_plugin_load(const char *path, rbe_plugin **out, rbe_error *e)
 	void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!handle)
 		return rbe_fail(e, -ENOEXEC, "%s: cannot load: %s", path, dlerror());
-	dlerror();
-	rb_router_entry_fn entry = (rb_router_entry_fn)dlsym(handle, RB_ROUTER_ENTRY_SYMBOL);
-	const char *why = dlerror();
-	if (!entry || why)
+	const char *symbol = NULL;
+	rb_router_entry_fn entry = find_entry(handle, &symbol);
+	if (!entry)
 		return rbe_fail(e, -ENOEXEC,
-				"%s: not a router plugin: no exported %s() (%s); define it with RB_EXPORT and "
-				REBUILD_HINT,
-				path, RB_ROUTER_ENTRY_SYMBOL, why ? why : "symbol is NULL", RB_ABI_MAJOR, RB_ABI_MINOR);
+				"%s: not a router plugin: no exported %s() nor %s() (%s); declare the router with "
+				"RB_ROUTER_DEFINE and " REBUILD_HINT,
+				path, RB_ROUTER_ENTRY_SYMBOL, RB_ROUTER_ENTRY_SYMBOL_LEGACY, symbol, RB_ABI_MAJOR,
+				RB_ABI_MINOR);
 	const rb_router *router = entry();
 	if (!router)
-		return rbe_fail(e, -ENOEXEC, "%s: %s() returned NULL", path, RB_ROUTER_ENTRY_SYMBOL);
-	r = check_stamp(path, &router->stamp, e);
+		return rbe_fail(e, -ENOEXEC, "%s: %s() returned NULL", path, symbol);
+	r = check_stamp(path, symbol, &router->stamp, e);
 	if (r < 0)
 		return r;
 	rbe_plugin *p = rbe_xcalloc(1, sizeof(*p));
 	p->router = router;
+	p->entry_symbol = symbol;
 	p->path = rbe_xstrdup(path);
 	p->handle = handle;
 	memcpy(p->sha256, sha, 32);
 	r = check_descriptor(p, e);
+	if (r == 0 && (r = rbe_param_schema_from_router(router, &p->schema, e)) < 0)
+		rbe_error_prefix(e, "%s", path);
 	if (r < 0) {
 		rbe_plugin_free(p);
 		return r;
@@ -176,6 +211,7 @@ void rbe_plugin_free(rbe_plugin *p)
 {
 	if (!p)
 		return;
+	rbe_param_schema_free(p->schema);
 	free(p->path);
 	free(p);
 }

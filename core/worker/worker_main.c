@@ -435,34 +435,13 @@ static int job_main(void)
 
 /* ---- probe ---- */
 
-static const char *param_type_name(rb_param_type t)
-{
-	static const char *names[] = {"?", "int", "real", "bool", "string", "model", "real-list"};
-	return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "?";
-}
-
-/* JSON cannot hold an infinite bound ("no lower limit"): those become null. */
-static json_t *bound(double x)
-{
-	json_t *v = json_real(x);
-	return v ? v : json_null();
-}
-
+/* The router as rbd lists it; params is the schema rbd checks jobs against (eval/params.h). */
 static json_t *describe_router(const rbe_plugin *p)
 {
 	const rb_router *r = p->router;
-	json_t *params = json_array();
-	for (uint32_t i = 0; i < r->n_params; i++) {
-		const rb_param_spec *s = rbe_plugin_param(p, i);
-		json_array_append_new(params,
-				      json_pack("{sossso so so so}", "name", rbw_json_text(s->name), "type",
-						param_type_name(s->type), "default",
-						s->default_value ? rbw_json_text(s->default_value) : json_null(), "min",
-						bound(s->min), "max", bound(s->max), "help", rbw_json_text(s->help ? s->help : "")));
-	}
 	return json_pack("{soso ss so so}", "name", rbw_json_text(r->name), "version", rbw_json_text(r->version), "kind",
 			 rbe_router_kind_name(r->kind), "summary", rbw_json_text(r->summary ? r->summary : ""), "params",
-			 params) ?: json_null();
+			 rbe_param_schema_json(p->schema)) ?: json_null();
 }
 
 static int probe_main(const char *path)

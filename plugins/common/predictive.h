@@ -15,10 +15,10 @@
 
 /* Parameters every predictive built-in declares (append to its own schema). */
 #define RBP_FEATURE_PARAM                                                                          \
-	{.name = "feature", .type = RB_PARAM_STRING, .default_value = "any", .min = 1, .max = 0,   \
+	{.name = "feature", .type = RB_PARAM_STRING, .default_value = "any",                       \
 	 .help = "feature set to use: 'any', or a name such as tfidf or embedding"}
 #define RBP_COST_PARAM                                                                             \
-	{.name = "cost", .type = RB_PARAM_STRING, .default_value = "mean", .min = 1, .max = 0,     \
+	{.name = "cost", .type = RB_PARAM_STRING, .default_value = "mean",                         \
 	 .help = "cost estimate: 'mean' (model's mean train cost per query) or 'tokens' (per-token price form)"}
 
 /* Check that the view carries the wanted features. 0, or -ENOENT with a message in err. */

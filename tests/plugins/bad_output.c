@@ -7,7 +7,7 @@
 #include "rb/router.h"
 
 static const rb_param_spec params[] = {
-	{.name = "mode", .type = RB_PARAM_STRING, .default_value = "index", .min = 1, .max = 0,
+	{.name = "mode", .type = RB_PARAM_STRING, .default_value = "index",
 	 .help = "index, fail, dist or create"},
 };
 
@@ -15,7 +15,7 @@ static int create(const rb_create_args *a, void **out, char *err, size_t errlen)
 {
 	if (!strcmp(a->params[0].s, "create")) {
 		strncpy(err, "fixture refuses to start", errlen);
-		return -22;
+		return -EINVAL;
 	}
 	*out = strdup(a->params[0].s);
 	return 0;
@@ -38,7 +38,7 @@ static int decide(void *p, const rb_view *q, size_t i, uint32_t point, rb_caller
 	(void)point;
 	(void)caller;
 	if (!strcmp(p, "fail"))
-		return -5;
+		return -EIO;
 	*model = !strcmp(p, "index") ? q->n_models : 0;
 	return 0;
 }
@@ -52,22 +52,6 @@ static int distribution(void *p, const rb_view *q, size_t i, uint32_t point, dou
 	return 0;
 }
 
-static const rb_router router = {
-	.stamp = RB_ABI_STAMP,
-	.name = "bad_output",
-	.version = "test",
-	.summary = "fixture: misbehaves on purpose",
-	.kind = RB_ROUTER_POLICY,
-	.params = params,
-	.n_params = 1,
-	.create = create,
-	.destroy = destroy,
-	.n_points = n_points,
-	.decide = decide,
-	.distribution = distribution,
-};
-
-RB_EXPORT const rb_router *rb_router_entry(void)
-{
-	return &router;
-}
+RB_ROUTER_DEFINE("bad_output", .version = "test", .summary = "fixture: misbehaves on purpose",
+		 .kind = RB_ROUTER_POLICY, RB_ROUTER_PARAMS(params), .create = create, .destroy = destroy,
+		 .n_points = n_points, .decide = decide, .distribution = distribution)

@@ -5,7 +5,7 @@
 #include "fixture.h"
 
 static const rb_param_spec params[] = {
-	{.name = "where", .type = RB_PARAM_STRING, .default_value = "predict", .min = 1, .max = 0,
+	{.name = "where", .type = RB_PARAM_STRING, .default_value = "predict",
 	 .help = "create or predict: the function that crashes"},
 };
 
@@ -24,7 +24,7 @@ static int create(const rb_create_args *a, void **out, char *err, size_t errlen)
 		crash_now();
 	if (strcmp(where, "predict")) {
 		strncpy(err, "where must be create or predict", errlen);
-		return -22;
+		return -EINVAL;
 	}
 	*out = NULL;
 	return 0;
@@ -37,5 +37,5 @@ static int predict(void *p UNUSED, const rb_view *q UNUSED, float *q_hat UNUSED,
 	return 0;
 }
 
-PREDICTIVE_FIXTURE(.name = "crash", .summary = "fixture: dereferences NULL in create or predict", .params = params,
-		   .n_params = 1, .create = create, .destroy = stateless_destroy, .predict = predict)
+PREDICTIVE_FIXTURE("crash", .summary = "fixture: dereferences NULL in create or predict", RB_ROUTER_PARAMS(params),
+		   .create = create, .destroy = stateless_destroy, .predict = predict)

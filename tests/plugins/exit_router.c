@@ -10,5 +10,5 @@ static int predict(void *p UNUSED, const rb_view *q UNUSED, float *q_hat UNUSED,
 	exit(3);
 }
 
-PREDICTIVE_FIXTURE(.name = "exit_router", .summary = "fixture: predict calls exit(3)", .create = stateless_create,
+PREDICTIVE_FIXTURE("exit_router", .summary = "fixture: predict calls exit(3)", .create = stateless_create,
 		   .destroy = stateless_destroy, .predict = predict)

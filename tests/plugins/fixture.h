@@ -1,5 +1,5 @@
-/* fixture.h — what the predictive test fixtures share: create and destroy for a router without
- * state, and the const descriptor with the exported rb_router_entry returning it. */
+/* fixture.h — what the predictive test fixtures share: create, destroy and a constant predict
+ * for a router without state, and the descriptor with its exported entry (RB_ROUTER_DEFINE). */
 #ifndef RB_TEST_FIXTURE_H
 #define RB_TEST_FIXTURE_H
 
@@ -19,19 +19,18 @@ static inline void stateless_destroy(void *p UNUSED)
 {
 }
 
-/* The descriptor of a predictive fixture built for these headers, with the fields given (.name,
- * .summary, .create, .destroy, .predict and, if it has any, .params / .n_params), and its entry. */
-#define PREDICTIVE_FIXTURE(...)                                                                    \
-	static const rb_router router = {                                                          \
-		.stamp = RB_ABI_STAMP,                                                             \
-		.version = "test",                                                                 \
-		.kind = RB_ROUTER_PREDICTIVE,                                                      \
-		__VA_ARGS__                                                                        \
-	};                                                                                         \
-                                                                                                   \
-	RB_EXPORT const rb_router *rb_router_entry(void)                                           \
-	{                                                                                          \
-		return &router;                                                                    \
-	}
+/* Predicts 0.5 for every model on every prompt. */
+static inline int half_predict(void *p UNUSED, const rb_view *q, float *q_hat, double *c_hat UNUSED, int *has_cost)
+{
+	*has_cost = 0;
+	for (size_t i = 0; i < q->n * q->n_models; i++)
+		q_hat[i] = 0.5f;
+	return 0;
+}
+
+/* The descriptor of a predictive fixture built for these headers, named name, with the fields
+ * given (.summary, .create, .destroy, .predict and, if it has any, RB_ROUTER_PARAMS(params)),
+ * and its entry. */
+#define PREDICTIVE_FIXTURE(name, ...) RB_ROUTER_DEFINE(name, .version = "test", .kind = RB_ROUTER_PREDICTIVE, __VA_ARGS__)
 
 #endif

@@ -6,9 +6,9 @@
 #include "fixture.h"
 
 static const rb_param_spec params[] = {
-	{.name = "poison", .type = RB_PARAM_BOOL, .default_value = "false", .min = 1, .max = 0,
+	{.name = "poison", .type = RB_PARAM_BOOL, .default_value = "false",
 	 .help = "predict NaN to exercise the host's output checks"},
-	{.name = "k", .type = RB_PARAM_INT, .default_value = "1", .min = 1, .max = 100, .help = "unused, range-checked"},
+	{.name = "k", .type = RB_PARAM_INT, .default_value = "1", RB_PARAM_BOUNDS(1, 100), .help = "unused, range-checked"},
 };
 
 typedef struct state {
@@ -46,12 +46,12 @@ static int predict(void *p, const rb_view *q, float *q_hat, double *c_hat, int *
 	(void)c_hat;
 	*has_cost = 0;
 	if (q->quality || q->cost)
-		return -1; /* the host must never show test outcomes */
+		return -EPERM; /* the host must never show test outcomes */
 	for (size_t i = 0; i < q->n; i++)
 		for (uint32_t j = 0; j < s->m; j++)
 			q_hat[i * s->m + j] = s->poison ? NAN : s->mean[j];
 	return 0;
 }
 
-PREDICTIVE_FIXTURE(.name = "good_predictive", .summary = "fixture: predicts train mean quality", .params = params,
-		   .n_params = 2, .create = create, .destroy = destroy, .predict = predict)
+PREDICTIVE_FIXTURE("good_predictive", .summary = "fixture: predicts train mean quality", RB_ROUTER_PARAMS(params),
+		   .create = create, .destroy = destroy, .predict = predict)

@@ -17,5 +17,5 @@ static int predict(void *p UNUSED, const rb_view *q UNUSED, float *q_hat UNUSED,
 	return 0;
 }
 
-PREDICTIVE_FIXTURE(.name = "hang", .summary = "fixture: predict never returns and burns CPU",
+PREDICTIVE_FIXTURE("hang", .summary = "fixture: predict never returns and burns CPU",
 		   .create = stateless_create, .destroy = stateless_destroy, .predict = predict)

@@ -30,5 +30,5 @@ static int predict(void *p UNUSED, const rb_view *q UNUSED, float *q_hat UNUSED,
 	return 0;
 }
 
-PREDICTIVE_FIXTURE(.name = "hog", .summary = "fixture: predict allocates memory until it crashes",
+PREDICTIVE_FIXTURE("hog", .summary = "fixture: predict allocates memory until it crashes",
 		   .create = stateless_create, .destroy = stateless_destroy, .predict = predict)

@@ -9,5 +9,5 @@ __attribute__((constructor)) static void crash_on_load(void)
 	*null = 1;
 }
 
-PREDICTIVE_FIXTURE(.name = "load_crash", .summary = "fixture: crashes when loaded",
+PREDICTIVE_FIXTURE("load_crash", .summary = "fixture: crashes when loaded",
 		   .create = stateless_create, .destroy = stateless_destroy)

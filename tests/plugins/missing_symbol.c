@@ -18,5 +18,5 @@ static int predict(void *p UNUSED, const rb_view *q UNUSED, float *q_hat UNUSED,
 	return 0;
 }
 
-PREDICTIVE_FIXTURE(.name = "missing_symbol", .summary = "fixture: needs a symbol nobody defines", .create = create,
+PREDICTIVE_FIXTURE("missing_symbol", .summary = "fixture: needs a symbol nobody defines", .create = create,
 		   .destroy = stateless_destroy, .predict = predict)

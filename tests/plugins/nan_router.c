@@ -14,7 +14,7 @@ static int create(const rb_create_args *a, void **out, char *err UNUSED, size_t 
 {
 	state *s = calloc(1, sizeof(*s));
 	if (!s)
-		return -12;
+		return -ENOMEM;
 	s->m = a->train->n_models;
 	*out = s;
 	return 0;
@@ -36,5 +36,5 @@ static int predict(void *p, const rb_view *q, float *q_hat, double *c_hat UNUSED
 	return 0;
 }
 
-PREDICTIVE_FIXTURE(.name = "nan_router", .summary = "fixture: predicts NaN for one prompt", .create = create,
+PREDICTIVE_FIXTURE("nan_router", .summary = "fixture: predicts NaN for one prompt", .create = create,
 		   .destroy = destroy, .predict = predict)
