@@ -557,6 +557,44 @@ Test(config, syntax_errors_name_their_line)
 			    "line (unindent the line if it is a key of its own)");
 }
 
+/* Line numbers come from counting the lines handed to inih: comments, blank lines, CRLF and
+ * continuation lines all count, and so does the line inih itself cannot parse. */
+Test(config, line_numbers_count_every_line)
+{
+	expect_refused("; rbd\n\n# comment\n[server]\n\n   ; indented comment\nworkers = x\n",
+		       NAME ":7: [server] workers: 'x' is not a whole number");
+	expect_refused("[server]\r\n\r\n; c\r\nworkers = 0\r\n", NAME ":4: [server] workers: '0' is out of range (1 to 1024)");
+	/* Continuation lines, with blank and comment lines between them, then a mistake in the list. */
+	expect_refused(SERVER "[team.a]\nmembers = 1001,\n\n  ; not an item\n  1002,\n  1001\n",
+		       NAME ":9: [team.a] members: '1001' (uid 1001) is listed twice");
+	/* After a list's last continuation line, the next key has its own line. */
+	expect_refused(SERVER "[team.a]\nmembers = 1001,\n  1002\n# c\nmax_queued = many\n",
+		       NAME ":8: [team.a] max_queued: 'many' is not a whole number");
+	/* A too-long line after continuation lines. */
+	char text[600], val[250], want[256];
+	memset(val, 'x', 230);
+	val[230] = '\0';
+	snprintf(text, sizeof(text), SERVER "[team.a]\nmembers = 1001,\n  1002,\n\n  %s\n", val);
+	snprintf(want, sizeof(want), NAME ":8: line longer than 198 characters (inih's limit); split a long list over indented lines");
+	expect_refused(text, want);
+}
+
+/* inih reports the first line it cannot parse and reads on; that line still comes first when a
+ * later line is wrong too, and its message names the section it is in. */
+Test(config, inih_syntax_errors_keep_their_place)
+{
+	expect_refused(SERVER "workers 4\n[bogus]\n", NAME ":4: [server]: 'workers 4': expected key = value, a [section] or a comment");
+	expect_refused(SERVER "oops\nworkers = x\n", NAME ":4: [server]: 'oops': expected key = value, a [section] or a comment");
+	expect_refused(SERVER "[team.a]\nmembers = 1,\n  2\n\nnot a key\nmax_queued = x\n",
+		       NAME ":8: [team.a]: 'not a key': expected key = value, a [section] or a comment");
+	expect_refused("\xEF\xBB\xBF  just words  \n" SERVER, NAME ":1: 'just words': expected key = value, a [section] or a comment");
+	/* Our own error on an earlier line wins over inih's on a later one. */
+	expect_refused(SERVER "workers = x\noops\n", NAME ":4: [server] workers: 'x' is not a whole number");
+	/* A section closed by a header after the bad line: the bad line still comes first. */
+	expect_refused(SERVER "[team.a]\noops\n[team.b]\nmembers = 1\n",
+		       NAME ":5: [team.a]: 'oops': expected key = value, a [section] or a comment");
+}
+
 Test(config, long_lines_and_nul_bytes)
 {
 	char text[512], want[256];

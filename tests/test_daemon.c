@@ -527,6 +527,31 @@ Test(daemon, teams_see_only_their_own_jobs)
 				 json_pack("{ssss}", "dataset", "small", "router", "random"));
 	cr_assert_str_eq(jstr(nobody, "error"), RBW_ERR_PERMISSION_DENIED);
 	json_decref(nobody);
+	/* Who may call what is the method table's "caller": see docs/protocol.md. */
+	static const struct {
+		uid_t uid;
+		gid_t gid;
+		const char *method, *error;
+	} callers[] = {
+		{UID_B + 7, UID_B + 7, "Status", RBW_ERR_PERMISSION_DENIED},  /* no team */
+		{UID_B + 7, UID_B + 7, "ListRouters", NULL},                   /* anyone */
+		{UID_A, UID_A, "Reload", RBW_ERR_PERMISSION_DENIED},           /* administrators only */
+		{UID_B + 5, GID_ADMIN, "Submit", RBW_ERR_PERMISSION_DENIED},   /* a job needs a team */
+		{UID_B + 5, GID_ADMIN, "Status", NULL},                        /* an administrator sees all */
+	};
+	for (size_t i = 0; i < sizeof(callers) / sizeof(callers[0]); i++) {
+		const char *m = callers[i].method;
+		json_t *params = !strcmp(m, "Status")   ? json_pack("{sI}", "id", id_a)
+				 : !strcmp(m, "Submit") ? json_pack("{ssss}", "dataset", "small", "router", "random")
+							: NULL;
+		json_t *x = call_as(&d, callers[i].uid, callers[i].gid, m, params);
+		const char *err = json_string_value(json_object_get(x, "error"));
+		cr_assert_str_eq(err ? err : "(none)", callers[i].error ? callers[i].error : "(none)", "%s as uid %u", m,
+				 (unsigned)callers[i].uid);
+		if (!strcmp(m, "Reload"))
+			cr_assert(strstr(jstr(json_object_get(x, "parameters"), "message"), "Reload is for administrators"));
+		json_decref(x);
+	}
 	json_t *info = call_as(&d, UID_A, UID_A, "GetInfo", NULL);
 	cr_assert_str_eq(jstr(json_object_get(info, "parameters"), "team"), "a");
 	json_decref(info);
@@ -659,6 +684,12 @@ Test(daemon, bad_messages_get_error_replies_and_rbd_keeps_serving)
 	send_raw(c, unknown, strlen(unknown) + 1);
 	rbw_reply named = recv_reply(c);
 	cr_assert_str_eq(jstr(named.parameters, "parameter"), "sed");
+	rbw_reply_clear(&named);
+	/* Any method: the unknown parameter is refused before the method runs. */
+	const char *verbose = "{\"method\":\"io.routerbench.v1.Status\",\"parameters\":{\"id\":1,\"verbose\":true}}";
+	send_raw(c, verbose, strlen(verbose) + 1);
+	named = recv_reply(c);
+	cr_assert_str_eq(jstr(named.parameters, "parameter"), "verbose");
 	rbw_reply_clear(&named);
 	/* Still usable after all that. */
 	rbw_reply ok = {0};

@@ -15,16 +15,16 @@
 #include <unistd.h>
 
 /* inih r55 as Debian builds it hands the handler no line number (INI_HANDLER_LINENO is a build
- * option of the library, off), reads lines into a 200-byte buffer and cuts [section] names at 49
- * characters. So inih reads through read_line below, one line per call: that numbers the lines,
- * refuses what inih would cut silently (it would parse the rest of a long line as a line of its
- * own), and sees every [section] header, also of sections without keys. classify_line mirrors
- * inih's own decisions (ini.c: comment, continuation, header, key) so both agree on each line. */
+ * option of the library, off) and no [section] header (INI_CALL_HANDLER_ON_NEW_SECTION, off), reads
+ * lines into a 200-byte buffer and cuts [section] names at 49 characters. So inih reads through
+ * read_line below: inih asks for one line at a time and calls the handler for that line before it
+ * asks for the next, so the lines read_line counts are the line of every handler call. read_line
+ * also refuses what inih would cut silently (it would parse the rest of a long line as a line of
+ * its own) and opens each [section], also one without keys. Which lines are keys, continuations,
+ * comments or mistakes is inih's to say; it returns the first line it could not parse. */
 #define INIH_MAX_SECTION 50
 
 #define ID_MAX 0xfffffffeu /* (uid_t)-1 and (gid_t)-1 mean "no change" to chown and setresuid */
-
-enum line_kind { LINE_SKIP, LINE_HEADER, LINE_KEY, LINE_CONT };
 
 enum sec_kind { SEC_SERVER, SEC_LIMITS, SEC_TEAM, SEC_DATASET };
 
@@ -135,7 +135,7 @@ typedef struct ctx {
 	const char *buf;
 	size_t len, pos;
 	int line;            /* of the line inih has now */
-	enum line_kind kind; /* of that line */
+	bool indented;       /* that line starts with a blank (or, line 1, a BOM) */
 	bool after_key;      /* inih's prev_name is set: an indented line continues the last key */
 	const key_def *prev_def;
 	rbd_config *c;
@@ -147,6 +147,7 @@ typedef struct ctx {
 	uid_owner *owners;
 	size_t n_owners;
 	bool failed;
+	int failed_at; /* the line read when the error was found (not always the line it names) */
 	int code;
 	rbe_error *e;
 } ctx;
@@ -185,6 +186,7 @@ static int fail(ctx *x, int line, const char *label, const char *key, const char
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	x->failed = true;
+	x->failed_at = x->line;
 	x->code = -EINVAL;
 	if (line > 0)
 		rbe_fail(x->e, x->code, "%s:%d: %s%s", x->name, line, where, what);
@@ -424,6 +426,9 @@ static bool valid_name(const char *s)
 	return true;
 }
 
+static void add_section(ctx *x, enum sec_kind kind, const char *raw, size_t raw_len, const char *label,
+			const char *name);
+
 static int open_section(ctx *x, const char *raw, size_t raw_len)
 {
 	char q[96];
@@ -470,6 +475,14 @@ static int open_section(ctx *x, const char *raw, size_t raw_len)
 			    kind == SEC_TEAM ? "team" : kind == SEC_DATASET ? "dataset" : "section",
 			    x->sects[prev].line);
 
+	add_section(x, kind, raw, raw_len, label, name);
+	return 0;
+}
+
+/* Record a checked section (name: of the team or dataset, else NULL) and make it the current one. */
+static void add_section(ctx *x, enum sec_kind kind, const char *raw, size_t raw_len, const char *label,
+			const char *name)
+{
 	x->sects = rbe_xrealloc(x->sects, (x->n_sects + 1) * sizeof(*x->sects));
 	sect *s = &x->sects[x->n_sects];
 	memset(s, 0, sizeof(*s));
@@ -493,7 +506,6 @@ static int open_section(ctx *x, const char *raw, size_t raw_len)
 	}
 	rbe_strmap_put(x->seen, label, (long)x->n_sects);
 	x->cur = (long)x->n_sects++;
-	return 0;
 }
 
 /* What only the whole section shows: a team without members, a dataset without one source. */
@@ -620,47 +632,102 @@ static int out_of_range(ctx *x, const sect *s, const key_def *d, const char *val
 	return fail(x, x->line, s->label, d->name, "'%s' is out of range (%s)", Q(q, value), d->range);
 }
 
+/* K_PATH, K_SOCKET: a path, a socket's no longer than sockaddr_un holds. */
+static int set_path(ctx *x, const sect *s, const key_def *d, const char *value, char **field)
+{
+	char q[96];
+	char *p;
+	int r = resolve_path(x, s->label, d->name, value, &p);
+	if (r < 0)
+		return r;
+	size_t max = sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1;
+	if (d->kind == K_SOCKET && strlen(p) > max) {
+		fail(x, x->line, s->label, d->name, "'%s' is too long for a unix socket (at most %zu bytes)", Q(q, p), max);
+		free(p);
+		return x->code;
+	}
+	*field = p;
+	return 0;
+}
+
+static int set_mode(ctx *x, const sect *s, const key_def *d, const char *value, uint32_t *field)
+{
+	char q[96];
+	size_t n = strlen(value);
+	if (n > 4 || strspn(value, "01234567") != n)
+		return fail(x, x->line, s->label, d->name, "'%s' is not an octal mode (e.g. 0660)", Q(q, value));
+	unsigned long m = strtoul(value, NULL, 8);
+	if (m > 0777)
+		return fail(x, x->line, s->label, d->name, "'%s' is out of range (0000 to 0777)", Q(q, value));
+	*field = (uint32_t)m;
+	return 0;
+}
+
+/* K_U32, K_U64, K_SIZE: a whole number or a size within the key's range. */
+static int set_count(ctx *x, const sect *s, const key_def *d, const char *value, void *field)
+{
+	char q[96];
+	uint64_t v;
+	if (d->kind == K_SIZE) {
+		int r = rbd_config_parse_size(value, &v);
+		if (r == -EINVAL)
+			return fail(x, x->line, s->label, d->name, "'%s' is not a size (e.g. 1048576, 512K, 8M, 2G)",
+				    Q(q, value));
+		if (r < 0 || (!(d->zero_ok && v == 0) && ((double)v < d->min || (double)v > d->max)))
+			return out_of_range(x, s, d, value);
+		*(uint64_t *)field = v;
+		return 0;
+	}
+	if (!all_digits(value))
+		return fail(x, x->line, s->label, d->name, "'%s' is not a whole number", Q(q, value));
+	if (rbe_parse_uint(value, UINT64_MAX, &v) < 0 || (double)v < d->min || (double)v > d->max)
+		return out_of_range(x, s, d, value);
+	if (d->kind == K_U32)
+		*(uint32_t *)field = (uint32_t)v;
+	else
+		*(uint64_t *)field = v;
+	return 0;
+}
+
+/* K_SECONDS, K_CPU_SECONDS: a duration within the key's range; RLIMIT_CPU counts whole seconds. */
+static int set_duration(ctx *x, const sect *s, const key_def *d, const char *value, void *field)
+{
+	char q[96];
+	double v;
+	int r = rbd_config_parse_duration(value, &v);
+	if (r == -EINVAL)
+		return fail(x, x->line, s->label, d->name, "'%s' is not a duration (e.g. 90, 30s, 5m)", Q(q, value));
+	if (r < 0 || (!(d->zero_ok && v == 0) && (v < d->min || v > d->max)))
+		return out_of_range(x, s, d, value);
+	if (d->kind == K_SECONDS) {
+		*(double *)field = v;
+		return 0;
+	}
+	if (v != (double)(uint64_t)v)
+		return fail(x, x->line, s->label, d->name, "'%s' is not a whole number of seconds", Q(q, value));
+	*(uint64_t *)field = (uint64_t)v;
+	return 0;
+}
+
 static int set_value(ctx *x, sect *s, const key_def *d, const char *value)
 {
 	char q[96];
-	const char *label = s->label, *key = d->name;
 	char *field = (char *)sect_base(x, s) + d->offset;
 	/* inih takes values as written: quotes would end up in the path or name. */
 	if (value[0] == '"' || value[0] == '\'')
-		return fail(x, x->line, label, key, "%s: quotes are not needed (values are taken as written)",
+		return fail(x, x->line, s->label, d->name, "%s: quotes are not needed (values are taken as written)",
 			    Q(q, value));
 	if (!*value && d->kind != K_UIDS && d->kind != K_GIDS && d->kind != K_PATHS)
-		return fail(x, x->line, label, key, "empty value");
+		return fail(x, x->line, s->label, d->name, "empty value");
 	switch (d->kind) {
 	case K_PATH:
-	case K_SOCKET: {
-		char *p;
-		int r = resolve_path(x, label, key, value, &p);
-		if (r < 0)
-			return r;
-		size_t max = sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1;
-		if (d->kind == K_SOCKET && strlen(p) > max) {
-			fail(x, x->line, label, key, "'%s' is too long for a unix socket (at most %zu bytes)", Q(q, p),
-			     max);
-			free(p);
-			return x->code;
-		}
-		*(char **)field = p;
-		return 0;
-	}
-	case K_MODE: {
-		size_t n = strlen(value);
-		if (n > 4 || strspn(value, "01234567") != n)
-			return fail(x, x->line, label, key, "'%s' is not an octal mode (e.g. 0660)", Q(q, value));
-		unsigned long m = strtoul(value, NULL, 8);
-		if (m > 0777)
-			return fail(x, x->line, label, key, "'%s' is out of range (0000 to 0777)", Q(q, value));
-		*(uint32_t *)field = (uint32_t)m;
-		return 0;
-	}
+	case K_SOCKET:
+		return set_path(x, s, d, value, (char **)field);
+	case K_MODE:
+		return set_mode(x, s, d, value, (uint32_t *)field);
 	case K_GROUP: {
 		uint32_t g;
-		int r = parse_id(x, label, key, value, true, &g);
+		int r = parse_id(x, s->label, d->name, value, true, &g);
 		if (r < 0)
 			return r;
 		*(gid_t *)field = (gid_t)g;
@@ -669,47 +736,12 @@ static int set_value(ctx *x, sect *s, const key_def *d, const char *value)
 		return 0;
 	}
 	case K_U32:
-	case K_U64: {
-		uint64_t v;
-		if (!all_digits(value))
-			return fail(x, x->line, label, key, "'%s' is not a whole number", Q(q, value));
-		if (rbe_parse_uint(value, UINT64_MAX, &v) < 0 || (double)v < d->min || (double)v > d->max)
-			return out_of_range(x, s, d, value);
-		if (d->kind == K_U32)
-			*(uint32_t *)field = (uint32_t)v;
-		else
-			*(uint64_t *)field = v;
-		return 0;
-	}
-	case K_SIZE: {
-		uint64_t v;
-		int r = rbd_config_parse_size(value, &v);
-		if (r == -EINVAL)
-			return fail(x, x->line, label, key, "'%s' is not a size (e.g. 1048576, 512K, 8M, 2G)",
-				    Q(q, value));
-		if (r < 0 || (!(d->zero_ok && v == 0) && ((double)v < d->min || (double)v > d->max)))
-			return out_of_range(x, s, d, value);
-		*(uint64_t *)field = v;
-		return 0;
-	}
+	case K_U64:
+	case K_SIZE:
+		return set_count(x, s, d, value, field);
 	case K_SECONDS:
-	case K_CPU_SECONDS: {
-		double v;
-		int r = rbd_config_parse_duration(value, &v);
-		if (r == -EINVAL)
-			return fail(x, x->line, label, key, "'%s' is not a duration (e.g. 90, 30s, 5m)", Q(q, value));
-		if (r < 0 || (!(d->zero_ok && v == 0) && (v < d->min || v > d->max)))
-			return out_of_range(x, s, d, value);
-		if (d->kind == K_SECONDS) {
-			*(double *)field = v;
-			return 0;
-		}
-		/* RLIMIT_CPU counts whole seconds. */
-		if (v != (double)(uint64_t)v)
-			return fail(x, x->line, label, key, "'%s' is not a whole number of seconds", Q(q, value));
-		*(uint64_t *)field = (uint64_t)v;
-		return 0;
-	}
+	case K_CPU_SECONDS:
+		return set_duration(x, s, d, value, field);
 	case K_UIDS:
 	case K_GIDS:
 	case K_PATHS:
@@ -764,12 +796,12 @@ static int on_key(void *user, const char *section, const char *name, const char 
 {
 	ctx *x = user;
 	rbe_require(!x->failed);
-	/* Both must have read the line the same way (see classify_line). */
-	rbe_require(x->kind == LINE_KEY || x->kind == LINE_CONT);
+	/* read_line saw the same headers as inih. */
 	rbe_require(strcmp(section, x->cur >= 0 ? x->sects[x->cur].raw : "") == 0);
-	if (x->kind == LINE_CONT)
+	/* inih: an indented line after a named key continues it (comments never reach here). */
+	if (x->after_key && x->indented)
 		return continue_value(x, value) == 0;
-	/* inih: prev_name = name, so an indented line after a named key continues it. */
+	/* inih keeps name as prev_name: the next indented lines continue a named key. */
 	x->after_key = *name != '\0';
 	x->prev_def = NULL;
 	return set_key(x, name, value) == 0;
@@ -777,74 +809,52 @@ static int on_key(void *user, const char *section, const char *name, const char 
 
 /* ---- lines ---- */
 
-/* inih's find_chars_or_comment over [s, end): the first of chars, or a ';' after a blank (an inline
- * comment). */
-static const char *inih_find(const char *s, const char *end, const char *chars)
+/* Where inih starts reading line number lineno: past a UTF-8 BOM on line 1 and leading blanks. */
+static const char *line_start(const char *line, int lineno)
 {
-	bool was_space = false;
-	while (s < end && (!chars || !strchr(chars, *s)) && !(was_space && *s == ';')) {
-		was_space = is_blank(*s);
-		s++;
-	}
-	return s;
+	if (lineno == 1 && (unsigned char)line[0] == 0xEF && (unsigned char)line[1] == 0xBB &&
+	    (unsigned char)line[2] == 0xBF)
+		line += 3;
+	while (is_blank(*line))
+		line++;
+	return line;
 }
 
-/* Decide what inih will make of line (as ini.c r55 does), and open sections. */
-static int classify_line(ctx *x, const char *line)
+/* line's text without surrounding blanks (and the newline), for a message. */
+static const char *line_text(char *out, size_t size, const char *line, int lineno)
 {
-	char q[96];
-	const char *start = line;
-	if (x->line == 1 && (unsigned char)start[0] == 0xEF && (unsigned char)start[1] == 0xBB &&
-	    (unsigned char)start[2] == 0xBF)
-		start += 3;
-	const char *end = start + strlen(start);
+	const char *start = line_start(line, lineno), *end = start + strcspn(start, "\n");
 	while (end > start && is_blank(end[-1]))
 		end--;
-	while (start < end && is_blank(*start))
-		start++;
-	const char *label = x->cur >= 0 ? x->sects[x->cur].label : NULL;
-	/* The line without its blanks, for messages (a line is shorter than INI_MAX_LINE). */
-	char text[256];
-	size_t text_len = (size_t)(end - start) < sizeof(text) ? (size_t)(end - start) : sizeof(text) - 1;
-	memcpy(text, start, text_len);
-	text[text_len] = '\0';
-
-	if (start == end || *start == ';' || *start == '#') {
-		x->kind = LINE_SKIP;
-		return 0;
-	}
-	if (x->after_key && start > line) {
-		x->kind = LINE_CONT;
-		return 0;
-	}
-	if (*start == '[') {
-		const char *close = inih_find(start + 1, end, "]");
-		if (close == end || *close != ']')
-			return fail(x, x->line, NULL, NULL, "'%s': a section header needs a closing ']'",
-				    Q(q, text));
-		const char *after = close + 1;
-		while (after < end && is_blank(*after))
-			after++;
-		if (after < end && *after != ';' && *after != '#')
-			return fail(x, x->line, NULL, NULL,
-				    "'%s': text after a section header (keys go on lines of their own)",
-				    Q(q, text));
-		if (x->cur >= 0 && close_section(x, &x->sects[x->cur]) < 0)
-			return x->code;
-		x->kind = LINE_HEADER;
-		x->after_key = false;
-		x->prev_def = NULL;
-		return open_section(x, start + 1, (size_t)(close - start - 1));
-	}
-	const char *eq = inih_find(start, end, "=:");
-	if (eq == end || (*eq != '=' && *eq != ':'))
-		return fail(x, x->line, label, NULL, "'%s': expected key = value, a [section] or a comment",
-			    Q(q, text));
-	x->kind = LINE_KEY;
-	return 0;
+	size_t n = (size_t)(end - start) < size ? (size_t)(end - start) : size - 1;
+	memcpy(out, start, n);
+	out[n] = '\0';
+	return out;
 }
 
-/* inih's reader: one line per call (see INIH_MAX_SECTION above). */
+/* A [section] header (start at its '['): inih keeps the text up to the first ']', unless an
+ * inline comment (" ;") comes first, and then refuses the line. Closes the section before. */
+static int header(ctx *x, const char *line, const char *start)
+{
+	char q[96], text[256];
+	line_text(text, sizeof(text), line, x->line);
+	const char *close = start + 1;
+	while (*close && *close != ']' && !(*close == ';' && is_blank(close[-1])))
+		close++;
+	if (*close != ']')
+		return fail(x, x->line, NULL, NULL, "'%s': a section header needs a closing ']'", Q(q, text));
+	const char *after = line_start(close + 1, 0);
+	if (*after && *after != ';' && *after != '#')
+		return fail(x, x->line, NULL, NULL, "'%s': text after a section header (keys go on lines of their own)",
+			    Q(q, text));
+	if (x->cur >= 0 && close_section(x, &x->sects[x->cur]) < 0)
+		return x->code;
+	x->after_key = false; /* inih: prev_name = "" */
+	x->prev_def = NULL;
+	return open_section(x, start + 1, (size_t)(close - start - 1));
+}
+
+/* inih's reader: one line per call, counted (see INIH_MAX_SECTION above). */
 static char *read_line(char *str, int num, void *stream)
 {
 	ctx *x = stream;
@@ -868,9 +878,30 @@ static char *read_line(char *str, int num, void *stream)
 	}
 	memcpy(str, p, n);
 	str[n] = '\0';
-	if (classify_line(x, str) < 0)
+	const char *start = line_start(str, x->line);
+	x->indented = start > str;
+	/* inih's order: a comment, else a continuation, else a header. */
+	if (*start == '[' && !(x->after_key && x->indented) && header(x, str, start) < 0)
 		return NULL;
 	return str;
+}
+
+/* inih could not parse line r, before any error of ours: a line with no '=' or ':'. */
+static void syntax_error(ctx *x, int r)
+{
+	const char *p = x->buf, *end = x->buf + x->len;
+	for (int i = 1; i < r && p < end; i++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		p = nl ? nl + 1 : end;
+	}
+	char q[96], text[256];
+	line_text(text, sizeof(text), p, r);
+	const char *label = NULL;
+	for (size_t i = x->n_sects; i-- > 0 && !label;)
+		if (x->sects[i].line < r)
+			label = x->sects[i].label;
+	x->failed = false; /* this error came first */
+	fail(x, r, label, NULL, "'%s': expected key = value, a [section] or a comment", Q(q, text));
 }
 
 /* ---- the whole file ---- */
@@ -929,9 +960,10 @@ static int parse_buffer(const char *buf, size_t len, const char *path, const cha
 	set_defaults(x.c);
 
 	int r = ini_parse_stream(read_line, &x, on_key, &x);
-	/* read_line and on_key refuse every line inih would: this is for an inih that differs. */
-	if (!x.failed && r > 0)
-		fail(&x, r, NULL, NULL, "inih cannot parse this line");
+	/* inih goes on after a line it cannot parse, and our checks may then fail on a later line:
+	 * the first error wins. r is on_key's own line when that failed first. */
+	if (r > 0 && (!x.failed || r < x.failed_at))
+		syntax_error(&x, r);
 	else if (!x.failed && r < 0)
 		fail(&x, 0, NULL, NULL, "inih failed (%d)", r);
 	if (!x.failed && x.cur >= 0)
