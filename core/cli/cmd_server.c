@@ -643,12 +643,17 @@ int rbctl_datasets_main(int argc, char **argv)
 
 /* --- routers, info (server modes) ------------------------------------------------------------ */
 
-static void print_bound(const json_t *v, char *buf, size_t size)
+/* "  range [1, 100]", "  at least 1", "  at most 5" or nothing: a missing bound is null. */
+static void print_range(const json_t *min, const json_t *max, char *buf, size_t size)
 {
-	if (json_is_number(v))
-		snprintf(buf, size, "%g", json_number_value(v));
+	if (json_is_number(min) && json_is_number(max))
+		snprintf(buf, size, "  range [%g, %g]", json_number_value(min), json_number_value(max));
+	else if (json_is_number(min))
+		snprintf(buf, size, "  at least %g", json_number_value(min));
+	else if (json_is_number(max))
+		snprintf(buf, size, "  at most %g", json_number_value(max));
 	else
-		snprintf(buf, size, "?");
+		buf[0] = 0;
 }
 
 /* As the local listing prints a plugin, plus the state rbd keeps for it. */
@@ -673,14 +678,8 @@ static void print_routers(const json_t *reply)
 			const json_t *def = json_object_get(p, "default"), *min = json_object_get(p, "min"),
 				     *max = json_object_get(p, "max");
 			const char *help = json_string_value(json_object_get(p, "help"));
-			char range[96] = "";
-			if (json_is_number(min) || json_is_number(max)) {
-				char lo[32], hi[32];
-				print_bound(min, lo, sizeof(lo));
-				print_bound(max, hi, sizeof(hi));
-				if (!(json_is_number(min) && json_is_number(max) && json_number_value(min) > json_number_value(max)))
-					snprintf(range, sizeof(range), "  range [%s, %s]", lo, hi);
-			}
+			char range[96];
+			print_range(min, max, range, sizeof(range));
 			char *def_text = json_is_string(def) ? NULL : def && !json_is_null(def) ? json_dumps(def, JSON_ENCODE_ANY) : NULL;
 			printf("%12s --set %s=<%s>  default %s%s%s%s\n", "", str_or(p, "name", "?"), str_or(p, "type", "?"),
 			       json_is_string(def) ? json_string_value(def) : def_text ? def_text : "(required)", range,
