@@ -307,6 +307,72 @@ struct wsection {
 	uint64_t size, offset;
 };
 
+/* The sections a dataset needs, in file order, with their sizes and offsets; the header flags
+ * for the optional ones. Returns the count. */
+static uint32_t plan_sections(const rbe_dataset *ds, uint64_t strings_size, struct wsection sec[SEC_KNOWN_MAX],
+			      uint64_t *flags)
+{
+	uint64_t n = ds->n, m = ds->n_models;
+	uint32_t ns = 0;
+	*flags = 0;
+	sec[ns++] = (struct wsection){SEC_META, 16, 0};
+	sec[ns++] = (struct wsection){SEC_MODELS, 8 * m, 0};
+	sec[ns++] = (struct wsection){SEC_EVALS, 8 * (uint64_t)ds->n_evals, 0};
+	sec[ns++] = (struct wsection){SEC_SAMPLE_EVAL, 4 * n, 0};
+	sec[ns++] = (struct wsection){SEC_SAMPLE_ID, 8 * n, 0};
+	sec[ns++] = (struct wsection){SEC_PROMPT, 8 * n, 0};
+	sec[ns++] = (struct wsection){SEC_QUALITY, 4 * n * m, 0};
+	sec[ns++] = (struct wsection){SEC_COST, 8 * n * m, 0};
+	if (ds->responses) {
+		sec[ns++] = (struct wsection){SEC_RESPONSES, 8 * n * m, 0};
+		*flags |= RBDS_F_RESPONSES;
+	}
+	if (ds->prompt_tokens) {
+		sec[ns++] = (struct wsection){SEC_PROMPT_TOKENS, 4 * n, 0};
+		*flags |= RBDS_F_PROMPT_TOKENS;
+	}
+	if (ds->completion_tokens) {
+		sec[ns++] = (struct wsection){SEC_COMPLETION_TOKENS, 4 * n * m, 0};
+		*flags |= RBDS_F_COMPLETION_TOKENS;
+	}
+	if (ds->feature_dim) {
+		sec[ns++] = (struct wsection){SEC_FEATURES, 4 * n * ds->feature_dim, 0};
+		*flags |= RBDS_F_FEATURES;
+	}
+	sec[ns++] = (struct wsection){SEC_STRINGS, strings_size, 0};
+	uint64_t at = align_up(RBDS_HEADER_SIZE + (uint64_t)ns * sizeof(struct rbds_section));
+	for (uint32_t k = 0; k < ns; k++) {
+		sec[k].offset = at;
+		at = align_up(at + sec[k].size);
+	}
+	return ns;
+}
+
+/* One section's bytes: value arrays as they are, string arrays as offsets into the blob. */
+static void write_section(struct out *o, const rbe_dataset *ds, const struct wsection *sec,
+			  const struct strgroup groups[G_COUNT], const uint64_t base[G_COUNT + 1])
+{
+	switch (sec->id) {
+	case SEC_META: out_offsets(o, groups[G_META], base[G_META]); break;
+	case SEC_MODELS: out_offsets(o, groups[G_MODELS], base[G_MODELS]); break;
+	case SEC_EVALS: out_offsets(o, groups[G_EVALS], base[G_EVALS]); break;
+	case SEC_SAMPLE_EVAL: out_bytes(o, ds->eval, sec->size); break;
+	case SEC_SAMPLE_ID: out_offsets(o, groups[G_IDS], base[G_IDS]); break;
+	case SEC_PROMPT: out_offsets(o, groups[G_PROMPTS], base[G_PROMPTS]); break;
+	case SEC_QUALITY: out_bytes(o, ds->quality, sec->size); break;
+	case SEC_COST: out_bytes(o, ds->cost, sec->size); break;
+	case SEC_RESPONSES: out_offsets(o, groups[G_RESPONSES], base[G_RESPONSES]); break;
+	case SEC_PROMPT_TOKENS: out_bytes(o, ds->prompt_tokens, sec->size); break;
+	case SEC_COMPLETION_TOKENS: out_bytes(o, ds->completion_tokens, sec->size); break;
+	case SEC_FEATURES: out_bytes(o, ds->features, sec->size); break;
+	case SEC_STRINGS:
+		for (int g = 0; g < G_COUNT; g++)
+			out_strings(o, groups[g]);
+		break;
+	default: rbe_require(!"unreachable section id");
+	}
+}
+
 int rbe_rbds_write(const rbe_dataset *ds, const char *path, rbe_error *e)
 {
 	int r = check_dataset(ds, 1, e);
@@ -329,42 +395,9 @@ int rbe_rbds_write(const rbe_dataset *ds, const char *path, rbe_error *e)
 	uint64_t base[G_COUNT + 1] = {0};
 	for (int g = 0; g < G_COUNT; g++)
 		base[g + 1] = base[g] + group_bytes(groups[g]);
-
-	uint64_t flags = 0;
 	struct wsection sec[SEC_KNOWN_MAX];
-	uint32_t ns = 0;
-	sec[ns++] = (struct wsection){SEC_META, 16, 0};
-	sec[ns++] = (struct wsection){SEC_MODELS, 8 * (uint64_t)m, 0};
-	sec[ns++] = (struct wsection){SEC_EVALS, 8 * (uint64_t)ds->n_evals, 0};
-	sec[ns++] = (struct wsection){SEC_SAMPLE_EVAL, 4 * (uint64_t)n, 0};
-	sec[ns++] = (struct wsection){SEC_SAMPLE_ID, 8 * (uint64_t)n, 0};
-	sec[ns++] = (struct wsection){SEC_PROMPT, 8 * (uint64_t)n, 0};
-	sec[ns++] = (struct wsection){SEC_QUALITY, 4 * (uint64_t)n * m, 0};
-	sec[ns++] = (struct wsection){SEC_COST, 8 * (uint64_t)n * m, 0};
-	if (ds->responses) {
-		sec[ns++] = (struct wsection){SEC_RESPONSES, 8 * (uint64_t)n * m, 0};
-		flags |= RBDS_F_RESPONSES;
-	}
-	if (ds->prompt_tokens) {
-		sec[ns++] = (struct wsection){SEC_PROMPT_TOKENS, 4 * (uint64_t)n, 0};
-		flags |= RBDS_F_PROMPT_TOKENS;
-	}
-	if (ds->completion_tokens) {
-		sec[ns++] = (struct wsection){SEC_COMPLETION_TOKENS, 4 * (uint64_t)n * m, 0};
-		flags |= RBDS_F_COMPLETION_TOKENS;
-	}
-	if (ds->feature_dim) {
-		sec[ns++] = (struct wsection){SEC_FEATURES, 4 * (uint64_t)n * ds->feature_dim, 0};
-		flags |= RBDS_F_FEATURES;
-	}
-	sec[ns++] = (struct wsection){SEC_STRINGS, base[G_COUNT], 0};
-
-	uint64_t at = align_up(RBDS_HEADER_SIZE + (uint64_t)ns * sizeof(struct rbds_section));
-	for (uint32_t k = 0; k < ns; k++) {
-		sec[k].offset = at;
-		at = align_up(at + sec[k].size);
-	}
-	uint64_t file_size = sec[ns - 1].offset + sec[ns - 1].size;
+	uint64_t flags;
+	uint32_t ns = plan_sections(ds, base[G_COUNT], sec, &flags);
 
 	rbe_atomic_file af;
 	r = rbe_atomic_open(&af, path, e);
@@ -372,7 +405,7 @@ int rbe_rbds_write(const rbe_dataset *ds, const char *path, rbe_error *e)
 		return r;
 	struct out o = {.fp = af.fp, .h = rbe_sha256_new(), .cap = 1u << 20};
 	o.buf = rbe_xmalloc(o.cap);
-
+	/* A zeroed header first; the real one, with the content hash, once everything is written. */
 	struct rbds_header hdr = {0};
 	if (fwrite(&hdr, sizeof(hdr), 1, o.fp) != 1)
 		o.err = errno ? -errno : -EIO;
@@ -383,50 +416,7 @@ int rbe_rbds_write(const rbe_dataset *ds, const char *path, rbe_error *e)
 	}
 	for (uint32_t k = 0; k < ns && !o.err; k++) {
 		out_pad_to(&o, sec[k].offset);
-		switch (sec[k].id) {
-		case SEC_META:
-			out_offsets(&o, groups[G_META], base[G_META]);
-			break;
-		case SEC_MODELS:
-			out_offsets(&o, groups[G_MODELS], base[G_MODELS]);
-			break;
-		case SEC_EVALS:
-			out_offsets(&o, groups[G_EVALS], base[G_EVALS]);
-			break;
-		case SEC_SAMPLE_EVAL:
-			out_bytes(&o, ds->eval, sec[k].size);
-			break;
-		case SEC_SAMPLE_ID:
-			out_offsets(&o, groups[G_IDS], base[G_IDS]);
-			break;
-		case SEC_PROMPT:
-			out_offsets(&o, groups[G_PROMPTS], base[G_PROMPTS]);
-			break;
-		case SEC_QUALITY:
-			out_bytes(&o, ds->quality, sec[k].size);
-			break;
-		case SEC_COST:
-			out_bytes(&o, ds->cost, sec[k].size);
-			break;
-		case SEC_RESPONSES:
-			out_offsets(&o, groups[G_RESPONSES], base[G_RESPONSES]);
-			break;
-		case SEC_PROMPT_TOKENS:
-			out_bytes(&o, ds->prompt_tokens, sec[k].size);
-			break;
-		case SEC_COMPLETION_TOKENS:
-			out_bytes(&o, ds->completion_tokens, sec[k].size);
-			break;
-		case SEC_FEATURES:
-			out_bytes(&o, ds->features, sec[k].size);
-			break;
-		case SEC_STRINGS:
-			for (int g = 0; g < G_COUNT; g++)
-				out_strings(&o, groups[g]);
-			break;
-		default:
-			rbe_require(!"unreachable section id");
-		}
+		write_section(&o, ds, &sec[k], groups, base);
 		rbe_require(o.err || o.pos == sec[k].offset + sec[k].size);
 	}
 	out_flush(&o);
@@ -435,7 +425,7 @@ int rbe_rbds_write(const rbe_dataset *ds, const char *path, rbe_error *e)
 	memcpy(hdr.magic, RBDS_MAGIC, 8);
 	hdr.version = RBE_RBDS_FORMAT_VERSION;
 	hdr.header_size = RBDS_HEADER_SIZE;
-	hdr.file_size = file_size;
+	hdr.file_size = sec[ns - 1].offset + sec[ns - 1].size;
 	hdr.n_samples = n;
 	hdr.n_models = ds->n_models;
 	hdr.n_evals = ds->n_evals;
@@ -557,59 +547,48 @@ static const char *section_name(uint32_t id, char buf[32])
 }
 
 /* The whole file is mapped at base, size bytes, header already checked. Fills ds and s. */
-static int parse(const uint8_t *base, uint64_t size, const struct rbds_header *h, unsigned flags,
-		 const char *name, rbe_dataset *ds, struct rbds_store *s, rbe_error *e)
+/* The section table: every entry aligned and inside the data area, each known section once.
+ * known[id] points into tab. */
+static int check_section_table(const struct rbds_section *tab, const struct rbds_header *h, uint64_t size,
+			       const char *name, const struct rbds_section *known[SEC_KNOWN_MAX + 1], rbe_error *e)
 {
-	if (!(flags & RBE_RBDS_TRUST_HASH)) {
-		uint8_t sum[32];
-		rbe_sha256_buf(base + h->header_size, size - h->header_size, sum);
-		if (memcmp(sum, h->content_sha256, 32) != 0)
-			return rbe_fail(e, -EBADMSG, "%s: checksum mismatch: the file is corrupted or was modified",
-					name);
-	}
-
-	/* The section table. */
-	uint64_t room = size - h->header_size;
-	if (h->n_sections > room / sizeof(struct rbds_section))
-		return rbe_fail(e, -EINVAL, "%s: section table (%u entries) runs past the end of the file", name,
-				h->n_sections);
 	uint64_t table_end = h->header_size + (uint64_t)h->n_sections * sizeof(struct rbds_section);
-	struct rbds_section *tab = rbe_xcalloc(h->n_sections ? h->n_sections : 1, sizeof(*tab));
-	memcpy(tab, base + h->header_size, (size_t)h->n_sections * sizeof(*tab));
-	const struct rbds_section *known[SEC_KNOWN_MAX + 1] = {0};
-	int r = 0;
 	char nb[32];
-	for (uint32_t k = 0; k < h->n_sections && !r; k++) {
+	for (uint32_t k = 0; k < h->n_sections; k++) {
 		const struct rbds_section *t = &tab[k];
 		const char *sn = section_name(t->id, nb);
 		if (t->offset % RBDS_ALIGN != 0)
-			r = rbe_fail(e, -EINVAL, "%s: section %s: offset %llu is not a multiple of %u", name, sn,
-				     (unsigned long long)t->offset, RBDS_ALIGN);
-		else if (t->offset < table_end || t->offset > size || t->size > size - t->offset)
-			r = rbe_fail(e, -EINVAL,
-				     "%s: section %s: offset %llu + size %llu is outside the file's data area [%llu, %llu)",
-				     name, sn, (unsigned long long)t->offset, (unsigned long long)t->size,
-				     (unsigned long long)table_end, (unsigned long long)size);
-		else if (t->id <= SEC_KNOWN_MAX && section_names[t->id]) {
+			return rbe_fail(e, -EINVAL, "%s: section %s: offset %llu is not a multiple of %u", name, sn,
+					(unsigned long long)t->offset, RBDS_ALIGN);
+		if (t->offset < table_end || t->offset > size || t->size > size - t->offset)
+			return rbe_fail(e, -EINVAL,
+					"%s: section %s: offset %llu + size %llu is outside the file's data area [%llu, %llu)",
+					name, sn, (unsigned long long)t->offset, (unsigned long long)t->size,
+					(unsigned long long)table_end, (unsigned long long)size);
+		if (t->id <= SEC_KNOWN_MAX && section_names[t->id]) {
 			if (known[t->id])
-				r = rbe_fail(e, -EINVAL, "%s: section %s appears twice", name, sn);
+				return rbe_fail(e, -EINVAL, "%s: section %s appears twice", name, sn);
 			known[t->id] = t;
 		}
 	}
-	if (r < 0)
-		goto out;
-	/* Pointers into tab stay valid: sort a copy for the overlap check. */
-	struct rbds_section *sorted = rbe_xcalloc(h->n_sections ? h->n_sections : 1, sizeof(*sorted));
-	memcpy(sorted, tab, (size_t)h->n_sections * sizeof(*tab));
-	qsort(sorted, h->n_sections, sizeof(*sorted), cmp_by_offset);
-	/* Empty sections occupy nothing; compare each one with the furthest-reaching before it. */
+	return 0;
+}
+
+/* No two non-empty sections overlap: sort a copy by offset and compare each one with the
+ * furthest-reaching before it. */
+static int check_overlaps(const struct rbds_section *tab, uint32_t n_sections, const char *name, rbe_error *e)
+{
+	struct rbds_section *sorted = rbe_xcalloc(n_sections ? n_sections : 1, sizeof(*sorted));
+	memcpy(sorted, tab, (size_t)n_sections * sizeof(*tab));
+	qsort(sorted, n_sections, sizeof(*sorted), cmp_by_offset);
 	uint64_t reach = 0;
 	uint32_t reach_id = 0;
-	for (uint32_t k = 0; k < h->n_sections && !r; k++) {
+	int r = 0;
+	for (uint32_t k = 0; k < n_sections && !r; k++) {
 		if (!sorted[k].size)
 			continue;
 		if (sorted[k].offset < reach) {
-			char nb2[32];
+			char nb[32], nb2[32];
 			r = rbe_fail(e, -EINVAL, "%s: sections %s and %s overlap", name, section_name(reach_id, nb),
 				     section_name(sorted[k].id, nb2));
 		}
@@ -619,15 +598,37 @@ static int parse(const uint8_t *base, uint64_t size, const struct rbds_header *h
 		}
 	}
 	free(sorted);
-	if (r < 0)
-		goto out;
+	return r;
+}
 
+/* The exact size section id must have for the header's counts; 1 when they overflow. */
+static int section_size_needed(uint32_t id, const struct rbds_header *h, const struct rbds_section *t, uint64_t *need)
+{
 	uint64_t n = h->n_samples, m = h->n_models;
-	if (n == 0 || m == 0) {
-		r = rbe_fail(e, -EINVAL, "%s: the dataset has no %s", name, n == 0 ? "samples" : "models");
-		goto out;
+	*need = 0;
+	switch (id) {
+	case SEC_META: *need = 16; return 0;
+	case SEC_MODELS: return checked_size(m, 1, 8, need);
+	case SEC_EVALS: return checked_size(h->n_evals, 1, 8, need);
+	case SEC_SAMPLE_EVAL: return checked_size(n, 1, 4, need);
+	case SEC_SAMPLE_ID: return checked_size(n, 1, 8, need);
+	case SEC_PROMPT: return checked_size(n, 1, 8, need);
+	case SEC_QUALITY: return checked_size(n, m, 4, need);
+	case SEC_COST: return checked_size(n, m, 8, need);
+	case SEC_RESPONSES: return checked_size(n, m, 8, need);
+	case SEC_PROMPT_TOKENS: return checked_size(n, 1, 4, need);
+	case SEC_COMPLETION_TOKENS: return checked_size(n, m, 4, need);
+	case SEC_FEATURES: return checked_size(n, h->feature_dim, 4, need);
+	case SEC_STRINGS: *need = t->size; return 0;
 	}
-	/* Which sections must be there, and their exact sizes (0 in count = not checked here). */
+	return 0;
+}
+
+/* Which sections must be there (the required ones, and the optional ones whose header flag is
+ * set), and their exact sizes. */
+static int check_sections_present(const struct rbds_header *h, const struct rbds_section *const known[],
+				  const char *name, rbe_error *e)
+{
 	static const struct {
 		uint32_t id, flag;
 		int required;
@@ -646,68 +647,47 @@ static int parse(const uint8_t *base, uint64_t size, const struct rbds_header *h
 		{SEC_FEATURES, RBDS_F_FEATURES, 0},
 		{SEC_STRINGS, 0, 1},
 	};
-	for (size_t w = 0; w < sizeof(want) / sizeof(want[0]) && !r; w++) {
+	for (size_t w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
 		uint32_t id = want[w].id;
 		const struct rbds_section *t = known[id];
 		int expected = want[w].required || (h->flags & want[w].flag);
-		if (id == SEC_FEATURES && (h->feature_dim != 0) != !!(h->flags & RBDS_F_FEATURES)) {
-			r = rbe_fail(e, -EINVAL, "%s: feature_dim is %u but the features flag is %s", name,
-				     h->feature_dim, h->flags & RBDS_F_FEATURES ? "set" : "clear");
-			break;
-		}
-		if (expected && !t) {
-			r = rbe_fail(e, -EINVAL, "%s: required section %s is missing", name, section_names[id]);
-			break;
-		}
-		if (!expected && t) {
-			r = rbe_fail(e, -EINVAL, "%s: section %s is present but its header flag is clear", name,
-				     section_names[id]);
-			break;
-		}
+		if (id == SEC_FEATURES && (h->feature_dim != 0) != !!(h->flags & RBDS_F_FEATURES))
+			return rbe_fail(e, -EINVAL, "%s: feature_dim is %u but the features flag is %s", name,
+					h->feature_dim, h->flags & RBDS_F_FEATURES ? "set" : "clear");
+		if (expected && !t)
+			return rbe_fail(e, -EINVAL, "%s: required section %s is missing", name, section_names[id]);
+		if (!expected && t)
+			return rbe_fail(e, -EINVAL, "%s: section %s is present but its header flag is clear", name,
+					section_names[id]);
 		if (!t)
 			continue;
-		uint64_t need = 0;
-		int over = 0;
-		switch (id) {
-		case SEC_META: need = 16; break;
-		case SEC_MODELS: over = checked_size(m, 1, 8, &need); break;
-		case SEC_EVALS: over = checked_size(h->n_evals, 1, 8, &need); break;
-		case SEC_SAMPLE_EVAL: over = checked_size(n, 1, 4, &need); break;
-		case SEC_SAMPLE_ID: over = checked_size(n, 1, 8, &need); break;
-		case SEC_PROMPT: over = checked_size(n, 1, 8, &need); break;
-		case SEC_QUALITY: over = checked_size(n, m, 4, &need); break;
-		case SEC_COST: over = checked_size(n, m, 8, &need); break;
-		case SEC_RESPONSES: over = checked_size(n, m, 8, &need); break;
-		case SEC_PROMPT_TOKENS: over = checked_size(n, 1, 4, &need); break;
-		case SEC_COMPLETION_TOKENS: over = checked_size(n, m, 4, &need); break;
-		case SEC_FEATURES: over = checked_size(n, h->feature_dim, 4, &need); break;
-		case SEC_STRINGS: need = t->size; break;
-		}
-		if (over || t->size != need)
-			r = over ? rbe_fail(e, -EINVAL, "%s: section %s: the header's counts overflow its size", name,
-					    section_names[id])
-				 : rbe_fail(e, -EINVAL, "%s: section %s has %llu bytes, expected %llu", name,
-					    section_names[id], (unsigned long long)t->size,
-					    (unsigned long long)need);
+		uint64_t need;
+		if (section_size_needed(id, h, t, &need))
+			return rbe_fail(e, -EINVAL, "%s: section %s: the header's counts overflow its size", name,
+					section_names[id]);
+		if (t->size != need)
+			return rbe_fail(e, -EINVAL, "%s: section %s has %llu bytes, expected %llu", name,
+					section_names[id], (unsigned long long)t->size, (unsigned long long)need);
 	}
-	if (r < 0)
-		goto out;
+	return 0;
+}
 
+/* Point ds's string arrays and value arrays into the mapped file; s->ptrs owns the pointer
+ * arrays. Sizes are already bounded by the file, so the counts cannot overflow. */
+static int bind_dataset(const uint8_t *base, const struct rbds_header *h, const struct rbds_section *const known[],
+			const char *name, rbe_dataset *ds, struct rbds_store *s, rbe_error *e)
+{
+	uint64_t n = h->n_samples, m = h->n_models;
 	/* Strings: the blob must end with NUL, then any offset inside it is a terminated string. */
 	const char *blob = (const char *)base + known[SEC_STRINGS]->offset;
 	uint64_t blob_size = known[SEC_STRINGS]->size;
-	if (blob_size == 0 || blob[blob_size - 1] != '\0') {
-		r = rbe_fail(e, -EINVAL, "%s: section STRINGS: unterminated string at the end of the blob", name);
-		goto out;
-	}
-	/* Sizes are now bounded by the file, so these counts cannot overflow. */
+	if (blob_size == 0 || blob[blob_size - 1] != '\0')
+		return rbe_fail(e, -EINVAL, "%s: section STRINGS: unterminated string at the end of the blob", name);
 	size_t nresp = known[SEC_RESPONSES] ? (size_t)(n * m) : 0;
 	size_t nptr = (size_t)m + h->n_evals + 2 * (size_t)n + nresp;
 	s->ptrs = malloc(nptr * sizeof(char *));
-	if (!s->ptrs) {
-		r = rbe_fail(e, -ENOMEM, "%s: out of memory for %zu string pointers", name, nptr);
-		goto out;
-	}
+	if (!s->ptrs)
+		return rbe_fail(e, -ENOMEM, "%s: out of memory for %zu string pointers", name, nptr);
 	ds->model_names = s->ptrs;
 	ds->eval_names = ds->model_names + m;
 	ds->sample_ids = ds->eval_names + h->n_evals;
@@ -715,6 +695,7 @@ static int parse(const uint8_t *base, uint64_t size, const struct rbds_header *h
 	ds->responses = nresp ? ds->prompts + n : NULL;
 #define SEC(id) ((const void *)(base + known[id]->offset))
 	const char *meta[2] = {NULL, NULL};
+	int r;
 	if ((r = resolve_strings(SEC(SEC_META), 2, blob, blob_size, meta, "META string", name, e)) < 0 ||
 	    (r = resolve_strings(SEC(SEC_MODELS), m, blob, blob_size, ds->model_names, "model", name, e)) < 0 ||
 	    (r = resolve_strings(SEC(SEC_EVALS), h->n_evals, blob, blob_size, ds->eval_names, "eval", name,
@@ -725,7 +706,7 @@ static int parse(const uint8_t *base, uint64_t size, const struct rbds_header *h
 				 e)) < 0 ||
 	    (nresp && (r = resolve_strings(SEC(SEC_RESPONSES), nresp, blob, blob_size, ds->responses,
 					   "response", name, e)) < 0))
-		goto out;
+		return r;
 	s->stored_name = meta[0];
 	ds->n = n;
 	ds->n_models = h->n_models;
@@ -740,10 +721,38 @@ static int parse(const uint8_t *base, uint64_t size, const struct rbds_header *h
 	ds->feature_name = h->feature_dim ? meta[1] : NULL;
 #undef SEC
 	memcpy(ds->sha256, h->content_sha256, 32);
-	r = check_dataset(ds, !(flags & RBE_RBDS_TRUST_VALUES), e);
-	if (r < 0)
+	return 0;
+}
+
+static int parse(const uint8_t *base, uint64_t size, const struct rbds_header *h, unsigned flags,
+		 const char *name, rbe_dataset *ds, struct rbds_store *s, rbe_error *e)
+{
+	if (!(flags & RBE_RBDS_TRUST_HASH)) {
+		uint8_t sum[32];
+		rbe_sha256_buf(base + h->header_size, size - h->header_size, sum);
+		if (memcmp(sum, h->content_sha256, 32) != 0)
+			return rbe_fail(e, -EBADMSG, "%s: checksum mismatch: the file is corrupted or was modified",
+					name);
+	}
+	uint64_t room = size - h->header_size;
+	if (h->n_sections > room / sizeof(struct rbds_section))
+		return rbe_fail(e, -EINVAL, "%s: section table (%u entries) runs past the end of the file", name,
+				h->n_sections);
+	/* A copy of the table: the mapping may not be aligned for it. */
+	struct rbds_section *tab = rbe_xcalloc(h->n_sections ? h->n_sections : 1, sizeof(*tab));
+	memcpy(tab, base + h->header_size, (size_t)h->n_sections * sizeof(*tab));
+	const struct rbds_section *known[SEC_KNOWN_MAX + 1] = {0};
+	int r = check_section_table(tab, h, size, name, known, e);
+	if (r == 0)
+		r = check_overlaps(tab, h->n_sections, name, e);
+	if (r == 0 && (h->n_samples == 0 || h->n_models == 0))
+		r = rbe_fail(e, -EINVAL, "%s: the dataset has no %s", name, h->n_samples == 0 ? "samples" : "models");
+	if (r == 0)
+		r = check_sections_present(h, known, name, e);
+	if (r == 0)
+		r = bind_dataset(base, h, known, name, ds, s, e);
+	if (r == 0 && (r = check_dataset(ds, !(flags & RBE_RBDS_TRUST_VALUES), e)) < 0)
 		rbe_error_prefix(e, "%s", name);
-out:
 	free(tab);
 	return r;
 }

@@ -290,6 +290,20 @@ static int schema_check(const rbe_param_schema *s, rbe_error *e)
 	return 0;
 }
 
+/* The last step of both constructors: check the whole schema; on success *out owns it, else
+ * it is freed. */
+static int schema_finish(rbe_param_schema *s, int rc, rbe_param_schema **out, rbe_error *e)
+{
+	if (rc == 0)
+		rc = schema_check(s, e);
+	if (rc < 0) {
+		rbe_param_schema_free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
 int rbe_param_schema_from_router(const rb_router *r, rbe_param_schema **out, rbe_error *e)
 {
 	const rb_abi_stamp *st = &r->stamp;
@@ -328,14 +342,7 @@ int rbe_param_schema_from_router(const rb_router *r, rbe_param_schema **out, rbe
 		if (rc < 0)
 			rbe_error_prefix(e, "router '%s'", s->router);
 	}
-	if (rc == 0)
-		rc = schema_check(s, e);
-	if (rc < 0) {
-		rbe_param_schema_free(s);
-		return rc;
-	}
-	*out = s;
-	return 0;
+	return schema_finish(s, rc, out, e);
 }
 
 int rbe_param_schema_from_json(const char *router, const json_t *params, rbe_param_schema **out, rbe_error *e)
@@ -372,14 +379,7 @@ int rbe_param_schema_from_json(const char *router, const json_t *params, rbe_par
 		if (rc < 0)
 			rbe_error_prefix(e, "router '%s'", s->router);
 	}
-	if (rc == 0)
-		rc = schema_check(s, e);
-	if (rc < 0) {
-		rbe_param_schema_free(s);
-		return rc;
-	}
-	*out = s;
-	return 0;
+	return schema_finish(s, rc, out, e);
 }
 
 json_t *rbe_param_schema_json(const rbe_param_schema *s)
