@@ -1,10 +1,15 @@
 /* test_cli.c — rbctl end to end: usage and exit codes, and the real RouterBench rows imported
  * and evaluated with the paper-exact split (figures checked by tests/tools/realdata_points.py). */
+#include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <spawn.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 
 #include "helpers.h"
@@ -389,4 +394,278 @@ Test(cli, every_help_lists_every_option)
 	cr_assert_eq(r.status, 2);
 	cr_assert_str_eq(r.err, "rbctl plot: option --task needs a value\n");
 	cmd_free(&r);
+}
+
+/* ---- -o never replaces what is not a regular file ------------------------------------------------ */
+
+/* Entries of dir other than . and .., for "nothing else was created or left behind". */
+static int dir_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	cr_assert_not_null(d, "opendir %s", dir);
+	int n = 0;
+	for (struct dirent *de; (de = readdir(d));)
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+/* Everything read from a FIFO until its writer closes it. */
+typedef struct fifo_reader {
+	const char *path;
+	char *data;
+	size_t len;
+} fifo_reader;
+
+static void *read_fifo(void *arg)
+{
+	fifo_reader *r = arg;
+	int fd = open(r->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	size_t cap = 1 << 16;
+	r->data = malloc(cap + 1);
+	for (ssize_t n; (n = read(fd, r->data + r->len, cap - r->len)) > 0;) {
+		r->len += (size_t)n;
+		if (r->len == cap)
+			r->data = realloc(r->data, (cap *= 2) + 1);
+	}
+	r->data[r->len] = '\0';
+	close(fd);
+	return NULL;
+}
+
+Test(cli, output_to_devices_and_fifos_is_written_in_place)
+{
+	char *dir = make_temp_dir(), ds[512], fifo[512], dev[512];
+	snprintf(ds, sizeof(ds), "%s/ds.rbds", dir);
+	gen_synthetic(ds, "300", "3", "2", NULL, NULL);
+
+	/* /dev/null stays the character device it is. */
+	cmd_result r = rbctl_cmd((const char *[]){"gen", "--prompts", "200", "-o", "/dev/null", "--quiet", NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cmd_free(&r);
+	struct stat st;
+	cr_assert_eq(stat("/dev/null", &st), 0);
+	cr_assert(S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) == 3, "/dev/null was replaced");
+
+	/* A character device of our own (root only): written in place, no temporary file beside it. */
+	snprintf(dev, sizeof(dev), "%s/null", dir);
+	if (mknod(dev, S_IFCHR | 0666, makedev(1, 3)) == 0) {
+		r = rbctl_cmd((const char *[]){"run", "--dataset", ds, "--router", "random", "--json", "-o", dev, NULL});
+		cr_assert_eq(r.status, 0, "%s", r.err);
+		cmd_free(&r);
+		cr_assert_eq(lstat(dev, &st), 0);
+		cr_assert(S_ISCHR(st.st_mode), "%s was replaced by a regular file", dev);
+		cr_assert_eq(dir_entries(dir), 2, "only ds.rbds and null in %s", dir);
+		unlink(dev);
+	}
+
+	/* A FIFO gets the stream: the same document rbctl writes to a regular file. */
+	snprintf(fifo, sizeof(fifo), "%s/pipe", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	fifo_reader fr = {.path = fifo};
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, read_fifo, &fr), 0);
+	r = rbctl_cmd((const char *[]){"run", "--dataset", ds, "--router", "random", "--json", "-o", fifo, NULL});
+	pthread_join(t, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cmd_free(&r);
+	cr_assert_not_null(fr.data);
+	json_t *doc = json_loads(fr.data, 0, NULL);
+	cr_assert_not_null(doc, "the FIFO got %zu bytes that are not the result: %.200s", fr.len, fr.data);
+	cr_assert_str_eq(json_string_value(json_object_get(doc, "schema")), "routerbench.result/1");
+	json_decref(doc);
+	free(fr.data);
+	cr_assert_eq(lstat(fifo, &st), 0);
+	cr_assert(S_ISFIFO(st.st_mode), "%s was replaced", fifo);
+	cr_assert_eq(dir_entries(dir), 2, "only ds.rbds and pipe in %s", dir);
+	unlink(fifo);
+	unlink(ds);
+	rmdir(dir);
+}
+
+Test(cli, output_onto_a_directory_or_bad_link_is_refused)
+{
+	char *dir = make_temp_dir(), ds[512], sub[512], link[512], target[512], dangling[512];
+	snprintf(ds, sizeof(ds), "%s/ds.rbds", dir);
+	gen_synthetic(ds, "300", "3", "2", NULL, NULL);
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	cr_assert_eq(mkdir(sub, 0700), 0);
+
+	char csv[512];
+	snprintf(csv, sizeof(csv), "%s/import/good.csv", env_or("RB_TEST_DATA", "tests/data"));
+	const char *cmds[][9] = {
+		{"run", "--dataset", ds, "--router", "random", "--json", "-o", sub, NULL},
+		{"gen", "--prompts", "100", "--quiet", "-o", sub, NULL},
+		{"import", csv, "--quiet", "-o", sub, NULL},
+	};
+	for (size_t k = 0; k < sizeof(cmds) / sizeof(cmds[0]); k++) {
+		cmd_result r = rbctl_cmd(cmds[k]);
+		cr_assert_eq(r.status, 1, "%s: %s", cmds[k][0], r.err);
+		char want[600];
+		snprintf(want, sizeof(want), "%s: is a directory; give a file name", sub);
+		cr_assert(strstr(r.err, want), "rbctl %s: %s", cmds[k][0], r.err);
+		cmd_free(&r);
+		cr_assert_eq(dir_entries(sub), 0, "%s left something in %s", cmds[k][0], sub);
+		cr_assert_eq(dir_entries(dir), 2, "%s left something in %s", cmds[k][0], dir);
+	}
+
+	/* A link to a regular file: the file is replaced, the link stays. A link to a directory or
+	 * to nothing is refused. */
+	snprintf(target, sizeof(target), "%s/target.json", dir);
+	snprintf(link, sizeof(link), "%s/link.json", dir);
+	FILE *f = fopen(target, "w");
+	fputs("old\n", f);
+	fclose(f);
+	cr_assert_eq(symlink("target.json", link), 0);
+	cmd_result r = rbctl_cmd((const char *[]){"run", "--dataset", ds, "--router", "random", "--json", "-o", link, NULL});
+	cr_assert_eq(r.status, 0, "%s", r.err);
+	cmd_free(&r);
+	struct stat st;
+	cr_assert(lstat(link, &st) == 0 && S_ISLNK(st.st_mode), "the link was replaced");
+	char *text = slurp_file(target);
+	cr_assert(strstr(text, "routerbench.result/1"), "the link's target was not written: %.100s", text);
+	free(text);
+	unlink(link);
+	cr_assert_eq(symlink("sub", link), 0);
+	r = rbctl_cmd((const char *[]){"run", "--dataset", ds, "--router", "random", "--json", "-o", link, NULL});
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, "link.json: a symbolic link to a directory"), "%s", r.err);
+	cmd_free(&r);
+	snprintf(dangling, sizeof(dangling), "%s/dangling.json", dir);
+	cr_assert_eq(symlink("nothing-here", dangling), 0);
+	r = rbctl_cmd((const char *[]){"run", "--dataset", ds, "--router", "random", "--json", "-o", dangling, NULL});
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, "dangling.json: a symbolic link to nothing usable"), "%s", r.err);
+	cmd_free(&r);
+	cr_assert_eq(dir_entries(dir), 5, "ds.rbds, sub, target.json, link.json, dangling.json only");
+	unlink(dangling);
+	unlink(link);
+	unlink(target);
+	rmdir(sub);
+	unlink(ds);
+	rmdir(dir);
+}
+
+/* ---- rbctl import streams its input ----------------------------------------------------------------- */
+
+/* gcc says __SANITIZE_ADDRESS__, clang __has_feature(address_sanitizer). */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+/* rbctl ARGS with its address space limited to as_bytes (not under AddressSanitizer, whose shadow
+ * memory needs far more): the exit status, stderr in *err (owned). */
+static int rbctl_limited(const char *const *args, size_t as_bytes, char **err)
+{
+	const char *bin = env_or("RBCTL", "build/rbctl");
+	char *argv[32] = {(char *)bin};
+	size_t n = 1;
+	for (size_t k = 0; args[k] && n < 31; k++)
+		argv[n++] = (char *)args[k];
+	char err_path[] = "/tmp/rbtest.err.XXXXXX";
+	int err_fd = mkstemp(err_path);
+	cr_assert_geq(err_fd, 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+#if !defined(UNDER_ASAN)
+		struct rlimit rl = {as_bytes, as_bytes};
+		if (setrlimit(RLIMIT_AS, &rl) != 0)
+			_exit(99);
+#else
+		(void)as_bytes;
+#endif
+		int null_fd = open("/dev/null", O_WRONLY);
+		dup2(null_fd, 1);
+		dup2(err_fd, 2);
+		execv(bin, argv);
+		_exit(98);
+	}
+	int st = 0;
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	close(err_fd);
+	*err = slurp_file(err_path);
+	unlink(err_path);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+Test(cli, import_of_dev_zero_fails_fast_in_bounded_memory)
+{
+	char *dir = make_temp_dir(), out[512];
+	snprintf(out, sizeof(out), "%s/x.rbds", dir);
+	char *err;
+	int status = rbctl_limited((const char *[]){"import", "/dev/zero", "-o", out, NULL}, (size_t)512 << 20, &err);
+	cr_assert_eq(status, 1, "exit %d: %s", status, err);
+	cr_assert_str_eq(err, "rbctl import: /dev/zero:1:1: a NUL byte; text must be UTF-8 without NUL characters\n");
+	free(err);
+	cr_assert_eq(dir_entries(dir), 0, "nothing is written on failure");
+
+	cmd_result r = rbctl_cmd((const char *[]){"import", dir, "-o", out, NULL});
+	cr_assert_eq(r.status, 1);
+	char want[600];
+	snprintf(want, sizeof(want), "rbctl import: %s: is a directory\n", dir);
+	cr_assert_str_eq(r.err, want);
+	cmd_free(&r);
+	cr_assert_eq(dir_entries(dir), 0);
+	rmdir(dir);
+}
+
+/* Feeds a FIFO a CSV of rows, each carrying a 1 MiB cell the dataset does not keep. */
+typedef struct big_writer {
+	const char *path;
+	int rows;
+} big_writer;
+
+static void *write_big_csv(void *arg)
+{
+	const big_writer *w = arg;
+	FILE *f = fopen(w->path, "w");
+	if (!f)
+		return NULL;
+	char *pad = malloc((1 << 20) + 1);
+	memset(pad, 'x', 1 << 20);
+	pad[1 << 20] = '\0';
+	fputs("sample_id,prompt,eval_name,a,a|total_cost,b,b|total_cost," "oracle_model_to_route_to\n", f);
+	for (int i = 0; i < w->rows; i++)
+		fprintf(f, "s%d,prompt %d,e,0.5,0.1,1,0.2,%s\n", i, i, pad);
+	free(pad);
+	fclose(f);
+	return NULL;
+}
+
+Test(cli, import_memory_follows_the_dataset_not_the_input, .timeout = 120)
+{
+	/* 192 MiB of input under a 96 MiB address space: only possible when it is streamed. */
+	char *dir = make_temp_dir(), fifo[512], out[512];
+	snprintf(fifo, sizeof(fifo), "%s/in.csv", dir);
+	snprintf(out, sizeof(out), "%s/x.rbds", dir);
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	big_writer w = {fifo, 192};
+	pthread_t t;
+	signal(SIGPIPE, SIG_IGN); /* an importer that gives up must fail the test, not kill it */
+	cr_assert_eq(pthread_create(&t, NULL, write_big_csv, &w), 0);
+	char *err;
+	int status = rbctl_limited((const char *[]){"import", fifo, "-o", out, "--features", "none", "--quiet", NULL},
+				   (size_t)96 << 20, &err);
+	/* Unblock the writer if rbctl never opened the FIFO; its writes then fail with EPIPE. */
+	int unblock = open(fifo, O_RDONLY | O_NONBLOCK);
+	close(unblock);
+	pthread_join(t, NULL);
+	cr_assert_eq(status, 0, "exit %d: %s", status, err);
+	free(err);
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbe_rbds_open(out, &ds, &e), 0, "%s", e.msg);
+	cr_assert_eq(ds->n, 192);
+	cr_assert_str_eq(ds->prompts[191], "prompt 191");
+	rbe_dataset_free(ds);
+	unlink(out);
+	unlink(fifo);
+	rmdir(dir);
 }

@@ -70,7 +70,7 @@ static const uint32_t route_b[] = {0, 1, 1, 1, 1, 0, 2, 0};
 
 static spec worked(const uint32_t *route)
 {
-	return (spec){.sha256 = "aaaa0000aaaa0000", .split_mode = "paper", .split_seed = 42, .train_fraction = 0.7,
+	return (spec){.sha256 = "aaaa0000aaaa0000aaaa0000aaaa0000aaaa0000aaaa0000aaaa0000aaaa0000", .split_mode = "paper", .split_seed = 42, .train_fraction = 0.7,
 		      .n = 4, .M = 3, .P = 2, .models = models3, .ids = ids4, .lq = lq4, .lc = lc4, .model = route,
 		      .params = lambdas2, .decisions = 1};
 }
@@ -119,8 +119,15 @@ static json_t *block_json(const spec *s)
 			c += s->lc[i * M + m];
 		}
 		pts[p] = (rbe_point){c, q / (double)n};
-		json_t *pt = point_json(q / (double)n, c, n);
+		json_t *pt = point_json(q / (double)n, c, n), *share = json_object();
 		json_object_set_new(pt, "param", json_real(s->params[p]));
+		for (size_t j = 0; j < M; j++) {
+			size_t picked = 0;
+			for (size_t i = 0; i < n; i++)
+				picked += s->model[p * n + i] == j;
+			json_object_set_new(share, s->models[j], json_real((double)picked / (double)n));
+		}
+		json_object_set_new(pt, "share", share);
 		json_array_append_new(points, pt);
 		if (pts[p].quality > pts[best].quality || (pts[p].quality == pts[best].quality && pts[p].cost < pts[best].cost))
 			best = p;
@@ -179,7 +186,7 @@ static json_t *result_json(const spec *s)
 		"{sss{ssss}s{sssssIso}s{sssssssss{sf}}s{sssIsf}sosos{sfsfsfsIsf}}", "schema", "routerbench.result/1", "tool",
 		"name", "routerbench", "version", "0.1.0", "dataset", "name", "hand", "sha256", s->sha256, "prompts",
 		(json_int_t)(3 * s->n), "models", models, "router", "name", "hand", "version", "1", "kind", "predictive",
-		"sha256", "00", "params", "k", 1.0, "split", "mode", s->split_mode, "seed", (json_int_t)s->split_seed,
+		"sha256", "0000000000000000000000000000000000000000000000000000000000000000", "params", "k", 1.0, "split", "mode", s->split_mode, "seed", (json_int_t)s->split_seed,
 		"train_fraction", s->train_fraction, "tasks", tasks, "overall", block_json(s), "timing", "fit_seconds",
 		0.0, "route_seconds", 0.0, "total_seconds", 0.0, "decisions", (json_int_t)0, "route_seconds_per_prompt",
 		0.0);
@@ -400,7 +407,7 @@ static spec better_spec(const uint32_t *route)
 		snprintf(names[i], sizeof(names[i]), "q%02d", i);
 		ids_nb[i] = names[i];
 	}
-	return (spec){.sha256 = "bbbb", .split_mode = "paper", .split_seed = 42, .train_fraction = 0.7, .n = NB,
+	return (spec){.sha256 = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", .split_mode = "paper", .split_seed = 42, .train_fraction = 0.7, .n = NB,
 		      .M = 2, .P = 1, .models = models2, .ids = ids_nb, .lq = lq_nb, .lc = lc_nb, .model = route,
 		      .params = one_lambda, .decisions = 1};
 }
@@ -454,7 +461,7 @@ Test(compare, refuses_other_dataset_or_split)
 	char *dir = temp_dir();
 	spec sa = worked(route_a), sb = worked(route_b);
 	const char *a = write_spec(dir, "a.json", &sa);
-	sb.sha256 = "cccc1111cccc1111";
+	sb.sha256 = "cccc1111cccc1111cccc1111cccc1111cccc1111cccc1111cccc1111cccc1111";
 	const char *b = write_spec(dir, "other-data.json", &sb);
 	cmd_result r = compare((const char *[]){a, b, NULL});
 	cr_assert_eq(r.status, 1);
@@ -507,13 +514,33 @@ Test(compare, malformed_input_names_the_file)
 	cr_assert(strstr(r.err, other) && strstr(r.err, "not a JSON object"), "%s", r.err);
 	cmd_free(&r);
 
-	/* A result missing a field it needs: the message names the file and the key. */
+	/* A result missing a field it needs: the schema check names the file and the JSON pointer. */
 	json_t *doc = result_json(&sa);
 	json_object_del(json_object_get(json_object_get(json_object_get(doc, "tasks"), "t1"), "router"), "ndch");
 	const char *no_hull = write_doc(dir, "no-hull.json", doc);
 	r = compare((const char *[]){a, no_hull, NULL});
 	cr_assert_eq(r.status, 1);
-	cr_assert(strstr(r.err, no_hull) && strstr(r.err, "tasks.t1.router.ndch"), "%s", r.err);
+	cr_assert(strstr(r.err, no_hull) && strstr(r.err, ": /tasks/t1/router/ndch: required property is missing"), "%s",
+		  r.err);
+	cmd_free(&r);
+
+	/* Values the schema refuses, in either file: a quality above 1, a hash that is not one. */
+	doc = result_json(&sa);
+	json_t *pt = json_array_get(json_object_get(json_object_get(json_object_get(doc, "overall"), "router"), "points"), 1);
+	json_object_set_new(pt, "quality", json_real(1.5));
+	const char *high = write_doc(dir, "high.json", doc);
+	r = compare((const char *[]){high, a, "--json", NULL});
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, high) && strstr(r.err, ": /overall/router/points/1/quality: 1.5 is above maximum 1"), "%s",
+		  r.err);
+	cr_assert_str_eq(r.out, "");
+	cmd_free(&r);
+	spec short_hash = worked(route_b);
+	short_hash.sha256 = "aaaa0000";
+	const char *bad_hash = write_spec(dir, "short-hash.json", &short_hash);
+	r = compare((const char *[]){a, bad_hash, NULL});
+	cr_assert_eq(r.status, 1);
+	cr_assert(strstr(r.err, bad_hash) && strstr(r.err, ": /dataset/sha256: "), "%s", r.err);
 	cmd_free(&r);
 
 	/* Decisions that point at a model the dataset does not have. */
@@ -664,7 +691,7 @@ Test(compare, usage_errors_exit_2)
 Test(compare, api_refusal_leaves_output_untouched)
 {
 	spec sa = worked(route_a), sb = worked(route_b);
-	sb.sha256 = "dddd";
+	sb.sha256 = "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd";
 	json_t *a = result_json(&sa), *b = result_json(&sb), *out = (json_t *)0x1;
 	rbe_compare_opts o;
 	rbe_compare_opts_default(&o);

@@ -1,8 +1,10 @@
 /* test_csv.c — the RFC 4180 reader: quoting, line ends, positions and its three errors. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "data/csv.h"
 
@@ -269,4 +271,142 @@ Test(csv, error_too_few_fields)
 	/* Reported where the short row ends. */
 	cr_assert_str_eq(f.e.msg, "t.csv:3:8: expected 3 fields as in the header, got 2");
 	close_text(&f);
+}
+
+/* ---- streaming from a file descriptor ------------------------------------------------------------ */
+
+/* Every field of every row until the end (or an error, appended as "!message"). Owned: free. */
+static char *all_fields(rbe_csv *c)
+{
+	size_t cap = 4096, n = 0;
+	char *out = calloc(1, cap);
+	rbe_error e = {0};
+	int r;
+	while ((r = rbe_csv_next(c, &e)) > 0) {
+		for (size_t k = 0; k < c->n_fields; k++) {
+			const rbe_csv_field *f = &c->fields[k];
+			while (n + f->len + 64 > cap)
+				out = realloc(out, cap *= 2);
+			n += (size_t)snprintf(out + n, cap - n, "%u:%u:%d=", f->line, f->col, f->quoted);
+			memcpy(out + n, f->s, f->len);
+			n += f->len;
+			out[n++] = k + 1 < c->n_fields ? '|' : '\n';
+			out[n] = '\0';
+		}
+	}
+	if (r < 0) {
+		out = realloc(out, n + strlen(e.msg) + 2);
+		sprintf(out + n, "!%s", e.msg);
+	}
+	return out;
+}
+
+typedef struct trickle {
+	int fd;
+	const char *text;
+	size_t len;
+} trickle;
+
+/* One byte per write, so the reader meets every cut between reads. */
+static void *trickle_out(void *arg)
+{
+	trickle *t = arg;
+	for (size_t i = 0; i < t->len; i++)
+		if (write(t->fd, t->text + i, 1) != 1)
+			break;
+	close(t->fd);
+	return NULL;
+}
+
+/* Rows seen by the check callback: their count and the concatenated raw bytes. */
+typedef struct seen_rows {
+	size_t n;
+	char raw[1024];
+	uint32_t first_line, first_col;
+} seen_rows;
+
+static int note_row(void *ctx, const char *s, size_t n, uint32_t line, uint32_t col, rbe_error *e)
+{
+	seen_rows *seen = ctx;
+	(void)e;
+	if (seen->n++ == 0) {
+		seen->first_line = line;
+		seen->first_col = col;
+	}
+	strncat(seen->raw, s, n < sizeof(seen->raw) - strlen(seen->raw) - 1 ? n : 0);
+	return 0;
+}
+
+static char *stream_fields(const char *text, size_t len, size_t max, seen_rows *seen)
+{
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	trickle t = {fds[1], text, len};
+	pthread_t th;
+	cr_assert_eq(pthread_create(&th, NULL, trickle_out, &t), 0);
+	rbe_inbuf in;
+	rbe_inbuf_open(&in, fds[0], max);
+	rbe_csv c;
+	rbe_csv_stream(&c, &in, "t.csv");
+	if (seen) {
+		c.check = note_row;
+		c.check_ctx = seen;
+	}
+	char *out = all_fields(&c);
+	rbe_csv_done(&c);
+	/* Drain what an error left unread, so the writer can finish. */
+	char sink[256];
+	while (read(fds[0], sink, sizeof(sink)) > 0)
+		;
+	pthread_join(th, NULL);
+	close(fds[0]);
+	return out;
+}
+
+Test(csv, streamed_rows_match_the_buffer_whatever_the_cuts)
+{
+	static const char *const texts[] = {
+		"a,bb,c\n1,22,333\n",
+		"\n\r\n\ra,b\r\n\"x\r\ny\",\"q\"\"q\"\r\n\r\nlast,row",
+		"a,b\r1,2\r",
+		"h\n\"multi\nline\nfield\"\n\n\nplain\n",
+		"x,y\nab\"c,\"\"\n\"\",\n",
+		"a,b\n1,\"open\n2,3\n",
+		"a,b\n\"x\"y,2\n",
+		"a,b\n1,2\n3,4,5\n",
+		"",
+		"\n\n\n",
+	};
+	for (size_t k = 0; k < sizeof(texts) / sizeof(texts[0]); k++) {
+		size_t len = strlen(texts[k]);
+		fixture f;
+		open_text(&f, texts[k], len);
+		char *want = all_fields(&f.c);
+		close_text(&f);
+		char *got = stream_fields(texts[k], len, 1 << 20, NULL);
+		cr_assert_str_eq(got, want, "text %zu", k);
+		free(got);
+		free(want);
+	}
+}
+
+Test(csv, streamed_rows_are_checked_whole_and_bounded)
+{
+	static const char text[] = "\n\na,b\n\"one\ntwo\",x\r\n1,2";
+	seen_rows seen = {0};
+	char *got = stream_fields(text, sizeof(text) - 1, 1 << 20, &seen);
+	cr_assert_str_eq(got, "3:1:0=a|3:3:0=b\n4:1:1=one\ntwo|5:6:0=x\n6:1:0=1|6:3:0=2\n");
+	cr_assert_eq(seen.n, 3);
+	cr_assert_eq(seen.first_line, 3);
+	cr_assert_eq(seen.first_col, 1);
+	cr_assert_str_eq(seen.raw, "a,b\n\"one\ntwo\",x\r\n1,2", "each row's bytes, line ends included, blank lines not");
+	free(got);
+
+	/* A row over the limit is named by the line it starts on, quoted newlines or not. */
+	got = stream_fields("a,b\n123456789,x\n", 16, 8, NULL);
+	cr_assert_str_eq(got, "1:1:0=a|1:3:0=b\n!t.csv:2: line longer than 8 bytes");
+	free(got);
+	got = stream_fields("a,b\n\"1\n2\n3\n4\n5\",x\n", 18, 8, NULL);
+	cr_assert_str_eq(got, "1:1:0=a|1:3:0=b\n!t.csv:2: line longer than 8 bytes");
+	free(got);
 }

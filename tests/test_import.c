@@ -3,9 +3,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -731,4 +733,171 @@ Test(import_cli, usage_errors_exit_2)
 	cr_assert_eq(res.status, 0);
 	cr_assert(!strncmp(res.out, "usage: rbctl import FILE... -o OUT.rbds", 39), "%s", res.out);
 	free(in);
+}
+
+/* ---- streamed input: what cannot be read, and lines too long to hold -------------------------------- */
+
+/* text written to dir/name; the path (owned). */
+static char *write_temp(const char *dir, const char *name, const char *text, size_t len)
+{
+	char *path;
+	cr_assert(asprintf(&path, "%s/%s", dir, name) > 0);
+	FILE *fp = fopen(path, "wb");
+	cr_assert_not_null(fp);
+	cr_assert_eq(fwrite(text, 1, len, fp), len);
+	fclose(fp);
+	return path;
+}
+
+static void expect_path_error(const char *path, const rbe_import_opts *o, const char *want)
+{
+	rbe_dataset *ds = (rbe_dataset *)0x1;
+	rbe_error e = {0};
+	int r = rbe_import_files((const char *const[]){path}, 1, o, &ds, NULL, &e);
+	cr_assert_lt(r, 0, "import of %s should fail", path);
+	cr_assert_eq(e.code, r);
+	cr_assert_str_eq(e.msg, want);
+	cr_assert_eq(ds, (rbe_dataset *)0x1);
+}
+
+Test(import_errors, directory_is_named)
+{
+	char *want;
+	cr_assert(asprintf(&want, "%s: is a directory", data_dir()) > 0);
+	expect_path_error(data_dir(), NULL, want);
+	free(want);
+}
+
+Test(import_errors, unreadable_file_names_the_reason)
+{
+	char dir[] = "/tmp/rb-import-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char *path = write_temp(dir, "locked.csv", "a\n", 2), *want;
+	cr_assert_eq(chmod(path, 0), 0);
+	/* root reads anything: then only the reason's wording is checked, on a missing file. */
+	if (geteuid() != 0) {
+		cr_assert(asprintf(&want, "%s: Permission denied", path) > 0);
+		expect_path_error(path, NULL, want);
+		free(want);
+	}
+	unlink(path);
+	cr_assert(asprintf(&want, "%s: No such file or directory", path) > 0);
+	expect_path_error(path, NULL, want);
+	free(want);
+	free(path);
+	rmdir(dir);
+}
+
+Test(import_errors, line_longer_than_the_limit)
+{
+	char dir[] = "/tmp/rb-import-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	rbe_import_opts o = {.max_line = 64};
+	char long_line[200], *want;
+	memset(long_line, 'x', sizeof(long_line));
+
+	/* CSV: a long unquoted line, and a quoted field that runs over many lines. */
+	char text[512];
+	int n = snprintf(text, sizeof(text), "sample_id,prompt,eval_name,a,a|total_cost\n%.*s\n", 150, long_line);
+	char *csv = write_temp(dir, "long.csv", text, (size_t)n);
+	cr_assert(asprintf(&want, "%s:2: line longer than 64 bytes", csv) > 0);
+	expect_path_error(csv, &o, want);
+	free(want);
+	free(csv);
+	n = snprintf(text, sizeof(text), "sample_id,prompt,eval_name,a,a|total_cost\ns1,\"one\ntwo\nthree\n%.*s\n\",e,1,1\n",
+		     80, long_line);
+	csv = write_temp(dir, "quoted.csv", text, (size_t)n);
+	cr_assert(asprintf(&want, "%s:2: line longer than 64 bytes", csv) > 0);
+	expect_path_error(csv, &o, want);
+	free(want);
+	/* The same file is fine under the default limit. */
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbe_import_files((const char *const[]){csv}, 1, NULL, &ds, NULL, &e), 0, "%s", e.msg);
+	cr_assert_eq(ds->n, 1);
+	rbe_dataset_free(ds);
+	unlink(csv);
+	free(csv);
+
+	/* JSONL: the line is named, with no newline at all in it. */
+	n = snprintf(text, sizeof(text), "{\"sample_id\": \"s1\", \"eval_name\": \"e\", \"prompt\": \"p\", \"a\": 1, \"a|total_cost\": 1}\n"
+					 "{\"sample_id\": \"%.*s", 150, long_line);
+	char *jsonl = write_temp(dir, "long.jsonl", text, (size_t)n);
+	o.max_line = 100;
+	cr_assert(asprintf(&want, "%s:2: line longer than 100 bytes", jsonl) > 0);
+	expect_path_error(jsonl, &o, want);
+	free(want);
+	unlink(jsonl);
+	free(jsonl);
+	char *p;
+	cr_assert(asprintf(&p, "%s/long.csv", dir) > 0);
+	unlink(p);
+	free(p);
+	rmdir(dir);
+}
+
+Test(import_errors, nul_bytes_stop_at_once)
+{
+	/* A file of zeros fails at its first byte (not after reading the line limit), in both formats. */
+	rbe_import_opts csv = {.format = RBE_IMPORT_CSV}, jsonl = {.format = RBE_IMPORT_JSONL};
+	expect_path_error("/dev/zero", &csv, "/dev/zero:1:1: a NUL byte; text must be UTF-8 without NUL characters");
+	expect_path_error("/dev/zero", &jsonl, "/dev/zero:1:1: a NUL byte; text must be UTF-8 without NUL characters");
+	expect_path_error("/dev/zero", NULL, "/dev/zero:1:1: a NUL byte; text must be UTF-8 without NUL characters");
+}
+
+/* Feeds a pipe one byte per write, so the reader sees every possible cut between reads. */
+typedef struct trickle {
+	int fd;
+	const char *text;
+	size_t len;
+} trickle;
+
+static void *trickle_out(void *arg)
+{
+	trickle *t = arg;
+	for (size_t i = 0; i < t->len; i++)
+		if (write(t->fd, t->text + i, 1) != 1)
+			break;
+	close(t->fd);
+	return NULL;
+}
+
+Test(import, streamed_input_cut_anywhere_gives_the_same_dataset)
+{
+	/* CRLF and lone CR line ends, quoted newlines and "" escapes, blank lines, a byte-order mark. */
+	static const char text[] =
+		"\xEF\xBB\xBFsample_id,prompt,eval_name,a,a|total_cost,b,b|total_cost\r\n"
+		"s1,\"two\r\nlines, \"\"quoted\"\"\",e1,1,0.5,0,0.25\r\n"
+		"\r\n"
+		"s2,plain,e2,0.5,1,1,2\r"
+		"s3,\"\xC3\xA9t\xC3\xA9\",e1,0,0.1,1,0.2\n"
+		"s4,last,e2,1,1,1,1";
+	char dir[] = "/tmp/rb-import-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char *file = write_temp(dir, "cut.csv", text, sizeof(text) - 1);
+	rbe_dataset *whole = NULL, *streamed = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbe_import_files((const char *const[]){file}, 1, NULL, &whole, NULL, &e), 0, "%s", e.msg);
+	cr_assert_eq(whole->n, 4);
+	cr_assert_str_eq(whole->prompts[0], "two\r\nlines, \"quoted\"");
+
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	trickle t = {fds[1], text, sizeof(text) - 1};
+	pthread_t th;
+	cr_assert_eq(pthread_create(&th, NULL, trickle_out, &t), 0);
+	char *via;
+	cr_assert(asprintf(&via, "/proc/self/fd/%d", fds[0]) > 0);
+	rbe_import_opts o = {.format = RBE_IMPORT_CSV};
+	int r = rbe_import_files((const char *const[]){via}, 1, &o, &streamed, NULL, &e);
+	pthread_join(th, NULL);
+	close(fds[0]);
+	cr_assert_eq(r, 0, "%s", e.msg);
+	expect_same_dataset(whole, streamed);
+	rbe_dataset_free(whole);
+	rbe_dataset_free(streamed);
+	free(via);
+	unlink(file);
+	free(file);
+	rmdir(dir);
 }

@@ -6,6 +6,7 @@
 #include "eval/bootstrap.h"
 #include "cli/commands.h"
 #include "eval/compare.h"
+#include "report/result_schema.h"
 
 static const rbctl_usage compare_usage = {
 	"compare",
@@ -20,6 +21,8 @@ static const rbctl_usage compare_usage = {
 	"exit status: 0 success, 1 unreadable, malformed or incompatible results, 2 usage error\n",
 };
 
+/* A result file, parsed and checked against docs/result.schema.json as plot and report do:
+ * NULL after printing what is wrong, naming the file (and the JSON pointer of the problem). */
 static json_t *load(const char *path)
 {
 	json_error_t jerr;
@@ -30,6 +33,13 @@ static json_t *load(const char *path)
 				jerr.text);
 		else
 			fprintf(stderr, "rbctl compare: %s: %s\n", path, jerr.text);
+		return NULL;
+	}
+	rbe_error e = {0};
+	if (rbr_result_check(doc, path, &e) < 0) {
+		fprintf(stderr, "rbctl compare: %s\n", e.msg);
+		json_decref(doc);
+		return NULL;
 	}
 	return doc;
 }

@@ -16,7 +16,8 @@ static const rbctl_usage import_usage = {
 	"CSV files (sample_id, prompt, eval_name, per model <m>, <m>|model_response,\n"
 	"<m>|total_cost) or the JSONL equivalent (.jsonl/.ndjson/.json, or content starting\n"
 	"with '{'); docs/formats.md describes both. Rows sharing a sample_id are merged; samples\n"
-	"still missing a model's quality are skipped and counted.\n",
+	"still missing a model's quality are skipped and counted. Files are streamed (pipes work);\n"
+	"a line or CSV row may be at most 64 MiB.\n",
 	"exit status: 0 written, 1 bad input (the message names file:line:column), 2 usage error\n",
 };
 

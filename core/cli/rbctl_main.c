@@ -34,6 +34,10 @@ static void usage(FILE *out)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\nThe commands that talk to rbd take --socket PATH (default: $RBD_SOCKET, else\n"
 		     "/run/rbd/rbd.sock).\n"
+		     "\n-o FILE is written atomically (a temporary file renamed into place; a symbolic link\n"
+		     "to a regular file has its target replaced). An existing character device or FIFO\n"
+		     "(/dev/null, a pipe) is written in place, never replaced; a directory, socket or block\n"
+		     "device is refused.\n"
 		     "\nexit status: 0 success, 1 bad input, failed evaluation or rbd refused the request,\n"
 		     "2 usage error, 3 cannot reach rbd (connect failed or connection lost), 4 job cancelled\n");
 }

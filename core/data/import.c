@@ -3,10 +3,13 @@
 #include "data/import.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "data/features.h"
 #include "data/import_internal.h"
@@ -185,7 +188,7 @@ static size_t utf8_seq(const unsigned char *s, size_t i, size_t len)
  * another encoding is better refused than imported as mojibake. Also refuses NUL bytes, which a
  * C string cannot carry.
  */
-static int check_utf8(const char *file, const char *buf, size_t len, rbe_error *e)
+int rbe_imp_check_text(const char *file, const char *buf, size_t len, uint32_t line, uint32_t col, rbe_error *e)
 {
 	const unsigned char *s = (const unsigned char *)buf;
 	size_t i = 0, bad = len;
@@ -221,12 +224,11 @@ static int check_utf8(const char *file, const char *buf, size_t len, rbe_error *
 		bad = (size_t)((const char *)nul - buf);
 	if (bad == len)
 		return 0;
-	uint32_t line = 1, col = 1;
 	for (size_t k = 0; k < bad; k++) {
 		if (s[k] == '\n' || (s[k] == '\r' && !(k + 1 < bad && s[k + 1] == '\n'))) {
 			line++;
 			col = 1;
-		} else if ((s[k] & 0xC0) != 0x80 && !(k < 3 && len >= 3 && !memcmp(buf, "\xEF\xBB\xBF", 3))) {
+		} else if ((s[k] & 0xC0) != 0x80) {
 			col++;
 		}
 	}
@@ -266,21 +268,73 @@ char *rbe_import_stem(const char *path)
 	return s;
 }
 
-/* Each file read, checked as UTF-8 and handed to its format's reader; the buffers stay in im. */
+/* Opens path for streaming; a directory is refused here, where the message can say so. */
+static int open_input(const char *path, size_t max, rbe_inbuf *in, rbe_error *e)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return rbe_fail(e, -errno, "%s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		return rbe_fail(e, -EISDIR, "%s: is a directory", path);
+	}
+	rbe_inbuf_open(in, fd, max);
+	return 0;
+}
+
+static int read_error(const char *path, int r, rbe_error *e)
+{
+	return rbe_fail(e, r, "%s: read error: %s", path, strerror(-r));
+}
+
+/* Reads enough of the start to skip a byte-order mark and, when the format is not forced and the
+ * name does not tell, to see the first non-blank byte. */
+static int start_input(const char *path, rbe_import_format forced, rbe_inbuf *in, rbe_import_format *fmt,
+		       rbe_error *e)
+{
+	int r = 0;
+	while (in->len < 3 && (r = rbe_inbuf_more(in)) > 0)
+		;
+	if (r < 0)
+		return read_error(path, r, e);
+	if (in->len >= 3 && memcmp(in->buf, "\xEF\xBB\xBF", 3) == 0)
+		in->pos = 3;
+	/* Content decides only when neither the caller nor the extension does: an extension decides
+	 * when the answer is the same whatever the content. */
+	*fmt = forced ? forced : rbe_import_detect(path, NULL, 0);
+	if (forced || rbe_import_detect(path, "{", 1) == *fmt)
+		return 0;
+	/* Find the first non-blank byte (a very long blank start is left to the reader to refuse). */
+	for (size_t rel = 0;;) {
+		while (in->pos + rel < in->len && in->buf[in->pos + rel] && strchr(" \t\r\n", in->buf[in->pos + rel]))
+			rel++;
+		if (in->pos + rel < in->len || (r = rbe_inbuf_more(in)) == 0 || r == -E2BIG)
+			break;
+		if (r < 0)
+			return read_error(path, r, e);
+	}
+	*fmt = rbe_import_detect(path, in->buf + in->pos, in->len - in->pos);
+	return 0;
+}
+
+/* Each file streamed to its format's reader; the text the rows keep is copied into im's pool. */
 static int read_files(importer *im, rbe_error *e)
 {
+	size_t max = im->o->max_line ? im->o->max_line : RBE_IMPORT_MAX_LINE;
 	for (size_t fi = 0; fi < im->n_files; fi++) {
 		const char *path = im->paths[fi];
-		char *buf;
-		size_t len;
-		int r = rbe_read_file(path, &buf, &len, e);
+		rbe_inbuf in;
+		rbe_import_format fmt = RBE_IMPORT_CSV;
+		int r = open_input(path, max, &in, e);
 		if (r)
 			return r;
-		im->bufs[im->n_bufs++] = buf;
-		if ((r = check_utf8(path, buf, len, e)))
-			return r;
-		rbe_import_format fmt = im->o->format ? im->o->format : rbe_import_detect(path, buf, len);
-		r = fmt == RBE_IMPORT_JSONL ? rbe_imp_read_jsonl(im, fi, buf, len, e) : rbe_imp_read_csv(im, fi, buf, len, e);
+		r = start_input(path, im->o->format, &in, &fmt, e);
+		if (!r)
+			r = fmt == RBE_IMPORT_JSONL ? rbe_imp_read_jsonl(im, fi, &in, e) : rbe_imp_read_csv(im, fi, &in, e);
+		else
+			rbe_inbuf_free(&in);
+		close(in.fd);
 		if (r)
 			return r;
 	}
@@ -289,9 +343,6 @@ static int read_files(importer *im, rbe_error *e)
 
 static void importer_free(importer *im)
 {
-	for (size_t k = 0; k < im->n_bufs; k++)
-		free(im->bufs[k]);
-	free(im->bufs);
 	for (uint32_t j = 0; j < im->M; j++)
 		free(im->models[j]);
 	free(im->models);
@@ -314,7 +365,6 @@ int rbe_import_files(const char *const *paths, size_t n, const rbe_import_opts *
 	if (n == 0)
 		return rbe_fail(e, -EINVAL, "no input files");
 	importer im = {.o = o, .paths = paths, .n_files = n, .index_mode = -1};
-	im.bufs = rbe_xcalloc(n, sizeof(char *));
 	rbe_import_stats st;
 	rbe_dataset *ds = NULL;
 	int r = read_files(&im, e);

@@ -18,7 +18,12 @@ typedef struct rbe_import_opts {
 	const char *name;         /* dataset name, e.g. the output file's stem; NULL → "dataset" */
 	rbe_import_format format; /* applies to every file */
 	int no_responses;         /* drop response texts even when the files carry them */
+	size_t max_line;          /* longest line (or CSV row) in bytes; 0: RBE_IMPORT_MAX_LINE */
 } rbe_import_opts;
+
+/* Files are streamed: memory grows with the dataset, not the files, but one line or CSV row
+ * must fit in memory whole. */
+#define RBE_IMPORT_MAX_LINE ((size_t)64 << 20)
 
 typedef struct rbe_import_stats {
 	size_t files;

@@ -257,7 +257,7 @@ static int read_csv_outcome(importer *im, const char *file, rbe_csv_field *f, co
 		snprintf(what, sizeof(what), "response of model '%s'", name);
 		if (decode_cell(file, rf, what, e) < 0)
 			return -EINVAL;
-		im->resp[base + g] = rf->s;
+		im->resp[base + g] = rbe_imp_pool_strndup(&im->pool, rf->s, rf->len);
 	}
 	return 0;
 }
@@ -285,9 +285,10 @@ static int read_csv_row(importer *im, size_t fi, rbe_csv *c, const csv_layout *L
 		return rbe_imp_fail(e, file, ev->line, ev->col, "eval_name must not be empty (sample '%s')", id->s);
 	if (decode_cell(file, pr, "prompt", e) < 0)
 		return -EINVAL;
-	r->sample_id = id->s;
-	r->eval_name = ev->s;
-	r->prompt = pr->s;
+	/* The fields live only until the next row is read. */
+	r->sample_id = rbe_imp_pool_strndup(&im->pool, id->s, id->len);
+	r->eval_name = rbe_imp_pool_strndup(&im->pool, ev->s, ev->len);
+	r->prompt = rbe_imp_pool_strndup(&im->pool, pr->s, pr->len);
 
 	for (size_t j = 0; j < L->n_models; j++) {
 		int rc = read_csv_outcome(im, file, f, L, j, k * im->M, e);
@@ -297,13 +298,20 @@ static int read_csv_row(importer *im, size_t fi, rbe_csv *c, const csv_layout *L
 	return 0;
 }
 
-int rbe_imp_read_csv(importer *im, size_t fi, char *buf, size_t len, rbe_error *e)
+static int check_row(void *file, const char *s, size_t n, uint32_t line, uint32_t col, rbe_error *e)
+{
+	return rbe_imp_check_text(file, s, n, line, col, e);
+}
+
+int rbe_imp_read_csv(importer *im, size_t fi, const rbe_inbuf *in, rbe_error *e)
 {
 	const char *file = im->paths[fi];
 	rbe_csv c;
 	csv_layout L;
 	memset(&L, 0, sizeof(L));
-	rbe_csv_init(&c, buf, len, file);
+	rbe_csv_stream(&c, in, file);
+	c.check = check_row;
+	c.check_ctx = (void *)file;
 	int r = rbe_csv_next(&c, e);
 	if (r == 0)
 		r = rbe_imp_fail(e, file, 0, 0, "the file is empty: expected a header row");

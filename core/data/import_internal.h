@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "data/csv.h"
 #include "data/dataset.h"
 #include "data/import.h"
 #include "lib/util.h"
@@ -30,7 +31,7 @@ typedef struct import_row {
 	uint32_t line;
 	double index;
 	size_t cell;
-	const char *sample_id, *eval_name, *prompt; /* borrowed from a file buffer or the pool */
+	const char *sample_id, *eval_name, *prompt; /* in the pool */
 	const float *features;                      /* pool, or NULL */
 } import_row;
 
@@ -60,9 +61,7 @@ typedef struct importer {
 	const char **resp;
 	uint32_t *qline, *qcol; /* where each quality was read (qcol 0 for JSONL) */
 
-	char **bufs;           /* file contents, kept until the builder has copied the text */
-	size_t n_bufs;
-	struct pool_block *pool;
+	struct pool_block *pool; /* every text the rows keep: the files are streamed, not kept */
 	size_t rows_read;
 } importer;
 
@@ -89,10 +88,15 @@ int rbe_imp_use_models(importer *im, size_t fi, uint32_t line, const char *const
 /* Every file must have a leading index column, or none must. */
 int rbe_imp_use_index_mode(importer *im, size_t fi, int has_index, uint32_t line, rbe_error *e);
 
-/* The readers: file fi's contents (buf is modified in place and must outlive the importer's use
- * of its text) appended to im's rows. */
-int rbe_imp_read_csv(importer *im, size_t fi, char *buf, size_t len, rbe_error *e);
-int rbe_imp_read_jsonl(importer *im, size_t fi, char *buf, size_t len, rbe_error *e);
+/* Text must be UTF-8 without NUL bytes: s[0..n), which starts at file:line:col. 0 or -EINVAL
+ * naming where the first bad byte is. */
+int rbe_imp_check_text(const char *file, const char *s, size_t n, uint32_t line, uint32_t col, rbe_error *e);
+
+/* The readers: file fi, streamed from in (the reader takes it over and releases it; a
+ * byte-order mark is already skipped), appended to im's rows. Text the rows keep is copied into
+ * im->pool. */
+int rbe_imp_read_csv(importer *im, size_t fi, const rbe_inbuf *in, rbe_error *e);
+int rbe_imp_read_jsonl(importer *im, size_t fi, rbe_inbuf *in, rbe_error *e);
 
 /* im's rows merged by sample_id, ordered and built into *out (owned: rbe_dataset_free); st
  * filled except st->files. */

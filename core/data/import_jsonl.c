@@ -348,36 +348,72 @@ static int is_blank_line(const char *p, size_t n)
 	return 1;
 }
 
-int rbe_imp_read_jsonl(importer *im, size_t fi, char *buf, size_t len, rbe_error *e)
+/*
+ * The next line of in, without its '\n', at *p (valid until the next call): 1, or 0 at the end.
+ * Stops early after a NUL byte, which the text check then refuses, so a file of zeros fails at
+ * once rather than at the line limit.
+ */
+static int next_line(rbe_inbuf *in, const char *file, uint32_t line, char **p, size_t *n, rbe_error *e)
+{
+	size_t rel = 0; /* scanned, relative to in->pos (which rbe_inbuf_more may move) */
+	for (;;) {
+		char *s = in->buf + in->pos;
+		size_t avail = in->len - in->pos;
+		char *nl = memchr(s + rel, '\n', avail - rel);
+		char *nul = memchr(s + rel, '\0', (nl ? (size_t)(nl - s) : avail) - rel);
+		if (nul || nl || (in->eof && avail > 0)) {
+			size_t len = nul ? (size_t)(nul - s) + 1 : nl ? (size_t)(nl - s) : avail;
+			*p = s;
+			*n = len;
+			in->pos += nl && !nul ? len + 1 : len;
+			return 1;
+		}
+		if (in->eof)
+			return 0;
+		rel = avail;
+		int r = rbe_inbuf_more(in);
+		if (r == -E2BIG)
+			return rbe_imp_fail(e, file, line, 0, "line longer than %zu bytes", in->max);
+		if (r < 0)
+			return rbe_fail(e, r, "%s: read error: %s", file, strerror(-r));
+	}
+}
+
+static int read_lines(importer *im, size_t fi, rbe_inbuf *in, rbe_error *e)
 {
 	const char *file = im->paths[fi];
-	char *p = buf, *end = buf + len;
-	if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
-		p += 3;
 	uint32_t line = 0;
 	size_t lines = 0;
-	while (p < end) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
-		char *next = nl ? nl + 1 : end;
-		size_t n = (size_t)((nl ? nl : end) - p);
+	char *p = NULL;
+	size_t n = 0;
+	int r;
+	while ((r = next_line(in, file, line + 1, &p, &n, e)) > 0) {
 		line++;
-		if (is_blank_line(p, n)) {
-			p = next;
+		if ((r = rbe_imp_check_text(file, p, n, line, 1, e)))
+			return r;
+		if (is_blank_line(p, n))
 			continue;
-		}
 		im->rows_read++;
 		json_error_t je;
 		json_t *obj = json_loadb(p, n, JSON_REJECT_DUPLICATES, &je);
 		if (!obj)
 			return rbe_imp_fail(e, file, line, je.column > 0 ? (uint32_t)je.column : 0, "invalid JSON: %s", je.text);
-		int r = read_json_row(im, fi, line, obj, lines == 0, e);
+		r = read_json_row(im, fi, line, obj, lines == 0, e);
 		json_decref(obj);
 		if (r)
 			return r;
 		lines++;
-		p = next;
 	}
+	if (r < 0)
+		return r;
 	if (lines == 0)
 		return rbe_imp_fail(e, file, 0, 0, "the file is empty: expected one JSON object per line");
 	return 0;
+}
+
+int rbe_imp_read_jsonl(importer *im, size_t fi, rbe_inbuf *in, rbe_error *e)
+{
+	int r = read_lines(im, fi, in, e);
+	rbe_inbuf_free(in);
+	return r;
 }

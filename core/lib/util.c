@@ -111,16 +111,107 @@ void rbe_hex(const uint8_t *bytes, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+/* What lstat/stat found at an output path, for messages. */
+static const char *file_kind(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";
+}
+
+/*
+ * An existing character device or FIFO is written in place, never replaced: renaming a temporary
+ * file over /dev/null (as root) would turn it into a regular file. Nothing is created or
+ * truncated. Returns 1 when af is open on it, 0 when the target turned out to be a regular file
+ * after all, or a negative errno.
+ */
+static int open_in_place(rbe_atomic_file *af, const char *path, rbe_error *e)
+{
+	int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return rbe_fail(e, -errno, "%s: %s", path, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0 || S_ISREG(st.st_mode)) {
+		close(fd);
+		return 0;
+	}
+	if (!S_ISCHR(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+		close(fd);
+		return rbe_fail(e, -EINVAL, "%s: is %s; give a regular file, a character device or a FIFO", path,
+				file_kind(st.st_mode));
+	}
+	af->fp = fdopen(fd, "wb");
+	if (!af->fp) {
+		int err = -errno;
+		close(fd);
+		return rbe_fail(e, err, "%s: %s", path, strerror(-err));
+	}
+	af->final_path = rbe_xstrdup(path);
+	return 1;
+}
+
+/* Where the temporary file goes and what it is renamed to: path, or the regular file a symlink
+ * at path leads to (the link stays). Refuses what must not be replaced. Owned: free. */
+static int rename_target(const char *path, char **target, rbe_error *e)
+{
+	struct stat st;
+	*target = NULL;
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT) {
+			*target = rbe_xstrdup(path);
+			return 0;
+		}
+		return rbe_fail(e, -errno, "%s: %s", path, strerror(errno));
+	}
+	if (S_ISREG(st.st_mode)) {
+		*target = rbe_xstrdup(path);
+		return 0;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		if (stat(path, &st) != 0)
+			return rbe_fail(e, -errno, "%s: a symbolic link to nothing usable (%s); remove it or give another path",
+					path, strerror(errno));
+		if (!S_ISREG(st.st_mode))
+			return rbe_fail(e, -EINVAL, "%s: a symbolic link to %s, which is not a regular file", path,
+					file_kind(st.st_mode));
+		*target = realpath(path, NULL);
+		if (!*target)
+			return rbe_fail(e, -errno, "%s: %s", path, strerror(errno));
+		return 0;
+	}
+	return rbe_fail(e, S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL, "%s: is %s; give a file name", path,
+			file_kind(st.st_mode));
+}
+
 int rbe_atomic_open(rbe_atomic_file *af, const char *path, rbe_error *e)
 {
 	memset(af, 0, sizeof(*af));
-	size_t len = strlen(path) + 16;
+	struct stat st;
+	if (stat(path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
+		int r = open_in_place(af, path, e);
+		if (r != 0)
+			return r < 0 ? r : 0;
+	}
+	char *target;
+	int r = rename_target(path, &target, e);
+	if (r < 0)
+		return r;
+	size_t len = strlen(target) + 16;
 	char *tmp = rbe_xmalloc(len);
-	snprintf(tmp, len, "%s.tmp.XXXXXX", path);
+	snprintf(tmp, len, "%s.tmp.XXXXXX", target);
 	int fd = mkstemp(tmp);
 	if (fd < 0) {
 		int err = -errno;
 		free(tmp);
+		free(target);
 		return rbe_fail(e, err, "%s: cannot create temporary file: %s", path, strerror(-err));
 	}
 	/* mkstemp makes 0600; a dataset or result is an ordinary file. */
@@ -133,10 +224,11 @@ int rbe_atomic_open(rbe_atomic_file *af, const char *path, rbe_error *e)
 		close(fd);
 		unlink(tmp);
 		free(tmp);
+		free(target);
 		return rbe_fail(e, err, "%s: %s", path, strerror(-err));
 	}
 	af->tmp_path = tmp;
-	af->final_path = rbe_xstrdup(path);
+	af->final_path = target;
 	return 0;
 }
 
@@ -154,19 +246,22 @@ static void fsync_parent_dir(const char *path)
 int rbe_atomic_commit(rbe_atomic_file *af, rbe_error *e)
 {
 	int err = 0;
-	if (fflush(af->fp) != 0 || fsync(fileno(af->fp)) != 0)
+	/* A device or FIFO written in place has nothing to sync or rename. */
+	int in_place = af->tmp_path == NULL;
+	if (fflush(af->fp) != 0 || (!in_place && fsync(fileno(af->fp)) != 0))
 		err = -errno;
 	if (fclose(af->fp) != 0 && !err)
 		err = -errno;
 	af->fp = NULL;
-	if (!err && rename(af->tmp_path, af->final_path) != 0)
+	if (!err && !in_place && rename(af->tmp_path, af->final_path) != 0)
 		err = -errno;
 	if (err) {
 		rbe_fail(e, err, "%s: cannot write: %s", af->final_path, strerror(-err));
 		rbe_atomic_abort(af);
 		return err;
 	}
-	fsync_parent_dir(af->final_path);
+	if (!in_place)
+		fsync_parent_dir(af->final_path);
 	free(af->tmp_path);
 	free(af->final_path);
 	af->tmp_path = af->final_path = NULL;

@@ -42,10 +42,15 @@ void rbe_sha256_free(rbe_sha256 *h);
 void rbe_sha256_buf(const void *data, size_t len, uint8_t out[32]);
 void rbe_hex(const uint8_t *bytes, size_t n, char *out /* 2n+1 */);
 
-/* Atomic file creation: write into a temp file beside path, then fsync + rename. */
+/*
+ * Atomic file creation: write into a temp file beside path, then fsync + rename. A symlink to a
+ * regular file is followed (its target is replaced, the link stays). An existing character device
+ * or FIFO (/dev/null, a pipe) is written in place, never replaced; a directory, socket, block
+ * device or a link to one is refused naming the path and its kind.
+ */
 typedef struct rbe_atomic_file {
 	FILE *fp;
-	char *tmp_path;
+	char *tmp_path;   /* NULL when writing a device or FIFO in place */
 	char *final_path;
 } rbe_atomic_file;
 int rbe_atomic_open(rbe_atomic_file *af, const char *path, rbe_error *e);
