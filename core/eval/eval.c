@@ -14,9 +14,6 @@
 #include "eval/metrics.h"
 #include "rb/version.h"
 
-/* Queries per predict() call. */
-#define RBE_PREDICT_BATCH 8192
-
 const double rbe_paper_lambdas[RBE_PAPER_LAMBDA_COUNT] = {
 	1e-10, 1e-09, 1e-08, 1e-07, 1e-06, 1e-05, 0.0001, 0.001, 0.005, 0.01, 0.1,
 	0.5,   1.0,   1.5,   2.0,   10.0,  50.0,  100.0,  500.0, 1000.0, 2000.0, 3000.0,
@@ -54,6 +51,8 @@ typedef struct group_result {
 typedef struct run {
 	const rbe_dataset *ds;
 	const rbe_plugin *plugin;
+	const rbe_router_ops *ops; /* how the router is called: in this process or another */
+	void *ops_ctx;
 	const rbe_params *params;
 	const rbe_split *split;
 	const rbe_eval_opts *o;
@@ -242,6 +241,66 @@ static int plugin_error(run *r, int rc, const char *fmt, ...)
 	return rbe_fail(r->e, rc, "router '%s' failed in %s (%s)", r->plugin->router->name, what, strerror(-rc));
 }
 
+/* The router broke the ABI (invalid output): a remote caller records it as the router's fault. */
+static void router_fault(const run *r)
+{
+	if (r->ops->fault)
+		r->ops->fault(r->ops_ctx);
+}
+
+/* ---- the loaded router, called in this process ---- */
+
+static int local_create(void *ctx, const rb_create_args *args, const rbe_params *params, void **state, char *err,
+			size_t errlen)
+{
+	(void)params;
+	return ((const rb_router *)ctx)->create(args, state, err, errlen);
+}
+
+static int local_predict(void *ctx, void *state, const rb_view *queries, size_t off, size_t n, float *q_hat,
+			 double *c_hat, int *has_cost)
+{
+	rb_view batch = sub_view(queries, off, n);
+	return ((const rb_router *)ctx)->predict(state, &batch, q_hat, c_hat, has_cost);
+}
+
+static int local_n_points(void *ctx, void *state, uint32_t *n)
+{
+	*n = ((const rb_router *)ctx)->n_points(state);
+	return 0;
+}
+
+static int local_describe_point(void *ctx, void *state, uint32_t p, char *buf, size_t len)
+{
+	return ((const rb_router *)ctx)->describe_point(state, p, buf, len);
+}
+
+static int local_decide(void *ctx, void *state, const rb_view *queries, size_t i, uint32_t p, rb_caller *caller,
+			uint32_t *model)
+{
+	return ((const rb_router *)ctx)->decide(state, queries, i, p, caller, model);
+}
+
+static int local_distribution(void *ctx, void *state, const rb_view *queries, size_t i, uint32_t p, double *probs)
+{
+	return ((const rb_router *)ctx)->distribution(state, queries, i, p, probs);
+}
+
+static void local_destroy(void *ctx, void *state)
+{
+	((const rb_router *)ctx)->destroy(state);
+}
+
+static const rbe_router_ops local_ops = {
+	.create = local_create,
+	.predict = local_predict,
+	.n_points = local_n_points,
+	.describe_point = local_describe_point,
+	.decide = local_decide,
+	.distribution = local_distribution,
+	.destroy = local_destroy,
+};
+
 /* Predictive: one prediction pass, then the host's λ sweep decides every point. */
 static int route_predictive(run *r, void *state, const view_store *train, const view_store *queries, routed *d)
 {
@@ -252,17 +311,19 @@ static int route_predictive(run *r, void *state, const view_store *train, const 
 	int has_cost = 0, rc = 0;
 	/* Batches bound the router's working memory; one prediction pass serves every λ. */
 	for (size_t off = 0; off < n; off += RBE_PREDICT_BATCH) {
-		rb_view batch = sub_view(&queries->v, off, n - off < RBE_PREDICT_BATCH ? n - off : RBE_PREDICT_BATCH);
+		size_t len = n - off < RBE_PREDICT_BATCH ? n - off : RBE_PREDICT_BATCH;
 		int batch_has_cost = 0;
 		progress(r, "predict");
-		rc = router->predict(state, &batch, q_hat + off * M, c_hat + off * M, &batch_has_cost);
+		rc = r->ops->predict(r->ops_ctx, state, &queries->v, off, len, q_hat + off * M, c_hat + off * M,
+				     &batch_has_cost);
 		if (rc < 0) {
-			rc = plugin_error(r, rc, "predict for prompts %zu..%zu", off, off + batch.n - 1);
+			rc = plugin_error(r, rc, "predict for prompts %zu..%zu", off, off + len - 1);
 			goto out;
 		}
 		if (off == 0) {
 			has_cost = batch_has_cost;
 		} else if (batch_has_cost != has_cost) {
+			router_fault(r);
 			rc = rbe_fail(r->e, -EINVAL, "router '%s' predicted costs for some batches but not others",
 				      router->name);
 			goto out;
@@ -272,6 +333,7 @@ static int route_predictive(run *r, void *state, const view_store *train, const 
 		if (!isfinite(q_hat[k]) || (has_cost && !isfinite(c_hat[k]))) {
 			/* Name the value too: "NaN" is what a user greps their router's code for. */
 			double bad = isfinite(q_hat[k]) ? c_hat[k] : (double)q_hat[k];
+			router_fault(r);
 			rc = rbe_fail(r->e, -EINVAL,
 				      "router '%s' predicted a non-finite %s for prompt %s, model %s: predict returned %s",
 				      router->name, isfinite(q_hat[k]) ? "cost" : "quality", queries->v.sample_ids[k / M],
@@ -334,12 +396,13 @@ static int route_policy(run *r, void *state, const view_store *queries, routed *
 			memset(called, 0, M);
 			rb_caller caller = {.q_row = q, .c_row = c, .n_models = r->M, .called = called};
 			uint32_t model = UINT32_MAX;
-			rc = router->decide(state, &queries->v, i, p, &caller, &model);
+			rc = r->ops->decide(r->ops_ctx, state, &queries->v, i, p, &caller, &model);
 			if (rc < 0) {
 				rc = plugin_error(r, rc, "decide for prompt %s at point %u", queries->v.sample_ids[i], p);
 				break;
 			}
 			if (model >= M) {
+				router_fault(r);
 				rc = rbe_fail(r->e, -EINVAL,
 					      "router '%s' returned model index %u for prompt %s at point %u; the dataset has %zu models",
 					      router->name, model, queries->v.sample_ids[i], p, M);
@@ -351,7 +414,7 @@ static int route_policy(run *r, void *state, const view_store *queries, routed *
 			d->q[k] = q[model];
 			d->c[k] = caller.cost + (called[model] ? 0.0 : c[model]);
 			if (r->has_distribution) {
-				rc = router->distribution(state, &queries->v, i, p, probs);
+				rc = r->ops->distribution(r->ops_ctx, state, &queries->v, i, p, probs);
 				double sum = 0.0;
 				for (size_t j = 0; j < M && rc == 0; j++) {
 					if (!(probs[j] >= 0.0 && probs[j] <= 1.0))
@@ -359,6 +422,7 @@ static int route_policy(run *r, void *state, const view_store *queries, routed *
 					sum += probs[j];
 				}
 				if (rc < 0 || fabs(sum - 1.0) > 1e-6) {
+					router_fault(r);
 					rc = rbe_fail(r->e, -EINVAL,
 						      "router '%s' gave an invalid distribution for prompt %s at point %u",
 						      router->name, queries->v.sample_ids[i], p);
@@ -384,7 +448,11 @@ static int route_rows(run *r, void *state, const view_store *train, const size_t
 	view_store queries;
 	view_build(&queries, r->ds, rows, n, 0, rbe_plugin_ignores(r->plugin));
 	double t0 = rbe_now();
-	int rc = r->plugin->router->kind == RB_ROUTER_PREDICTIVE ? route_predictive(r, state, train, &queries, d)
+	int rc = r->ops->queries ? r->ops->queries(r->ops_ctx, state, &queries.v) : 0;
+	if (rc < 0)
+		rc = plugin_error(r, rc, "receiving %zu query prompts", n);
+	else
+		rc = r->plugin->router->kind == RB_ROUTER_PREDICTIVE ? route_predictive(r, state, train, &queries, d)
 								  : route_policy(r, state, &queries, d);
 	r->route_seconds += rbe_now() - t0;
 	view_free(&queries);
@@ -412,14 +480,16 @@ static int describe_points(run *r, void *state)
 			continue;
 		}
 		char buf[1024] = "";
-		if (router->describe_point(state, p, buf, sizeof(buf)) < 0)
+		if (r->ops->describe_point(r->ops_ctx, state, p, buf, sizeof(buf)) < 0)
 			return rbe_fail(r->e, -EINVAL, "router '%s' failed in describe_point(%u)", router->name, p);
 		buf[sizeof(buf) - 1] = '\0';
 		json_error_t jerr;
 		json_t *v = json_loads(buf, JSON_DECODE_ANY, &jerr);
-		if (!v)
+		if (!v) {
+			router_fault(r);
 			return rbe_fail(r->e, -EINVAL, "router '%s': describe_point(%u) is not JSON (%s): %s",
 					router->name, p, jerr.text, buf);
+		}
 		json_array_append_new(r->point_params, v);
 	}
 	return 0;
@@ -496,7 +566,7 @@ static int eval_group(run *r, uint32_t g, group_result *out)
 	double t0 = rbe_now();
 	r->task = s->group_names[g];
 	progress(r, "create");
-	int rc = router->create(&args, &state, err, sizeof(err));
+	int rc = r->ops->create(r->ops_ctx, &args, r->params, &state, err, sizeof(err));
 	r->fit_seconds += rbe_now() - t0;
 	if (rc < 0) {
 		err[sizeof(err) - 1] = '\0';
@@ -506,8 +576,13 @@ static int eval_group(run *r, uint32_t g, group_result *out)
 	}
 	if (router->kind == RB_ROUTER_POLICY) {
 		progress(r, "n_points");
-		uint32_t P = router->n_points(state);
+		uint32_t P = 0;
+		if ((rc = r->ops->n_points(r->ops_ctx, state, &P)) < 0) {
+			rc = plugin_error(r, rc, "n_points");
+			goto out_destroy;
+		}
 		if (P == 0 || P > 100000) {
+			router_fault(r);
 			rc = rbe_fail(r->e, -EINVAL, "router '%s' declares %u operating points (expected 1 to 100000)",
 				      router->name, P);
 			goto out_destroy;
@@ -515,6 +590,7 @@ static int eval_group(run *r, uint32_t g, group_result *out)
 		if (r->P == 0) {
 			r->P = P;
 		} else if (P != r->P) {
+			router_fault(r);
 			rc = rbe_fail(r->e, -EINVAL, "router '%s' declares %u operating points for task %s but %u before",
 				      router->name, P, s->group_names[g], r->P);
 			goto out_destroy;
@@ -527,7 +603,7 @@ static int eval_group(run *r, uint32_t g, group_result *out)
 	rc = route_rows(r, state, &train, test_rows, n_test, &out->test);
 out_destroy:
 	progress(r, "destroy");
-	router->destroy(state);
+	r->ops->destroy(r->ops_ctx, state);
 out:
 	view_free(&train);
 	free(train_rows);
@@ -846,6 +922,8 @@ int rbe_evaluate(const rbe_dataset *ds, const rbe_plugin *plugin, const rbe_para
 	run r = {
 		.ds = ds,
 		.plugin = plugin,
+		.ops = plugin->ops ? plugin->ops : &local_ops,
+		.ops_ctx = plugin->ops ? plugin->ops_ctx : (void *)plugin->router,
 		.params = params,
 		.split = split,
 		.o = &opts,

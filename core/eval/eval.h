@@ -10,6 +10,8 @@
 #include "data/split.h"
 
 #define RBE_RESULT_SCHEMA "routerbench.result/1"
+/* Queries per predict() call: a remote router's shared output area holds one batch. */
+#define RBE_PREDICT_BATCH 8192
 #define RBE_PAPER_LAMBDA_COUNT 32
 extern const double rbe_paper_lambdas[RBE_PAPER_LAMBDA_COUNT];
 
@@ -45,6 +47,31 @@ typedef struct rbe_eval_opts {
 } rbe_eval_opts;
 
 void rbe_eval_opts_default(rbe_eval_opts *o);
+
+/*
+ * How the evaluation calls the router. A plugin loaded in this process (rbe_plugin.ops NULL) is
+ * called directly; rbd-worker's evaluator sets ops to reach a router running in a process of its
+ * own. ctx is rbe_plugin.ops_ctx; state is what create made. Every function returns 0 or -errno
+ * (a router's own error, or -EPIPE/-EPROTO when a remote router died or broke the protocol).
+ */
+typedef struct rbe_router_ops {
+	/* args as rb_router.create takes them; params the same values in this host's layout. */
+	int (*create)(void *ctx, const rb_create_args *args, const rbe_params *params, void **state, char *err,
+		      size_t errlen);
+	/* Optional: the query view the next predict, decide and distribution calls index. */
+	int (*queries)(void *ctx, void *state, const rb_view *queries);
+	/* predict on queries [off, off + n) into q_hat/c_hat (n rows each). */
+	int (*predict)(void *ctx, void *state, const rb_view *queries, size_t off, size_t n, float *q_hat,
+		       double *c_hat, int *has_cost);
+	int (*n_points)(void *ctx, void *state, uint32_t *n);
+	int (*describe_point)(void *ctx, void *state, uint32_t point, char *buf, size_t len);
+	int (*decide)(void *ctx, void *state, const rb_view *queries, size_t i, uint32_t point, rb_caller *caller,
+		      uint32_t *model);
+	int (*distribution)(void *ctx, void *state, const rb_view *queries, size_t i, uint32_t point, double *probs);
+	void (*destroy)(void *ctx, void *state);
+	/* Optional: told when the evaluation fails because the router returned invalid output. */
+	void (*fault)(void *ctx);
+} rbe_router_ops;
 
 /* Evaluate the router on ds. *result (owned reference) follows docs/result-schema.md.
  * Errors: bad options, unknown task, a router that fails or returns invalid output; the

@@ -16,6 +16,10 @@ typedef struct rbe_plugin {
 	char *path;               /* owned */
 	uint8_t sha256[32];       /* of the file as loaded */
 	void *handle;             /* never dlclosed: code or data of it may still be referenced */
+	/* NULL: call router in this process. Else the router runs elsewhere and router only
+	 * describes it (eval/eval.h); both borrowed. */
+	const struct rbe_router_ops *ops;
+	void *ops_ctx;
 } rbe_plugin;
 
 /* Load and validate the router at path (RTLD_NOW | RTLD_LOCAL): rb_router_entry_v1, else the

@@ -117,8 +117,10 @@ static int allow_path(int ruleset, const char *path, uint64_t access, int must_e
 }
 
 /* Landlock: the file system is read-only and limited to the system libraries and the given
- * paths; from ABI 4 no TCP, from ABI 6 no signals or abstract sockets out of the sandbox. */
-static int enter_landlock(const worker_sandbox_opts *o, int abi, rbe_error *e)
+ * paths; from ABI 4 no TCP, from ABI 6 no signals or abstract sockets out of the sandbox. The
+ * ruleset is built while the process still has its own uid, which can reach the paths; it is
+ * applied (landlock_restrict_self) after the switch to the job's user. */
+static int landlock_ruleset(const worker_sandbox_opts *o, int abi, int *out, rbe_error *e)
 {
 	ruleset_attr attr = {0};
 	size_t size = sizeof(attr.handled_access_fs);
@@ -146,10 +148,12 @@ static int enter_landlock(const worker_sandbox_opts *o, int abi, rbe_error *e)
 		rc = allow_path(ruleset, system_library_paths[i], read, 0, e);
 	for (size_t i = 0; !rc && i < o->n_read_paths; i++)
 		rc = allow_path(ruleset, o->read_paths[i], read, 1, e);
-	if (!rc && syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
-		rc = rbe_fail(e, -errno, "sandbox: landlock_restrict_self: %s", strerror(errno));
-	close(ruleset);
-	return rc;
+	if (rc) {
+		close(ruleset);
+		return rc;
+	}
+	*out = ruleset;
+	return 0;
 }
 
 /* Calls a router never needs and that reach out of its process: other processes, the network,
@@ -166,6 +170,8 @@ static const char *const denied_syscalls[] = {
 	"open_by_handle_at", "name_to_handle_at", "personality", "acct", "swapon", "swapoff", "reboot",
 	"setuid", "setgid", "setreuid", "setregid", "setresuid", "setresgid", "setgroups",
 	"setfsuid", "setfsgid", "quotactl", "vhangup", "syslog",
+	/* The evaluator ends the router's whole process group: no child of it may leave. */
+	"setsid", "setpgid",
 };
 
 static int deny(scmp_filter_ctx ctx, const char *name, unsigned n, const struct scmp_arg_cmp *cmp)
@@ -223,18 +229,20 @@ static int enter_seccomp(const worker_sandbox_opts *o, rbe_error *e)
 int worker_sandbox_enter(const worker_sandbox_opts *o, rbe_error *e)
 {
 	int rc = close_inherited(o, e);
+	int abi = landlock_abi(), ruleset = -1;
+	if (!rc && abi > 0)
+		rc = landlock_ruleset(o, abi, &ruleset, e);
+	else if (!rc && o->need_landlock)
+		rc = rbe_fail(e, -ENOSYS, "sandbox: this kernel has no Landlock (needed: file-system isolation)");
 	if (!rc)
 		rc = switch_user(o, e);
 	if (!rc && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
 		rc = rbe_fail(e, -errno, "sandbox: PR_SET_DUMPABLE: %s", strerror(errno));
 	if (!rc && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		rc = rbe_fail(e, -errno, "sandbox: PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
-	if (rc)
-		return rc;
-	int abi = landlock_abi();
-	if (abi > 0)
-		rc = enter_landlock(o, abi, e);
-	else if (o->need_landlock)
-		rc = rbe_fail(e, -ENOSYS, "sandbox: this kernel has no Landlock (needed: file-system isolation)");
+	if (!rc && ruleset >= 0 && syscall(SYS_landlock_restrict_self, ruleset, 0) < 0)
+		rc = rbe_fail(e, -errno, "sandbox: landlock_restrict_self: %s", strerror(errno));
+	if (ruleset >= 0)
+		close(ruleset);
 	return rc ? rc : enter_seccomp(o, e);
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -21,6 +23,9 @@
 #include "rb/version.h"
 #include "data/rbds_format.h"
 #include "proto/workerproto.h"
+#include "worker/router_chan.h"
+#include "worker/router_client.h"
+#include "worker/worker.h"
 
 /* A job message is a few kilobytes; anything near this is a bug on the sending side. */
 #define MAX_JOB_BYTES ((size_t)16 << 20)
@@ -36,6 +41,8 @@ static int msg_fd = -1;
 static uint64_t page_size = 4096;
 static int statm_fd = -1; /* fallback when open() fails in the handler (e.g. RLIMIT_NOFILE hit) */
 static atomic_flag crash_reported = ATOMIC_FLAG_INIT;
+/* In the router process: where its crash is reported instead (the evaluator reads it). */
+static rch_header *crash_sink;
 /* The handler must run even when a router overflowed its stack or exhausted memory: its own
  * stack is static, mapped before any limit is set. */
 static char alt_stack[64 * 1024] __attribute__((aligned(16)));
@@ -82,13 +89,41 @@ static uint64_t vm_bytes_now(void)
 	return pages * page_size;
 }
 
+volatile sig_atomic_t worker_router_pgid;
+
+/* Kill the router's group, then die of sig. */
+static void on_term_signal(int sig)
+{
+	if (worker_router_pgid > 0)
+		kill(-(pid_t)worker_router_pgid, SIGKILL);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void worker_install_term_handlers(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
 /* Report the fatal signal, then die of it, so rbd sees both the message and the signal in the
  * exit status. Only async-signal-safe calls from here on. */
 static void on_fatal_signal(int sig)
 {
 	int saved_errno = errno;
+	if (worker_router_pgid > 0)
+		kill(-(pid_t)worker_router_pgid, SIGKILL);
 	/* Several threads may fault at once: one report is enough. */
-	if (!atomic_flag_test_and_set(&crash_reported) && msg_fd >= 0) {
+	int first = !atomic_flag_test_and_set(&crash_reported);
+	if (first && crash_sink) {
+		atomic_store(&crash_sink->crash_vm, vm_bytes_now());
+		atomic_store(&crash_sink->crash_signal, sig);
+	} else if (first && msg_fd >= 0) {
 		char msg[128];
 		size_t n = 0;
 		n += append(msg + n, "{\"crash\":{\"signal\":");
@@ -114,7 +149,17 @@ static void on_fatal_signal(int sig)
 	errno = saved_errno;
 }
 
-static void install_fatal_handlers(void)
+void worker_crash_sink(struct rch_header *h)
+{
+	crash_sink = h;
+}
+
+int worker_statm_fd(void)
+{
+	return statm_fd;
+}
+
+void worker_install_fatal_handlers(void)
 {
 	stack_t ss = {.ss_sp = alt_stack, .ss_size = sizeof(alt_stack), .ss_flags = 0};
 	sigaltstack(&ss, NULL);
@@ -189,6 +234,7 @@ typedef struct progress_state {
 	char *phase, *task; /* last sent */
 	double fraction;
 	double sent_at;
+	const worker_router *router; /* once it is lost, the phase it was lost in stays the last */
 } progress_state;
 
 /* Sent before every router call that changes phase or task, so that a crash report follows the
@@ -196,6 +242,8 @@ typedef struct progress_state {
 static void on_progress(void *ctx, const char *phase, const char *task, double fraction)
 {
 	progress_state *ps = ctx;
+	if (worker_router_lost(ps->router))
+		return;
 	if (!task)
 		task = "";
 	double now = rbe_now();
@@ -248,11 +296,8 @@ static int read_all(int fd, size_t max, char **out, size_t *len, rbe_error *e)
 	return 0;
 }
 
-typedef struct job_limits {
-	uint64_t address_space, cpu_seconds, open_files, threads;
-} job_limits;
-
-static const char *const job_members[] = {"dataset_name", "plugin", "job", "limits"};
+static const char *const job_members[] = {"dataset_name", "plugin", "job", "limits", "sandbox"};
+static const char *const sandbox_members[] = {"enabled", "uid", "gid", "need_landlock"};
 static const char *const limit_members[] = {"address_space", "cpu_seconds", "open_files", "threads"};
 
 /* Every member of obj is one of names: rbd and this worker are built together, so an unknown
@@ -271,7 +316,7 @@ static int check_members(const json_t *obj, const char *what, const char *const 
 	return 0;
 }
 
-static int parse_limits(const json_t *limits, job_limits *out, rbe_error *e)
+int worker_parse_limits(const json_t *limits, worker_limits *out, rbe_error *e)
 {
 	memset(out, 0, sizeof(*out));
 	if (!limits || json_is_null(limits))
@@ -321,7 +366,7 @@ static int set_limit(int resource, const char *name, uint64_t value, uint64_t ha
 #endif
 #endif
 
-static int apply_limits(const job_limits *l, rbe_error *e)
+int worker_apply_limits(const worker_limits *l, rbe_error *e)
 {
 	int rc;
 #ifdef WORKER_UNDER_ASAN
@@ -341,12 +386,49 @@ static int apply_limits(const job_limits *l, rbe_error *e)
 	return 0;
 }
 
-/* Run the job described by msg; *result (owned) on success. */
-static int run_job(const json_t *msg, json_t **result, rbe_error *e)
+/* "sandbox" (absent: enabled, no uid switch, Landlock when the kernel has it). */
+static int parse_sandbox(const json_t *sb, worker_sandbox_conf *out, rbe_error *e)
+{
+	*out = (worker_sandbox_conf){.enabled = 1};
+	if (!sb || json_is_null(sb))
+		return 0;
+	if (!json_is_object(sb))
+		return rbe_fail(e, -EINVAL, "worker protocol: \"sandbox\" must be an object");
+	int rc = check_members(sb, "\"sandbox\"", sandbox_members, 4, e);
+	if (rc < 0)
+		return rc;
+	const json_t *en = json_object_get(sb, "enabled"), *ll = json_object_get(sb, "need_landlock");
+	const json_t *uid = json_object_get(sb, "uid"), *gid = json_object_get(sb, "gid");
+	if ((en && !json_is_boolean(en)) || (ll && !json_is_boolean(ll)))
+		return rbe_fail(e, -EINVAL, "worker protocol: sandbox.enabled and sandbox.need_landlock are booleans");
+	if ((uid && (!json_is_integer(uid) || json_integer_value(uid) < 0 || json_integer_value(uid) > UINT32_MAX - 1)) ||
+	    (gid && (!json_is_integer(gid) || json_integer_value(gid) < 0 || json_integer_value(gid) > UINT32_MAX - 1)))
+		return rbe_fail(e, -EINVAL, "worker protocol: sandbox.uid and sandbox.gid must be ids >= 0");
+	out->enabled = !en || json_is_true(en);
+	out->need_landlock = json_is_true(ll);
+	out->uid = uid ? (uid_t)json_integer_value(uid) : 0;
+	out->gid = gid ? (gid_t)json_integer_value(gid) : 0;
+	return 0;
+}
+
+/* Where the router was when it failed, as rbd words it. */
+static void where(const progress_state *ps, char *buf, size_t len)
+{
+	if (!ps->phase || !*ps->phase)
+		snprintf(buf, len, "while loading the plugin");
+	else if (ps->task && *ps->task)
+		snprintf(buf, len, "in %s (task %s)", ps->phase, ps->task);
+	else
+		snprintf(buf, len, "in %s", ps->phase);
+}
+
+/* Run the job described by msg; *result (owned) on success. When the router process is to
+ * blame for a failure, *fault is set (and e says what it did). */
+static int run_job(const json_t *msg, json_t **result, int *fault, rbe_error *e)
 {
 	if (!json_is_object(msg))
 		return rbe_fail(e, -EINVAL, "worker protocol: the job message must be a JSON object");
-	int rc = check_members(msg, "the job message", job_members, 4, e);
+	int rc = check_members(msg, "the job message", job_members, 5, e);
 	if (rc < 0)
 		return rc;
 	const json_t *name = json_object_get(msg, "dataset_name"), *plugin_path = json_object_get(msg, "plugin");
@@ -355,12 +437,9 @@ static int run_job(const json_t *msg, json_t **result, rbe_error *e)
 	    json_string_length(plugin_path) == 0 || !json_is_object(job))
 		return rbe_fail(e, -EINVAL,
 				"worker protocol: the job message needs \"dataset_name\" and \"plugin\" (strings) and \"job\" (an object)");
-	job_limits limits;
-	if ((rc = parse_limits(json_object_get(msg, "limits"), &limits, e)) < 0)
-		return rc;
-
-	/* Limits first: nothing the router does, from its constructors on, runs without them. */
-	if ((rc = apply_limits(&limits, e)) < 0)
+	worker_router_conf conf = {.plugin = json_string_value(plugin_path)};
+	if ((rc = worker_parse_limits(json_object_get(msg, "limits"), &conf.limits, e)) < 0 ||
+	    (rc = parse_sandbox(json_object_get(msg, "sandbox"), &conf.sandbox, e)) < 0)
 		return rc;
 
 	/* "NAME.rbds": the reader names the dataset by the stem of its display name, and NAME may
@@ -373,25 +452,43 @@ static int run_job(const json_t *msg, json_t **result, rbe_error *e)
 	free(display);
 	if (rc < 0)
 		return rbe_error_prefix(e, "dataset on fd %d", RBW_WORKER_DATASET_FD);
-	/* The mapping outlives the descriptor; the router has no use for it. */
+	/* The mapping outlives the descriptor; the router process never gets it. */
 	close(RBW_WORKER_DATASET_FD);
+	conf.n_models = ds->n_models;
 
 	rbe_plugin *plugin = NULL;
 	rbe_jobspec *spec = NULL;
+	worker_router *router = NULL;
 	json_t *job_copy = json_copy((json_t *)job);
 	/* The daemon's CPU budget is the default; a job may ask for fewer or more threads itself. */
-	if (limits.threads && !json_object_get(job_copy, "threads"))
-		json_object_set_new(job_copy, "threads", json_integer(limits.threads > 1024 ? 1024 : (json_int_t)limits.threads));
+	if (conf.limits.threads && !json_object_get(job_copy, "threads"))
+		json_object_set_new(job_copy, "threads",
+				    json_integer(conf.limits.threads > 1024 ? 1024 : (json_int_t)conf.limits.threads));
 	progress_state ps = {0};
-	/* The job first: a job refused for its own members runs no router code at all. */
+	/* The job first: a job refused for its own members runs no router code at all. The router
+	 * runs in a process of its own (router_client.h); this one only evaluates. */
 	if ((rc = rbe_jobspec_parse(job_copy, &spec, e)) == 0 &&
-	    (rc = rbe_plugin_load(json_string_value(plugin_path), &plugin, e)) == 0)
+	    (rc = worker_router_start(&conf, &router, &plugin, e)) == 0) {
+		ps.router = router;
 		rc = rbe_jobspec_run(spec, ds, plugin, on_progress, &ps, result, e);
+	}
+	char at[400], blame[1024];
+	where(&ps, at, sizeof(at));
+	if (worker_router_blame(router, at, blame, sizeof(blame))) {
+		*fault = 1;
+		if (*blame)
+			rbe_fail(e, -EIO, "%s", blame);
+		if (rc == 0) {
+			json_decref(*result);
+			*result = NULL;
+			rc = -EIO;
+		}
+	}
+	worker_router_stop(router);
 	free(ps.phase);
 	free(ps.task);
 	rbe_jobspec_free(spec);
 	json_decref(job_copy);
-	rbe_plugin_free(plugin);
 	rbe_dataset_free(ds);
 	return rc;
 }
@@ -403,14 +500,18 @@ static int job_main(void)
 		fprintf(stderr, "rbd-worker: cannot set up the message descriptor: %s\n", strerror(errno));
 		return 1;
 	}
-	install_fatal_handlers();
+	worker_install_fatal_handlers();
+	worker_install_term_handlers();
+	/* The evaluator holds every outcome: no process of its uid may read its memory. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
 	rbe_error e = {0};
 	char *text = NULL;
 	size_t len = 0;
 	json_t *msg = NULL, *result = NULL;
+	int fault = 0;
 	int rc = read_all(STDIN_FILENO, MAX_JOB_BYTES, &text, &len, &e);
-	/* Nothing more comes on stdin; a router reading it gets EOF, not rbd's pipe. */
+	/* Nothing more comes on stdin; the router process gets EOF, not rbd's pipe. */
 	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (devnull >= 0) {
 		dup2(devnull, STDIN_FILENO);
@@ -425,9 +526,15 @@ static int job_main(void)
 	}
 	free(text);
 	if (rc == 0)
-		rc = run_job(msg, &result, &e);
+		rc = run_job(msg, &result, &fault, &e);
 	json_decref(msg);
-	int sent = rc == 0 ? send_message(json_pack("{so}", "result", result)) : send_error(e.msg);
+	int sent;
+	if (rc == 0)
+		sent = send_message(json_pack("{so}", "result", result));
+	else if (fault)
+		sent = send_message(json_pack("{sosb}", "error", rbw_json_text(e.msg), "router_fault", 1));
+	else
+		sent = send_error(e.msg);
 	if (rc == 0 && sent == -ENOMEM)
 		sent = send_error("the result cannot be encoded as JSON");
 	return sent < 0 ? 1 : 0;
@@ -435,45 +542,80 @@ static int job_main(void)
 
 /* ---- probe ---- */
 
-/* The router as rbd lists it; params is the schema rbd checks jobs against (eval/params.h). */
-static json_t *describe_router(const rbe_plugin *p)
-{
-	const rb_router *r = p->router;
-	return json_pack("{soso ss so so}", "name", rbw_json_text(r->name), "version", rbw_json_text(r->version), "kind",
-			 rbe_router_kind_name(r->kind), "summary", rbw_json_text(r->summary ? r->summary : ""), "params",
-			 rbe_param_schema_json(p->schema)) ?: json_null();
-}
-
+/* The plugin is loaded in a child, sandboxed, answering on a pipe of its own: whatever it prints
+ * or however it exits cannot pass for the answer. */
 static int probe_main(const char *path)
 {
 	die_with_parent();
-	/* A plugin's constructors may print: keep them off the answer. */
 	int out_fd = take_stdout();
 	if (out_fd < 0) {
 		fprintf(stderr, "rbd-worker: cannot set up the output descriptor: %s\n", strerror(errno));
 		return 1;
 	}
-	/* A plugin crashing in its constructor must show as that signal (not, say, a sanitizer
-	 * runtime's exit status): no crash message here, just the default action re-raised. */
-	install_fatal_handlers();
-	rbe_plugin *p = NULL;
-	rbe_error e = {0};
-	json_t *answer;
-	if (rbe_plugin_load(path, &p, &e) == 0) {
-		json_t *router = describe_router(p);
-		answer = json_pack("{sbso}", "ok", 1, "router", router);
-	} else {
-		answer = json_pack("{sbso}", "ok", 0, "reason", rbw_json_text(e.msg));
+	int answer_pipe[2];
+	if (pipe2(answer_pipe, O_CLOEXEC) < 0) {
+		fprintf(stderr, "rbd-worker: pipe: %s\n", strerror(errno));
+		return 1;
 	}
-	rbe_plugin_free(p);
-	char *text = answer ? json_dumps(answer, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
-	json_decref(answer);
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "rbd-worker: fork: %s\n", strerror(errno));
+		return 1;
+	}
+	if (pid == 0) {
+		setpgid(0, 0);
+		if (dup2(answer_pipe[1], 3) < 0)
+			_exit(126);
+		syscall(SYS_close_range, 4, ~0U, 0);
+		execl("/proc/self/exe", "rbd-worker", "--probe-load", path, (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	close(answer_pipe[1]);
+	/* Read while the child runs (its answer may exceed a pipe's buffer), until it is gone;
+	 * never until EOF, which a process it forked could hold back. Then its group ends too. */
+	size_t cap = 1 << 16, len = 0, max = (size_t)1 << 20;
+	char *answer = rbe_xmalloc(cap + 1);
+	int st = 0;
+	fcntl(answer_pipe[0], F_SETFL, O_NONBLOCK);
+	for (int done = 0;;) {
+		struct pollfd p = {.fd = answer_pipe[0], .events = POLLIN};
+		poll(&p, 1, 20);
+		ssize_t r;
+		while (len < max && (r = read(answer_pipe[0], answer + len, cap - len)) > 0)
+			if ((len += (size_t)r) == cap && cap < max)
+				answer = rbe_xrealloc(answer, (cap *= 2) + 1);
+		if (done)
+			break;
+		done = waitpid(pid, &st, WNOHANG) == pid; /* one more read after it ended */
+	}
+	answer[len] = '\0';
+	kill(-pid, SIGKILL);
+	close(answer_pipe[0]);
+	if (WIFSIGNALED(st)) {
+		/* rbd reports the signal of the probe itself, as when the load ran in this process. */
+		free(answer);
+		signal(WTERMSIG(st), SIG_DFL);
+		raise(WTERMSIG(st));
+		return 1;
+	}
+	json_t *parsed = answer && len ? json_loadb(answer, len, 0, NULL) : NULL;
+	free(answer);
+	if (!parsed || WEXITSTATUS(st) != 0) {
+		char reason[128];
+		snprintf(reason, sizeof(reason), "the plugin exited while loading (status %d)", WEXITSTATUS(st));
+		json_decref(parsed);
+		parsed = json_pack("{sbss}", "ok", 0, "reason", reason);
+	}
+	char *text = parsed ? json_dumps(parsed, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+	json_decref(parsed);
 	if (!text) {
 		fprintf(stderr, "rbd-worker: cannot encode the probe answer for %s\n", path);
 		return 1;
 	}
 	size_t n = strlen(text);
-	text[n] = '\n'; /* replaces the NUL: one line, easy to read with any JSON reader */
+	text = rbe_xrealloc(text, n + 2);
+	text[n] = '\n'; /* one line, easy to read with any JSON reader */
 	int rc = rbe_write_all(out_fd, text, n + 1);
 	free(text);
 	return rc < 0 ? 1 : 0;
@@ -499,8 +641,11 @@ static void usage(FILE *out)
 		"  -h, --help      this text\n"
 		"  --version       print the version\n"
 		"\n"
+		"The router runs in a sandboxed process of its own (--router, started by --job); a probe\n"
+		"loads the plugin in a sandboxed child (--probe-load). Neither is meant to be run by hand.\n"
+		"\n"
 		"exit status: 0 answered (result, error or probe), 2 usage error; killed by a signal when the\n"
-		"router crashed\n");
+		"worker itself crashed, or a probe's plugin crashed while loading\n");
 }
 
 static int usage_error(const char *fmt, const char *arg)
@@ -537,6 +682,13 @@ int main(int argc, char **argv)
 		if (argc != 2)
 			return usage_error("unexpected argument '%s' after --job", argv[2]);
 		return job_main();
+	}
+	/* Internal modes: the processes a job or a probe starts of this program. */
+	if (!strcmp(mode, "--router") && argc == 3)
+		return worker_router_main(argv[2]);
+	if (!strcmp(mode, "--probe-load") && argc == 3) {
+		worker_install_fatal_handlers();
+		return worker_probe_load_main(argv[2]);
 	}
 	if (!strcmp(mode, "--probe")) {
 		if (argc != 3)
