@@ -360,3 +360,68 @@ Test(jobspec, error_member_names_the_member)
 	cr_assert_null(rbe_jobspec_error_member("job member 'overhead_cost_per_query' x", m, 8), "too long for out");
 	cr_assert_null(rbe_jobspec_error_member("job member 'unterminated", m, sizeof(m)));
 }
+
+/* Work the host would have to allocate is refused before any of it is: by parse for the λ count,
+ * by check (Submit) and run (rbctl run) against the dataset for the products. */
+Test(jobspec, work_the_host_cannot_allocate_is_refused_naming_the_member)
+{
+	json_t *l = json_array();
+	for (int i = 0; i <= RBE_JOBSPEC_MAX_LAMBDAS; i++)
+		json_array_append_new(l, json_integer(i));
+	json_t *job = job_with("");
+	json_object_set(job, "lambdas", l);
+	expect_refused(job, "job member 'lambdas': 4097 values; at most 4096 are allowed");
+	json_array_remove(l, 0);
+	job = job_with("");
+	json_object_set(job, "lambdas", l);
+	expect_accepted(job);
+
+	const char *path = small_dataset(); /* 2000 prompts, 4 models */
+	rbe_dataset *ds = NULL;
+	rbe_error e = {0};
+	cr_assert_eq(rbe_rbds_open(path, &ds, &e), 0, "%s", e.msg);
+	rbe_plugin *p = load_or_fail(builtin_plugin("random"));
+	static const struct {
+		const char *members, *needle; /* needle NULL: accepted */
+	} cases[] = {
+		{"\"keep_decisions\": true, \"splits\": 5", NULL},
+		{"\"bootstrap\": 100000", NULL},
+		{"\"bootstrap\": 1000000", "job member 'bootstrap': 1000000 resamples × 74 quantities (32 λ values, 4 "
+					   "models) is 74000000 values; at most 67108864 are allowed"},
+		{"\"bootstrap\": 0, \"keep_decisions\": true, \"splits\": 600",
+		 "job member 'keep_decisions': 32 λ values × 2000 prompts × splits kept is 38400000 decisions; at most "
+		 "33554432 are allowed"},
+	};
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		job = job_with(cases[k].members);
+		rbe_jobspec *s = NULL;
+		cr_assert_eq(rbe_jobspec_parse(job, &s, &e), 0, "%s", e.msg);
+		int rc = rbe_jobspec_check(s, p->schema, ds, &e);
+		if (!cases[k].needle) {
+			cr_assert_eq(rc, 0, "%s: %s", cases[k].members, e.msg);
+		} else {
+			cr_assert_eq(rc, -EINVAL, "%s should be refused", cases[k].members);
+			cr_assert_str_eq(e.msg, cases[k].needle);
+			json_t *result = NULL;
+			rbe_error e2 = {0};
+			cr_assert_eq(rbe_jobspec_run(s, ds, p, NULL, NULL, &result, &e2), -EINVAL);
+			cr_assert_str_eq(e2.msg, cases[k].needle);
+			cr_assert_null(result);
+		}
+		rbe_jobspec_free(s);
+		json_decref(job);
+	}
+	/* 4096 λ values over 2000 prompts with every split kept: 4096 × 2000 × 5 decisions. */
+	job = job_with("\"keep_decisions\": true, \"splits\": 5, \"bootstrap\": 0");
+	json_object_set(job, "lambdas", l);
+	rbe_jobspec *s = NULL;
+	cr_assert_eq(rbe_jobspec_parse(job, &s, &e), 0, "%s", e.msg);
+	cr_assert_eq(rbe_jobspec_check(s, p->schema, ds, &e), -EINVAL);
+	cr_assert(strstr(e.msg, "job member 'lambdas': 4096 λ values × 2000 prompts × splits kept"), "%s", e.msg);
+	rbe_jobspec_free(s);
+	json_decref(job);
+	json_decref(l);
+	rbe_plugin_free(p);
+	rbe_dataset_free(ds);
+	cleanup_dataset(path);
+}

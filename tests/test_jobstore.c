@@ -416,7 +416,7 @@ Test(jobstore, uses_a_write_ahead_log)
 	sqlite3_finalize(q);
 	cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &q, NULL), SQLITE_OK);
 	cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
-	cr_assert_eq(sqlite3_column_int(q, 0), 1);
+	cr_assert_eq(sqlite3_column_int(q, 0), 2);
 	sqlite3_finalize(q);
 	sqlite3_close(db);
 	rbd_jobstore_close(js);
@@ -465,13 +465,13 @@ Test(jobstore, refuses_a_newer_schema)
 {
 	rbd_jobstore *js = open_or_fail();
 	rbd_jobstore_close(js);
-	sql(db_path, "PRAGMA user_version = 2");
+	sql(db_path, "PRAGMA user_version = 3");
 	js = (rbd_jobstore *)0x1;
 	rbe_error e = {0};
 	cr_assert_eq(rbd_jobstore_open(db_path, &js, &e), -EPROTONOSUPPORT);
 	cr_assert_eq(js, (rbd_jobstore *)0x1, "untouched on failure");
 	cr_assert(strstr(e.msg, db_path), "%s", e.msg);
-	cr_assert(strstr(e.msg, "schema version 2, newer than this rbd knows (1)"), "%s", e.msg);
+	cr_assert(strstr(e.msg, "schema version 3, newer than this rbd knows (2)"), "%s", e.msg);
 }
 
 Test(jobstore, refuses_a_foreign_database)
@@ -531,4 +531,127 @@ Test(jobstore, state_names)
 	cr_assert_eq(rbd_job_state_parse("finished", &s), -EINVAL);
 	cr_assert_eq(s, RBD_JOB_RUNNING);
 	cr_assert_str_eq(rbd_job_state_name((rbd_job_state)17), "invalid");
+}
+
+/* ---- schema 2: router output, router faults, damage ---- */
+
+/* A database as rbd before schema 2 wrote it keeps its jobs and gains the new column and table. */
+Test(jobstore, migrates_a_version_1_database)
+{
+	sql(db_path, "PRAGMA journal_mode = WAL;"
+		     "CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, team TEXT NOT NULL, uid INTEGER NOT NULL,"
+		     " state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),"
+		     " dataset TEXT NOT NULL, dataset_sha256 TEXT NOT NULL, router TEXT NOT NULL,"
+		     " router_sha256 TEXT NOT NULL, spec TEXT NOT NULL, reason TEXT, submitted_at REAL NOT NULL,"
+		     " started_at REAL NOT NULL DEFAULT 0, finished_at REAL NOT NULL DEFAULT 0,"
+		     " attempts INTEGER NOT NULL DEFAULT 0, result TEXT);"
+		     "CREATE INDEX jobs_active ON jobs(id) WHERE state IN ('queued', 'running');"
+		     "CREATE INDEX jobs_team ON jobs(team, id);"
+		     "CREATE TRIGGER jobs_final_is_final BEFORE UPDATE ON jobs"
+		     " WHEN OLD.state IN ('done', 'failed', 'cancelled')"
+		     " BEGIN SELECT RAISE(ABORT, 'a final job never changes'); END;"
+		     "INSERT INTO jobs (team, uid, state, dataset, dataset_sha256, router, router_sha256, spec,"
+		     " submitted_at, attempts) VALUES ('old', 7, 'running', 'demo', 'aa', 'knn', 'bb', '{}', 1, 1);"
+		     "PRAGMA user_version = 1; PRAGMA application_id = 1380598355;");
+	rbd_jobstore *js = open_or_fail();
+	rbd_job_row row = get_or_fail(js, 1);
+	cr_assert_str_eq(row.team, "old");
+	cr_assert_eq(row.attempts, 1);
+	rbd_job_row_clear(&row);
+	rbe_error e = {0};
+	cr_assert_eq(rbd_jobstore_finish_output(js, 1, RBD_JOB_FAILED, NULL, "boom", "router said hi\n", 2, &e), 0, "%s",
+		     e.msg);
+	char *out = NULL;
+	cr_assert_eq(rbd_jobstore_output(js, 1, &out, &e), 0, "%s", e.msg);
+	cr_assert_str_eq(out, "router said hi\n");
+	free(out);
+	uint32_t faults = 0;
+	cr_assert_eq(rbd_jobstore_add_fault(js, "bb", "old", "crashed", &faults, &e), 0, "%s", e.msg);
+	cr_assert_eq(faults, 1);
+	rbd_jobstore_close(js);
+	/* Migrated once: opening again changes nothing. */
+	js = open_or_fail();
+	cr_assert_eq(rbd_jobstore_faults(js, "bb", "old", &faults, NULL, &e), 0, "%s", e.msg);
+	cr_assert_eq(faults, 1);
+	rbd_jobstore_close(js);
+}
+
+Test(jobstore, router_faults_count_per_router_and_team_and_persist)
+{
+	rbd_jobstore *js = open_or_fail();
+	rbe_error e = {0};
+	uint32_t n = 0;
+	cr_assert_eq(rbd_jobstore_add_fault(js, "sha1", "a", "first", &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(rbd_jobstore_add_fault(js, "sha1", "a", "second", &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(rbd_jobstore_add_fault(js, "sha1", "b", "other team", &n, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 1);
+	rbd_jobstore_close(js);
+	js = open_or_fail();
+	char *last = NULL;
+	cr_assert_eq(rbd_jobstore_faults(js, "sha1", "a", &n, &last, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(last, "second");
+	free(last);
+	cr_assert_eq(rbd_jobstore_faults(js, "sha1", "b", &n, NULL, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(rbd_jobstore_faults(js, "sha2", "a", &n, &last, &e), 0, "%s", e.msg);
+	cr_assert_eq(n, 0);
+	cr_assert_null(last);
+	rbd_jobstore_close(js);
+}
+
+Test(jobstore, damaged_file_is_refused_naming_it)
+{
+	rbd_jobstore *js = open_or_fail();
+	for (int i = 0; i < 200; i++)
+		insert_or_fail(js, "a-team-with-a-long-name-to-fill-pages", "a-router-with-a-long-name-to-fill-pages");
+	rbd_jobstore_close(js);
+	struct stat st;
+	cr_assert_eq(stat(db_path, &st), 0);
+	cr_assert_geq(st.st_size, 8 * 4096);
+	FILE *f = fopen(db_path, "r+b");
+	cr_assert_not_null(f);
+	char junk[4096];
+	memset(junk, 0x5A, sizeof(junk));
+	for (long off = 4096; off < st.st_size - 4096; off += 3 * 4096) {
+		cr_assert_eq(fseek(f, off, SEEK_SET), 0);
+		cr_assert_eq(fwrite(junk, 1, sizeof(junk), f), sizeof(junk));
+	}
+	fclose(f);
+	rbe_error e = {0};
+	js = NULL;
+	cr_assert_eq(rbd_jobstore_open(db_path, &js, &e), -EINVAL, "%s", e.msg);
+	cr_assert_null(js);
+	cr_assert(strstr(e.msg, db_path) && strstr(e.msg, "damaged"), "%s", e.msg);
+}
+
+Test(jobstore, damaged_json_is_reported_not_served)
+{
+	rbd_jobstore *js = open_or_fail();
+	int64_t a = insert_or_fail(js, "t", "knn"), b = insert_or_fail(js, "t", "knn");
+	start_or_fail(js, a, 1);
+	finish_or_fail(js, a, RBD_JOB_DONE, "{\"ok\": 1}", NULL, 2);
+	rbd_jobstore_close(js);
+	char text[256];
+	snprintf(text, sizeof(text),
+		 "DROP TRIGGER jobs_final_is_final; UPDATE jobs SET result = '{\"ok\": ' WHERE id = %lld;"
+		 "UPDATE jobs SET spec = 'not json' WHERE id = %lld;",
+		 (long long)a, (long long)b);
+	sql(db_path, text);
+	js = open_or_fail();
+	rbe_error e = {0};
+	char *result = (char *)"untouched";
+	cr_assert_eq(rbd_jobstore_result(js, a, &result, &e), -EBADMSG);
+	cr_assert_null(result);
+	cr_assert(strstr(e.msg, "stored job is damaged") && strstr(e.msg, "its result is not JSON"), "%s", e.msg);
+	rbd_job_row row = get_or_fail(js, b);
+	cr_assert_eq(rbd_jobstore_spec_check(js, &row, &e), -EBADMSG);
+	cr_assert(strstr(e.msg, "stored job is damaged") && strstr(e.msg, "its spec is not JSON"), "%s", e.msg);
+	rbd_job_row_clear(&row);
+	row = get_or_fail(js, a);
+	cr_assert_eq(rbd_jobstore_spec_check(js, &row, &e), 0, "%s", e.msg);
+	rbd_job_row_clear(&row);
+	rbd_jobstore_close(js);
 }

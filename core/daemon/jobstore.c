@@ -3,12 +3,13 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* PRAGMA user_version of the schema below; a file with a larger one was written by a newer rbd. */
-#define JOBSTORE_SCHEMA_VERSION 1
+#define JOBSTORE_SCHEMA_VERSION 2
 /* PRAGMA application_id: "RBJS", so a database of some other program is told apart from ours. */
 #define JOBSTORE_APPLICATION_ID 0x524A4253
 /* A writer holding the lock (the sqlite3 shell, a backup) delays us this long before -EBUSY. */
@@ -40,6 +41,19 @@ static const char schema_v1[] =
 	" WHEN OLD.state IN ('done', 'failed', 'cancelled')"
 	" BEGIN SELECT RAISE(ABORT, 'a final job never changes'); END;";
 
+/* Version 2: the router's own output (stderr, bounded) per job, and the router faults counted
+ * toward quarantine per router content and team, so a quarantine survives a restart. The final
+ * trigger is recreated so the output can be stored with the final state in the same UPDATE. */
+static const char schema_v2[] =
+	"ALTER TABLE jobs ADD COLUMN output TEXT;"
+	"CREATE TABLE router_faults ("
+	" router_sha256 TEXT NOT NULL,"
+	" team TEXT NOT NULL,"
+	" faults INTEGER NOT NULL DEFAULT 0,"
+	" last_reason TEXT,"
+	" PRIMARY KEY (router_sha256, team)"
+	");";
+
 #define ROW_COLUMNS                                                                                \
 	"id, team, uid, state, dataset, dataset_sha256, router, router_sha256, spec, reason, submitted_at, " \
 	"started_at, finished_at, attempts"
@@ -52,6 +66,9 @@ enum {
 	ST_GET,
 	ST_RESULT,
 	ST_STATE,
+	ST_OUTPUT,
+	ST_FAULT,
+	ST_FAULTS,
 	ST_COUNT,
 };
 
@@ -61,12 +78,17 @@ static const char *const stmt_sql[ST_COUNT] = {
 		      " submitted_at) VALUES (?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8)",
 	[ST_START] = "UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?2"
 		     " WHERE id = ?1 AND state = 'queued'",
-	[ST_FINISH] = "UPDATE jobs SET state = ?2, result = ?3, reason = ?4, finished_at = ?5"
+	[ST_FINISH] = "UPDATE jobs SET state = ?2, result = ?3, reason = ?4, finished_at = ?5, output = ?6"
 		      " WHERE id = ?1 AND state IN ('queued', 'running')",
 	[ST_REQUEUE] = "UPDATE jobs SET state = 'queued' WHERE id = ?1 AND state = 'running'",
 	[ST_GET] = "SELECT " ROW_COLUMNS " FROM jobs WHERE id = ?1",
 	[ST_RESULT] = "SELECT result FROM jobs WHERE id = ?1 AND state = 'done'",
 	[ST_STATE] = "SELECT state FROM jobs WHERE id = ?1",
+	[ST_OUTPUT] = "SELECT output FROM jobs WHERE id = ?1",
+	[ST_FAULT] = "INSERT INTO router_faults (router_sha256, team, faults, last_reason) VALUES (?1, ?2, 1, ?3)"
+		     " ON CONFLICT (router_sha256, team) DO UPDATE SET faults = faults + 1, last_reason = ?3"
+		     " RETURNING faults",
+	[ST_FAULTS] = "SELECT faults, last_reason FROM router_faults WHERE router_sha256 = ?1 AND team = ?2",
 };
 
 struct rbd_jobstore {
@@ -204,15 +226,20 @@ static int setup_schema(rbd_jobstore *js, rbe_error *e)
 		r = rbe_fail(e, -EINVAL, "%s: not an rbd job database (it has tables but no schema version)", js->path);
 		goto out;
 	}
+	char sql[64];
 	if (version == 0) {
-		char sql[64];
 		if ((r = exec_sql(js, schema_v1, "cannot create the tables", e)) < 0)
-			goto out;
-		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", JOBSTORE_SCHEMA_VERSION);
-		if ((r = exec_sql(js, sql, "cannot set the schema version", e)) < 0)
 			goto out;
 		snprintf(sql, sizeof(sql), "PRAGMA application_id = %d", JOBSTORE_APPLICATION_ID);
 		if ((r = exec_sql(js, sql, "cannot set the application id", e)) < 0)
+			goto out;
+	}
+	/* Each migration in the same transaction: a database is at one version or the next. */
+	if (version < 2 && (r = exec_sql(js, schema_v2, "cannot migrate the job database to schema 2", e)) < 0)
+		goto out;
+	if (version < JOBSTORE_SCHEMA_VERSION) {
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", JOBSTORE_SCHEMA_VERSION);
+		if ((r = exec_sql(js, sql, "cannot set the schema version", e)) < 0)
 			goto out;
 	}
 	r = exec_sql(js, "COMMIT", "cannot create the tables", e);
@@ -220,6 +247,30 @@ out:
 	if (r < 0)
 		sqlite3_exec(js->db, "ROLLBACK", NULL, NULL, NULL);
 	return r;
+}
+
+/* A damaged file is refused before anything is served from it: rbd must not hand out garbage. */
+static int quick_check(rbd_jobstore *js, rbe_error *e)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(js->db, "PRAGMA quick_check(1)", -1, &st, NULL);
+	char first[512] = "";
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *m = sqlite3_column_text(st, 0);
+		snprintf(first, sizeof(first), "%s", m ? (const char *)m : "");
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK) {
+		int r = db_fail(js, rc, e, "the job database is damaged (quick_check failed)");
+		return r == -EIO ? -EINVAL : r;
+	}
+	if (strcmp(first, "ok") != 0)
+		return rbe_fail(e, -EINVAL,
+				"%s: the job database is damaged (quick_check: %s); restore it from a backup or move it "
+				"away to start afresh",
+				js->path, first);
+	return 0;
 }
 
 int rbd_jobstore_open(const char *path, rbd_jobstore **out, rbe_error *e)
@@ -259,7 +310,7 @@ int rbd_jobstore_open(const char *path, rbd_jobstore **out, rbe_error *e)
 	if ((r = exec_sql(js, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", "cannot configure the database",
 			  e)) < 0)
 		goto fail;
-	if ((r = setup_schema(js, e)) < 0)
+	if ((r = quick_check(js, e)) < 0 || (r = setup_schema(js, e)) < 0)
 		goto fail;
 	for (int k = 0; k < ST_COUNT; k++) {
 		rc = sqlite3_prepare_v3(js->db, stmt_sql[k], -1, SQLITE_PREPARE_PERSISTENT, &js->stmt[k], NULL);
@@ -391,6 +442,12 @@ int rbd_jobstore_start(rbd_jobstore *js, int64_t id, double now, rbe_error *e)
 int rbd_jobstore_finish(rbd_jobstore *js, int64_t id, rbd_job_state state, const char *result, const char *reason,
 			double now, rbe_error *e)
 {
+	return rbd_jobstore_finish_output(js, id, state, result, reason, NULL, now, e);
+}
+
+int rbd_jobstore_finish_output(rbd_jobstore *js, int64_t id, rbd_job_state state, const char *result,
+			       const char *reason, const char *output, double now, rbe_error *e)
+{
 	if (!rbd_job_state_final(state) || (unsigned)state >= N_STATES)
 		return rbe_fail(e, -EINVAL, "job %" PRId64 ": cannot finish as %s, not a final state", id,
 				rbd_job_state_name(state));
@@ -409,6 +466,8 @@ int rbd_jobstore_finish(rbd_jobstore *js, int64_t id, rbd_job_state state, const
 		rc = bind_text(st, 4, reason);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_double(st, 5, now);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 6, output);
 	return run_update(js, st, rc, id, "queued or running", "cannot finish a job", e);
 }
 
@@ -461,6 +520,25 @@ int rbd_jobstore_get(rbd_jobstore *js, int64_t id, rbd_job_row *out, rbe_error *
 	return r;
 }
 
+/* Stored JSON that does not parse (a hand edit, a bad disk) is reported, never served. */
+static int check_json(rbd_jobstore *js, int64_t id, const char *what, const char *text, rbe_error *e)
+{
+	json_error_t jerr;
+	json_t *v = json_loads(text, JSON_DECODE_ANY, &jerr);
+	if (v) {
+		json_decref(v);
+		return 0;
+	}
+	(void)js; /* the reason may reach a client: no server path in it */
+	return rbe_fail(e, -EBADMSG, "stored job is damaged: job %" PRId64 ": its %s is not JSON (%s at line %d)", id,
+			what, jerr.text, jerr.line);
+}
+
+int rbd_jobstore_spec_check(rbd_jobstore *js, const rbd_job_row *row, rbe_error *e)
+{
+	return check_json(js, row->id, "spec", row->spec, e);
+}
+
 int rbd_jobstore_result(rbd_jobstore *js, int64_t id, char **json_text, rbe_error *e)
 {
 	sqlite3_stmt *st;
@@ -468,7 +546,11 @@ int rbd_jobstore_result(rbd_jobstore *js, int64_t id, char **json_text, rbe_erro
 	int r;
 	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
 		*json_text = column_dup(st, 0);
-		r = 0;
+		r = check_json(js, id, "result", *json_text, e);
+		if (r < 0) {
+			free(*json_text);
+			*json_text = NULL;
+		}
 	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
 		r = rbe_fail(e, -ENOENT, "%s: job %" PRId64 " has no result", js->path, id);
 	} else {
@@ -521,4 +603,63 @@ int rbd_jobstore_recover(rbd_jobstore *js, size_t *n_requeued, rbe_error *e)
 		return r;
 	*n_requeued = (size_t)sqlite3_changes(js->db);
 	return 0;
+}
+
+int rbd_jobstore_output(rbd_jobstore *js, int64_t id, char **text, rbe_error *e)
+{
+	sqlite3_stmt *st;
+	int r = find_job(js, ST_OUTPUT, id, &st, e);
+	if (r > 0) {
+		*text = column_dup(st, 0);
+		r = 0;
+	}
+	stmt_done(st);
+	return r;
+}
+
+int rbd_jobstore_add_fault(rbd_jobstore *js, const char *sha256, const char *team, const char *reason,
+			   uint32_t *faults, rbe_error *e)
+{
+	sqlite3_stmt *st = stmt_get(js, ST_FAULT);
+	int rc = bind_text(st, 1, sha256);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 2, team);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 3, reason);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	int r = 0;
+	if (rc == SQLITE_ROW) {
+		*faults = (uint32_t)sqlite3_column_int64(st, 0);
+		/* RETURNING: the change is made once the statement has run to its end. */
+		rc = sqlite3_step(st);
+	}
+	if (rc != SQLITE_DONE)
+		r = db_fail(js, rc, e, "cannot count a router fault");
+	stmt_done(st);
+	return r;
+}
+
+int rbd_jobstore_faults(rbd_jobstore *js, const char *sha256, const char *team, uint32_t *faults, char **last_reason,
+			rbe_error *e)
+{
+	sqlite3_stmt *st = stmt_get(js, ST_FAULTS);
+	int rc = bind_text(st, 1, sha256);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 2, team);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	int r = 0;
+	*faults = 0;
+	if (last_reason)
+		*last_reason = NULL;
+	if (rc == SQLITE_ROW) {
+		*faults = (uint32_t)sqlite3_column_int64(st, 0);
+		if (last_reason)
+			*last_reason = column_dup(st, 1);
+	} else if (rc != SQLITE_DONE) {
+		r = db_fail(js, rc, e, "cannot read router faults");
+	}
+	stmt_done(st);
+	return r;
 }

@@ -40,8 +40,9 @@ void rbd_job_row_clear(rbd_job_row *r); /* frees the strings, zeroes the row */
 
 typedef struct rbd_jobstore rbd_jobstore;
 
-/* Open or create path (WAL, foreign keys on, schema versioned with user_version; a newer or
- * foreign schema is refused with a message). Owned: rbd_jobstore_close. */
+/* Open or create path (WAL, foreign keys on, schema versioned with user_version and migrated
+ * from older versions; a newer or foreign schema, or a file failing PRAGMA quick_check, is
+ * refused with a message naming the file). Owned: rbd_jobstore_close. */
 int rbd_jobstore_open(const char *path, rbd_jobstore **out, rbe_error *e);
 void rbd_jobstore_close(rbd_jobstore *js); /* accepts NULL */
 
@@ -59,13 +60,32 @@ int rbd_jobstore_start(rbd_jobstore *js, int64_t id, double now, rbe_error *e);
 int rbd_jobstore_finish(rbd_jobstore *js, int64_t id, rbd_job_state state, const char *result, const char *reason,
 			double now, rbe_error *e);
 
+/* rbd_jobstore_finish, also storing output (the router's own output, text; NULL: none). */
+int rbd_jobstore_finish_output(rbd_jobstore *js, int64_t id, rbd_job_state state, const char *result,
+			       const char *reason, const char *output, double now, rbe_error *e);
+
+/* The stored router output of job id (owned: free; NULL when none). -ENOENT: no such job. */
+int rbd_jobstore_output(rbd_jobstore *js, int64_t id, char **text, rbe_error *e);
+
+/* -EBADMSG with "stored job is damaged: ..." when row's spec is not JSON. */
+int rbd_jobstore_spec_check(rbd_jobstore *js, const rbd_job_row *row, rbe_error *e);
+
+/* Count one router fault of router content sha256 for team (kept across restarts); *faults
+ * gets the new count. */
+int rbd_jobstore_add_fault(rbd_jobstore *js, const char *sha256, const char *team, const char *reason,
+			   uint32_t *faults, rbe_error *e);
+/* The faults counted so far (0 when none) and the last one's reason (owned; NULL allowed). */
+int rbd_jobstore_faults(rbd_jobstore *js, const char *sha256, const char *team, uint32_t *faults, char **last_reason,
+			rbe_error *e);
+
 /* running → queued (a worker was interrupted by a daemon stop): attempts is kept. */
 int rbd_jobstore_requeue(rbd_jobstore *js, int64_t id, rbe_error *e);
 
 /* -ENOENT when there is no such job. *out filled (owned strings) on success. */
 int rbd_jobstore_get(rbd_jobstore *js, int64_t id, rbd_job_row *out, rbe_error *e);
 
-/* The stored result text of a done job (owned: free). -ENOENT when none. */
+/* The stored result text of a done job (owned: free). -ENOENT when none; -EBADMSG ("stored job
+ * is damaged: ...") when the stored text is not JSON: it is never handed out. */
 int rbd_jobstore_result(rbd_jobstore *js, int64_t id, char **json_text, rbe_error *e);
 
 /* Visit jobs in id order. team NULL: every team. include_final 0: queued and running only.

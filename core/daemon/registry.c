@@ -14,6 +14,7 @@
 #include "daemon/uvutil.h"
 
 #define PROBE_OUTPUT_LIMIT (1u << 20)
+#define PLUGIN_SIZE_LIMIT (1ull << 30) /* a router file larger than this is not read */
 #define PROBE_TIMEOUT_MS 10000
 
 /* A .so file in the plugin directory, as last seen. */
@@ -23,7 +24,8 @@ typedef struct plugin_file {
 	ino_t ino;
 	off_t size;
 	struct timespec mtime;
-	rbd_router_entry *entry; /* its content's entry; NULL while unreadable */
+	rbd_router_entry *entry; /* its content's entry; NULL while unreadable or refused */
+	char *refused;           /* why the entry itself is refused (a symbolic link, ...); or NULL */
 	int seen;                /* mark for the scan that finds removed files */
 } plugin_file;
 
@@ -32,12 +34,16 @@ typedef struct probe {
 	rbd_router_entry *entry;
 	uv_process_t proc;
 	uv_pipe_t out;
+	uv_pipe_t err;      /* the plugin's (and worker's) standard error, logged line by line */
 	uv_timer_t timer;
 	char *buf;
 	size_t len;
+	char line[512];     /* the standard error line being gathered */
+	size_t line_len;
+	size_t err_bytes;   /* read from err so far; past PROBE_OUTPUT_LIMIT the rest is dropped */
 	int64_t exit_status;
 	int term_signal;
-	int exited, eof, timed_out, open_handles;
+	int exited, eof, err_eof, timed_out, open_handles;
 	struct probe *next;
 } probe;
 
@@ -79,13 +85,46 @@ char *rbd_registry_store_path(const rbd_registry *r, const char *sha256)
 	return p;
 }
 
-/* Read the file whole, hash it and put a read-only copy in the store (atomically: temp + rename),
- * so a later change of the original never touches what a worker has mapped. */
-static int store_copy(rbd_registry *r, const char *path, char sha_hex[65], rbe_error *e)
+/* The open file fd (size bytes when it was checked) whole, owned in *data. */
+static int read_fd(int fd, const char *path, off_t size, char **data, size_t *len, rbe_error *e)
+{
+	if (size < 0 || (unsigned long long)size > PLUGIN_SIZE_LIMIT)
+		return rbe_fail(e, -EFBIG, "%s: larger than %llu MiB", path, PLUGIN_SIZE_LIMIT >> 20);
+	size_t cap = (size_t)size + 1, n = 0;
+	char *buf = rbe_xmalloc(cap);
+	for (;;) {
+		if (n == cap) {
+			if (cap > PLUGIN_SIZE_LIMIT) {
+				free(buf);
+				return rbe_fail(e, -EFBIG, "%s: larger than %llu MiB", path, PLUGIN_SIZE_LIMIT >> 20);
+			}
+			cap *= 2;
+			buf = rbe_xrealloc(buf, cap);
+		}
+		ssize_t k = read(fd, buf + n, cap - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			int rc = rbe_fail(e, -errno, "%s: %s", path, strerror(errno));
+			free(buf);
+			return rc;
+		}
+		if (k == 0)
+			break;
+		n += (size_t)k;
+	}
+	*data = buf;
+	*len = n;
+	return 0;
+}
+
+/* Read the open file whole, hash it and put a read-only copy in the store (atomically: temp +
+ * rename), so a later change of the original never touches what a worker has mapped. */
+static int store_copy(rbd_registry *r, int fd, const char *path, off_t size, char sha_hex[65], rbe_error *e)
 {
 	char *data = NULL;
 	size_t len = 0;
-	int rc = rbe_read_file(path, &data, &len, e);
+	int rc = read_fd(fd, path, size, &data, &len, e);
 	if (rc < 0)
 		return rc;
 	uint8_t sha[32];
@@ -94,24 +133,24 @@ static int store_copy(rbd_registry *r, const char *path, char sha_hex[65], rbe_e
 	char *dest = rbd_registry_store_path(r, sha_hex);
 	struct stat st;
 	if (stat(dest, &st) == 0 && (size_t)st.st_size == len)
-		goto out;
+		goto done;
 	size_t tn = strlen(dest) + 32;
 	char *tmp = rbe_xmalloc(tn);
 	snprintf(tmp, tn, "%s.tmp.%d", dest, (int)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444);
-	if (fd < 0) {
+	int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0444);
+	if (out < 0) {
 		rc = rbe_fail(e, -errno, "%s: %s", tmp, strerror(errno));
 	} else {
-		if (rbe_write_all(fd, data, len) < 0 || fsync(fd) < 0)
+		if (rbe_write_all(out, data, len) < 0 || fsync(out) < 0)
 			rc = rbe_fail(e, -errno, "%s: %s", tmp, strerror(errno));
-		close(fd);
+		close(out);
 		if (rc == 0 && rename(tmp, dest) < 0)
 			rc = rbe_fail(e, -errno, "%s: %s", dest, strerror(errno));
 		if (rc < 0)
 			unlink(tmp);
 	}
 	free(tmp);
-out:
+done:
 	free(dest);
 	free(data);
 	return rc;
@@ -160,7 +199,7 @@ static void probe_finish(probe *p)
 {
 	rbd_registry *r = p->reg;
 	rbd_router_entry *en = p->entry;
-	if (!p->exited || !p->eof)
+	if (!p->exited || !p->eof || !p->err_eof)
 		return;
 	for (probe **pp = &r->probes; *pp; pp = &(*pp)->next)
 		if (*pp == p) {
@@ -176,6 +215,11 @@ static void probe_finish(probe *p)
 	else if (p->term_signal)
 		snprintf(reason, sizeof(reason), "probe crashed: %s while loading the plugin",
 			 rbe_signal_name(p->term_signal, sig));
+	else if (p->len == 0)
+		/* The worker always prints its answer: no output at all means the plugin's own code
+		 * (a constructor calling exit) ended the probe while it was being loaded. */
+		snprintf(reason, sizeof(reason), "the plugin exited while loading (status %lld)",
+			 (long long)p->exit_status);
 	else if (p->exit_status != 0)
 		snprintf(reason, sizeof(reason), "probe exited with status %lld while loading the plugin",
 			 (long long)p->exit_status);
@@ -205,6 +249,7 @@ static void probe_finish(probe *p)
 	}
 	uv_close((uv_handle_t *)&p->proc, probe_closed);
 	uv_close((uv_handle_t *)&p->out, probe_closed);
+	uv_close((uv_handle_t *)&p->err, probe_closed);
 	uv_close((uv_handle_t *)&p->timer, probe_closed);
 	maybe_ready(r);
 }
@@ -235,6 +280,37 @@ static void probe_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	}
 }
 
+/* One line of the probe's standard error into rbd's log: a plugin printing without end is
+ * held to the limiter's few lines per interval, under a kind of its own file. */
+static void probe_err_line(probe *p)
+{
+	char kind[300];
+	p->line[p->line_len] = '\0';
+	snprintf(kind, sizeof(kind), "probe of %s", p->entry->file);
+	rbd_log_limited(kind, RBD_LOG_INFO, "router file %s (probe): %s", p->entry->file, p->line);
+	p->line_len = 0;
+}
+
+static void probe_err_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	probe *p = s->data;
+	for (ssize_t i = 0; i < n && p->err_bytes < PROBE_OUTPUT_LIMIT; i++, p->err_bytes++) {
+		char ch = buf->base[i];
+		if (ch == '\n')
+			probe_err_line(p);
+		else if (p->line_len < sizeof(p->line) - 1)
+			p->line[p->line_len++] = (unsigned char)ch < 0x20 && ch != '\t' ? '?' : ch;
+	}
+	free(buf->base);
+	if (n < 0) {
+		if (p->line_len)
+			probe_err_line(p);
+		uv_read_stop(s);
+		p->err_eof = 1;
+		probe_finish(p);
+	}
+}
+
 static void probe_timeout(uv_timer_t *t)
 {
 	probe *p = t->data;
@@ -248,13 +324,14 @@ static void probe_start(rbd_registry *r, rbd_router_entry *en)
 	p->reg = r;
 	p->entry = en;
 	uv_pipe_init(r->loop, &p->out, 0);
+	uv_pipe_init(r->loop, &p->err, 0);
 	uv_timer_init(r->loop, &p->timer);
-	p->out.data = p->timer.data = p->proc.data = p;
+	p->out.data = p->err.data = p->timer.data = p->proc.data = p;
 	char *args[] = {r->worker_path, "--probe", en->store_path, NULL};
 	uv_stdio_container_t stdio[3] = {
 		{.flags = UV_IGNORE},
 		{.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&p->out},
-		{.flags = UV_INHERIT_FD, .data.fd = 2},
+		{.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&p->err},
 	};
 	uv_process_options_t opts = {
 		.exit_cb = probe_exit,
@@ -264,7 +341,7 @@ static void probe_start(rbd_registry *r, rbd_router_entry *en)
 		.stdio = stdio,
 	};
 	r->open_handles++;
-	p->open_handles = 3;
+	p->open_handles = 4;
 	int rc = uv_spawn(r->loop, &p->proc, &opts);
 	if (rc < 0) {
 		en->state = RBD_ROUTER_REJECTED;
@@ -275,21 +352,23 @@ static void probe_start(rbd_registry *r, rbd_router_entry *en)
 		rbd_log(RBD_LOG_ERR, "%s", en->reason);
 		uv_close((uv_handle_t *)&p->proc, probe_closed);
 		uv_close((uv_handle_t *)&p->out, probe_closed);
+		uv_close((uv_handle_t *)&p->err, probe_closed);
 		uv_close((uv_handle_t *)&p->timer, probe_closed);
 		return;
 	}
 	p->next = r->probes;
 	r->probes = p;
 	uv_read_start((uv_stream_t *)&p->out, rbd_uv_alloc, probe_read);
+	uv_read_start((uv_stream_t *)&p->err, rbd_uv_alloc, probe_err_read);
 	uv_timer_start(&p->timer, probe_timeout, PROBE_TIMEOUT_MS, 0);
 }
 
-/* The entry for a file's current content: known contents are never probed twice. */
-static rbd_router_entry *entry_for(rbd_registry *r, const char *path, const char *file_name)
+/* The entry for a file's current content (fd open on it): known contents are never probed twice. */
+static rbd_router_entry *entry_for(rbd_registry *r, int fd, const char *path, off_t size, const char *file_name)
 {
 	char sha[65];
 	rbe_error e = {0};
-	if (store_copy(r, path, sha, &e) < 0) {
+	if (store_copy(r, fd, path, size, sha, &e) < 0) {
 		rbd_log(RBD_LOG_WARN, "router file %s: %s", path, e.msg);
 		return NULL;
 	}
@@ -315,6 +394,57 @@ static int is_plugin_name(const char *name)
 {
 	size_t len = strlen(name);
 	return len > 3 && name[0] != '.' && !strcmp(name + len - 3, ".so");
+}
+
+/* Open a plugin directory entry without following a symbolic link and without blocking on a
+ * FIFO; only a regular file is read. -1 with *refused set when the entry is not one (said in
+ * the listing), -1 with *refused empty when it is gone; else the fd, *st its fstat. */
+static int open_plugin(const char *path, struct stat *st, char *refused, size_t size)
+{
+	struct stat lst;
+	if (lstat(path, &lst) < 0) {
+		if (errno != ENOENT)
+			snprintf(refused, size, "cannot read it: %s", strerror(errno));
+		return -1;
+	}
+	if (S_ISLNK(lst.st_mode)) {
+		snprintf(refused, size,
+			 "a symbolic link: rbd reads only regular files in the plugin directory (install a copy)");
+		return -1;
+	}
+	if (!S_ISREG(lst.st_mode)) {
+		snprintf(refused, size, "not a regular file (a router is a .so file)");
+		return -1;
+	}
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			snprintf(refused, size,
+				 "a symbolic link: rbd reads only regular files in the plugin directory (install a copy)");
+		else if (errno != ENOENT)
+			snprintf(refused, size, "cannot read it: %s", strerror(errno));
+		return -1;
+	}
+	/* The entry may have been swapped since lstat: what counts is what was opened. */
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		snprintf(refused, size, "not a regular file (a router is a .so file)");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* f cannot be used, as why says: listed so, and logged when the reason is new. */
+static void file_refuse(plugin_file *f, const char *why)
+{
+	if (f->refused && !strcmp(f->refused, why))
+		return;
+	free(f->refused);
+	f->refused = rbe_xstrdup(why);
+	f->entry = NULL;
+	f->dev = 0;
+	f->ino = 0;
+	rbd_log(RBD_LOG_WARN, "router file %s refused: %s", f->name, why);
 }
 
 static int file_cmp(const void *a, const void *b)
@@ -345,8 +475,10 @@ void rbd_registry_rescan(rbd_registry *r)
 			char *path = rbe_xmalloc(n);
 			snprintf(path, n, "%s/%s", r->plugin_dir, de->d_name);
 			struct stat st;
-			if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
-				free(path);
+			char refused[256] = "";
+			int fd = open_plugin(path, &st, refused, sizeof(refused));
+			if (fd < 0 && !*refused) {
+				free(path); /* gone since readdir */
 				continue;
 			}
 			plugin_file *f = NULL;
@@ -360,16 +492,24 @@ void rbd_registry_rescan(rbd_registry *r)
 				f->name = rbe_xstrdup(de->d_name);
 			}
 			f->seen = 1;
+			if (fd < 0) {
+				file_refuse(f, refused);
+				free(path);
+				continue;
+			}
 			/* Unchanged identity and times: the content is what was probed (or what could not
 			 * be read: that is tried again, and logged again, only once the file changes). */
-			if (f->dev != st.st_dev || f->ino != st.st_ino || f->size != st.st_size ||
+			if (f->refused || f->dev != st.st_dev || f->ino != st.st_ino || f->size != st.st_size ||
 			    f->mtime.tv_sec != st.st_mtim.tv_sec || f->mtime.tv_nsec != st.st_mtim.tv_nsec) {
+				free(f->refused);
+				f->refused = NULL;
 				f->dev = st.st_dev;
 				f->ino = st.st_ino;
 				f->size = st.st_size;
 				f->mtime = st.st_mtim;
-				f->entry = entry_for(r, path, de->d_name);
+				f->entry = entry_for(r, fd, path, st.st_size, de->d_name);
 			}
+			close(fd);
 			free(path);
 		}
 		closedir(d);
@@ -377,42 +517,49 @@ void rbd_registry_rescan(rbd_registry *r)
 	/* Removed files leave the listing; their store copies stay for jobs pinned to them. */
 	size_t k = 0;
 	for (size_t i = 0; i < r->n_files; i++) {
-		if (r->files[i].seen)
+		if (r->files[i].seen) {
 			r->files[k++] = r->files[i];
-		else
+		} else {
 			free(r->files[i].name);
+			free(r->files[i].refused);
+		}
 	}
 	r->n_files = k;
-	/* In name order: when two files offer one router name, the first one wins. */
+	/* In name order, for the listing (two files offering one name are both refused). */
 	if (r->n_files > 1)
 		qsort(r->files, r->n_files, sizeof(*r->files), file_cmp);
 	maybe_ready(r);
 }
 
-const rbd_router_entry *rbd_registry_find(const rbd_registry *r, const char *name)
+/* The files (indices, up to max) whose router is called name; returns how many there are. */
+static size_t files_named(const rbd_registry *r, const char *name, size_t *idx, size_t max)
 {
+	size_t n = 0;
 	for (size_t i = 0; i < r->n_files; i++) {
 		const rbd_router_entry *en = r->files[i].entry;
-		if (en && en->info && !strcmp(en->name, name))
-			return en;
+		if (en && en->info && !strcmp(en->name, name)) {
+			if (n < max)
+				idx[n] = i;
+			n++;
+		}
 	}
-	return NULL;
+	return n;
 }
 
-void rbd_registry_report_crash(rbd_registry *r, const char *sha256, const char *reason)
+const rbd_router_entry *rbd_registry_find(const rbd_registry *r, const char *name)
 {
-	rbd_router_entry *en = entry_by_sha(r, sha256);
-	if (!en || en->state != RBD_ROUTER_OK)
-		return;
-	if (++en->crashes < r->quarantine_after)
-		return;
-	en->state = RBD_ROUTER_QUARANTINED;
-	free(en->reason);
-	size_t n = strlen(reason) + 160;
-	en->reason = rbe_xmalloc(n);
-	snprintf(en->reason, n, "quarantined after %u crashes (last: %s); replace the file to clear it", en->crashes,
-		 reason);
-	rbd_log(RBD_LOG_WARN, "router %s (sha256 %.12s) %s", en->name, en->sha256, en->reason);
+	size_t idx[1];
+	return files_named(r, name, idx, 1) == 1 ? r->files[idx[0]].entry : NULL;
+}
+
+int rbd_registry_conflict(const rbd_registry *r, const char *name, char *why, size_t size)
+{
+	size_t idx[2];
+	if (files_named(r, name, idx, 2) < 2)
+		return 0;
+	snprintf(why, size, "router name '%s' is declared by both %s and %s; neither is used until one is removed",
+		 name, r->files[idx[0]].name, r->files[idx[1]].name);
+	return 1;
 }
 
 json_t *rbd_registry_list(const rbd_registry *r)
@@ -421,6 +568,13 @@ json_t *rbd_registry_list(const rbd_registry *r)
 	json_t *list = json_array();
 	for (size_t i = 0; i < r->n_files; i++) {
 		const rbd_router_entry *en = r->files[i].entry;
+		if (!en && r->files[i].refused) {
+			json_array_append_new(list, json_pack("{s:s%, s:n, s:s, s:s, s:s}", "name", r->files[i].name,
+							      strlen(r->files[i].name) - 3, "sha256", "file",
+							      r->files[i].name, "state", "rejected", "reason",
+							      r->files[i].refused));
+			continue;
+		}
 		if (!en)
 			continue;
 		json_t *o = json_object();
@@ -431,14 +585,17 @@ json_t *rbd_registry_list(const rbd_registry *r)
 			size_t len = strlen(r->files[i].name) - 3;
 			json_object_set_new(o, "name", json_stringn(r->files[i].name, len));
 		}
-		const rbd_router_entry *winner = en->info ? rbd_registry_find(r, en->name) : en;
+		/* Two files declaring one name: neither is used, and each names the other. */
+		size_t idx[2] = {0, 0};
+		int conflict = en->info && files_named(r, en->name, idx, 2) > 1;
+		size_t other = conflict && idx[0] == i ? idx[1] : idx[0];
 		json_object_set_new(o, "sha256", json_string(en->sha256));
 		json_object_set_new(o, "file", json_string(r->files[i].name));
-		if (winner != en) {
+		if (conflict) {
 			json_object_set_new(o, "state", json_string("rejected"));
 			char why[512];
-			snprintf(why, sizeof(why), "router name '%s' is already offered by %s", en->name,
-				 winner->file);
+			snprintf(why, sizeof(why), "router name '%s' is also declared by %s", en->name,
+				 r->files[other].name);
 			json_object_set_new(o, "reason", json_string(why));
 		} else {
 			json_object_set_new(o, "state", json_string(states[en->state]));
@@ -536,8 +693,10 @@ int rbd_registry_update(rbd_registry *r, const rbd_registry_opts *o, rbe_error *
 	int dir_changed = strcmp(r->plugin_dir, o->plugin_dir) != 0;
 	set_opts(r, o);
 	if (dir_changed) {
-		for (size_t i = 0; i < r->n_files; i++)
+		for (size_t i = 0; i < r->n_files; i++) {
 			free(r->files[i].name);
+			free(r->files[i].refused);
+		}
 		r->n_files = 0;
 		watch_dir(r);
 	}
@@ -574,8 +733,10 @@ void rbd_registry_free(rbd_registry *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->n_files; i++)
+	for (size_t i = 0; i < r->n_files; i++) {
 		free(r->files[i].name);
+		free(r->files[i].refused);
+	}
 	free(r->files);
 	for (size_t i = 0; i < r->n_entries; i++) {
 		rbd_router_entry *en = r->entries[i];

@@ -1,6 +1,6 @@
 /* registry.h — the routers rbd offers: watches the plugin directory, probes each new or changed
  * .so in an rbd-worker subprocess (never in rbd), keeps a content-addressed copy per sha256,
- * and quarantines a router file that keeps crashing until the file changes. */
+ * (quarantine of a router that keeps crashing is per team, in the job store: jobs.c). */
 #ifndef RBD_REGISTRY_H
 #define RBD_REGISTRY_H
 
@@ -12,7 +12,7 @@
 typedef enum rbd_router_state {
 	RBD_ROUTER_OK = 0,
 	RBD_ROUTER_REJECTED = 1,    /* the probe refused it (reason: the loader's message) */
-	RBD_ROUTER_QUARANTINED = 2, /* it crashed jobs too often; cleared when the file changes */
+	RBD_ROUTER_QUARANTINED = 2, /* listed so for a team whose jobs it crashed too often (jobs.c) */
 } rbd_router_state;
 
 /* One probed file content, by sha256. Owned by the registry; valid until rbd_registry_free
@@ -23,7 +23,6 @@ typedef struct rbd_router_entry {
 	char *store_path;  /* the content-addressed copy workers load */
 	rbd_router_state state;
 	char *reason;      /* rejected / quarantined: why */
-	unsigned crashes;
 	json_t *info;      /* the probe's router object (name, version, kind, summary, params); NULL if rejected */
 	const char *name;  /* the router's name, borrowed from info; NULL if rejected */
 	/* The parameter schema the probe described (the worker built it from the descriptor), so
@@ -50,14 +49,13 @@ int rbd_registry_update(rbd_registry *r, const rbd_registry_opts *o, rbe_error *
 void rbd_registry_rescan(rbd_registry *r);
 
 /* The router registered under name (its file is in the plugin directory now), in any state;
- * NULL when no file offers that name. */
+ * NULL when no file offers that name, or when two or more do (rbd_registry_conflict). */
 const rbd_router_entry *rbd_registry_find(const rbd_registry *r, const char *name);
+/* Whether two or more files declare the router name; if so, why (naming two of them) is put in
+ * why, and neither is used. */
+int rbd_registry_conflict(const rbd_registry *r, const char *name, char *why, size_t size);
 /* The store copy of sha256 (for a job pinned to it): path owned by the caller (free). */
 char *rbd_registry_store_path(const rbd_registry *r, const char *sha256);
-
-/* A job of this router content crashed the worker; after quarantine_after crashes the router
- * is quarantined until its file changes. */
-void rbd_registry_report_crash(rbd_registry *r, const char *sha256, const char *reason);
 
 /* {"routers": [...]} as ListRouters answers (docs/protocol.md). Owned reference. */
 json_t *rbd_registry_list(const rbd_registry *r);

@@ -43,6 +43,7 @@ typedef struct job_mem {
 	rbd_job_state state;
 	char *router_sha;
 	rbd_run *run;       /* while running */
+	uint32_t job_user;  /* while running: the uid its router runs as ([sandbox] job_users), or 0 */
 	char *cancel_reason;
 	struct job_mem *next;
 } job_mem;
@@ -63,6 +64,13 @@ struct rbd_conn {
 	char last_phase[64];
 	int eof;     /* the client shut its sending side: close once the pending replies are out */
 	int closing;
+	int refused;           /* in no team and no administrator: told so, then closed */
+	double last_active;    /* monotonic: the last call received or reply sent */
+	double finishing_at;   /* monotonic: when a flush-then-close began (0: not begun) */
+	/* Bytes this connection holds, counted in rbd_server.buffered. */
+	size_t out_bytes;      /* replies queued, not yet written */
+	size_t in_bytes;       /* a partial call in the input buffer */
+	size_t backlog_bytes;  /* calls waiting behind a pending one */
 	conn *next;
 };
 
@@ -84,6 +92,12 @@ struct rbd_server {
 	job_mem *jobs;
 	conn *conns;
 	size_t n_conns;
+	size_t n_refused;   /* of n_conns: non-members being told why and closed (count for no cap) */
+	uint64_t buffered;  /* bytes every connection holds together (max_buffered bounds it) */
+	uint64_t buffered_peak; /* since memory was last handed back to the system */
+	uv_timer_t sweep;   /* closes idle connections and ones that never drain */
+	int sweep_on;
+	int orphans;        /* a job's end could not be stored: the store has it unfinished, memory not */
 	group_cache_entry group_cache[GROUP_CACHE_SIZE];
 	int shutting_down, closed;
 	int exit_status; /* for rbd's main: 1 when rbd could not serve */
@@ -98,6 +112,10 @@ double rbd_wall_now(void);
 rbd_shmds *rbd_dataset_find(rbd_server *s, const char *name); /* borrowed, or NULL */
 /* While stopping: once no worker runs, close the connections, then everything else. */
 void rbd_maybe_stopped(rbd_server *s);
+/* Jobs the store still has queued or running though rbd forgot them (their end could not be
+ * stored: a full or failing state directory) are marked failed with a reason, once the store
+ * takes writes again. Does nothing unless s->orphans; called periodically. */
+void rbd_reconcile(rbd_server *s);
 
 /* ---- jobs.c ---- */
 
@@ -108,6 +126,11 @@ void rbd_jobmem_remove(rbd_server *s, job_mem *j); /* frees j */
 size_t rbd_team_active(rbd_server *s, const char *team); /* its jobs queued or running */
 /* Store the final state, forget j (freed) and tell whoever waits on it. */
 void rbd_finish_job(rbd_server *s, job_mem *j, rbd_job_state state, const char *result, const char *reason);
+/* Why router content router_sha is quarantined for team (owned: free), or NULL when it is not:
+ * its router faults counted in the job store reached quarantine_after. */
+char *rbd_quarantine_reason(rbd_server *s, const char *router_sha, const char *team);
+/* In a ListRouters answer (borrowed), show the routers quarantined for team as such. */
+void rbd_routers_mark_quarantined(rbd_server *s, json_t *list, const char *team);
 /* Start queued jobs while workers are free. */
 void rbd_schedule(rbd_server *s);
 /* SIGTERM's grace is over: stop every running worker (the jobs stay queued). */
@@ -125,8 +148,13 @@ void rbd_reply_error(conn *c, const char *error, json_t *params, const char *fmt
 	__attribute__((format(printf, 4, 5)));
 /* Close every connection not closing yet (rbd stops). */
 void rbd_conns_close(rbd_server *s);
-/* Tell every connection waiting on id what changed. */
+/* Stop the timer that closes idle connections (rbd stops). */
+void rbd_conns_stop_sweep(rbd_server *s);
+/* Tell every connection waiting on id what changed; a job whose end could not be stored
+ * answers its waiters with an error at once. */
 void rbd_notify(rbd_server *s, int64_t id);
+/* Whether job id ended without the end being stored (see rbd_reconcile); why is for the caller. */
+int rbd_job_lost(rbd_server *s, int64_t id, char *why, size_t size);
 /* Listen on cfg->socket_path; connections are accepted from then on. */
 int rbd_listen(rbd_server *s, rbe_error *e);
 const rbd_team_conf *rbd_caller_team(const conn *c); /* borrowed from the config, or NULL */

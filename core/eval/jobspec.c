@@ -165,8 +165,12 @@ static int parse_members(const json_t *job, rbe_jobspec *s, rbe_error *e)
 	if ((v = json_object_get(job, "lambdas"))) {
 		size_t k, n = json_array_size(v);
 		const json_t *item;
-		if (!json_is_array(v) || n == 0 || n > 100000)
-			return rbe_fail(e, -EINVAL, "job member 'lambdas' must be an array of 1 to 100000 numbers");
+		if (!json_is_array(v) || n == 0)
+			return rbe_fail(e, -EINVAL, "job member 'lambdas' must be an array of 1 to %d numbers",
+					RBE_JOBSPEC_MAX_LAMBDAS);
+		if (n > RBE_JOBSPEC_MAX_LAMBDAS)
+			return rbe_fail(e, -EINVAL, "job member 'lambdas': %zu values; at most %d are allowed", n,
+					RBE_JOBSPEC_MAX_LAMBDAS);
 		s->lambdas = rbe_xcalloc(n, sizeof(double));
 		json_array_foreach(v, k, item) {
 			double x = json_is_number(item) ? json_number_value(item) : NAN;
@@ -261,11 +265,42 @@ static int prepare(const rbe_jobspec *s, const rbe_param_schema *schema, const r
 	return 0;
 }
 
+/* The work the job implies on ds, bounded before any of it is allocated: the host's own arrays
+ * grow with operating points × test prompts (every decision of every point) and with bootstrap
+ * resamples × the quantities resampled (two per point and per model), and a failed allocation
+ * there ends the worker, whoever submitted. The bounds keep each under about 1 GiB. */
+static int check_work(const rbe_jobspec *s, const rbe_dataset *ds, rbe_error *e)
+{
+	uint64_t points = s->n_lambdas ? s->n_lambdas : RBE_PAPER_LAMBDA_COUNT, prompts = ds->n;
+	uint64_t kept = s->opts.keep_decisions ? s->splits : 1;
+	uint64_t decisions = points * prompts * kept;
+	if (decisions > RBE_JOBSPEC_MAX_DECISIONS)
+		return rbe_fail(e, -EINVAL,
+				"job member '%s': %llu λ values × %llu prompts%s is %llu decisions; at most %llu are "
+				"allowed",
+				s->n_lambdas ? "lambdas" : "keep_decisions", (unsigned long long)points,
+				(unsigned long long)prompts, kept > 1 ? " × splits kept" : "",
+				(unsigned long long)decisions, (unsigned long long)RBE_JOBSPEC_MAX_DECISIONS);
+	uint64_t quantities = 2 * points + 2 * (uint64_t)ds->n_models + 2;
+	uint64_t values = (uint64_t)s->opts.bootstrap_resamples * quantities;
+	if (values > RBE_JOBSPEC_MAX_BOOTSTRAP_VALUES)
+		return rbe_fail(e, -EINVAL,
+				"job member 'bootstrap': %u resamples × %llu quantities (%llu λ values, %u models) is "
+				"%llu values; at most %llu are allowed",
+				s->opts.bootstrap_resamples, (unsigned long long)quantities, (unsigned long long)points,
+				ds->n_models, (unsigned long long)values,
+				(unsigned long long)RBE_JOBSPEC_MAX_BOOTSTRAP_VALUES);
+	return 0;
+}
+
 int rbe_jobspec_check(const rbe_jobspec *s, const rbe_param_schema *schema, const rbe_dataset *ds, rbe_error *e)
 {
 	rbe_dataset *pool = NULL;
 	rbe_params *params = NULL;
-	int rc = prepare(s, schema, ds, 1, &pool, &params, e);
+	int rc = check_work(s, ds, e);
+	if (rc < 0)
+		return rc;
+	rc = prepare(s, schema, ds, 1, &pool, &params, e);
 	if (rc == 0 && s->opts.target_share_model &&
 	    rbe_dataset_model_index(pool ? pool : ds, s->opts.target_share_model) < 0)
 		rc = rbe_fail(e, -EINVAL, "job member 'target_share': no model '%s' in the dataset",
@@ -324,7 +359,10 @@ int rbe_jobspec_run(const rbe_jobspec *s, const rbe_dataset *ds, const rbe_plugi
 {
 	rbe_dataset *pool = NULL;
 	rbe_params *params = NULL;
-	int rc = prepare(s, plugin->schema, ds, 0, &pool, &params, e);
+	int rc = check_work(s, ds, e);
+	if (rc < 0)
+		return rc;
+	rc = prepare(s, plugin->schema, ds, 0, &pool, &params, e);
 	if (rc < 0)
 		return rc;
 	rbe_eval_opts o = s->opts;

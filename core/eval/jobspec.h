@@ -22,7 +22,7 @@
  *   "split": "paper" | "ood"
  *   "groups": ["mmlu-*=mmlu", ...]       extra grouping rules, as `--group`
  *   "default_groups": true               false: as `--no-default-groups`
- *   "lambdas": [0.1, ...]                predictive sweep
+ *   "lambdas": [0.1, ...]                predictive sweep, 1 to RBE_JOBSPEC_MAX_LAMBDAS values
  *   "threads": 1..1024
  *   "bootstrap": 0..1000000              default 1000
  *   "bootstrap_seed": 0..4294967295      default 42
@@ -32,8 +32,15 @@
  *   "target_budget": >= 0
  *   "target_share": {"model": "m", "share": 0..1}
  *   "validation_fraction": (0, 1)
- * Unknown members, wrong types and out-of-range values are refused naming the member.
+ * Unknown members, wrong types and out-of-range values are refused naming the member. So is work
+ * the host could not allocate (rbe_jobspec_check and rbe_jobspec_run, which know the dataset):
+ * λ values (32 by default) × prompts (× splits with keep_decisions) at most
+ * RBE_JOBSPEC_MAX_DECISIONS, and bootstrap resamples × (2 × λ values + 2 × models + 2) at most
+ * RBE_JOBSPEC_MAX_BOOTSTRAP_VALUES.
  */
+#define RBE_JOBSPEC_MAX_LAMBDAS 4096
+#define RBE_JOBSPEC_MAX_DECISIONS ((uint64_t)1 << 25)
+#define RBE_JOBSPEC_MAX_BOOTSTRAP_VALUES ((uint64_t)1 << 26)
 typedef struct rbe_jobspec rbe_jobspec;
 
 /* The members above, NULL-terminated: rbd's Submit refuses any other parameter by this list. */
