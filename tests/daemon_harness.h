@@ -32,7 +32,7 @@ static inline void copy_file(const char *from, const char *to)
 	size_t len = 0;
 	rbe_error e = {0};
 	cr_assert_eq(rbe_read_file(from, &data, &len, &e), 0, "%s", e.msg);
-	char tmp[600];
+	char tmp[700]; /* room for any path install_router makes, and ".tmp" */
 	snprintf(tmp, sizeof(tmp), "%s.tmp", to);
 	FILE *f = fopen(tmp, "wb");
 	cr_assert_not_null(f, "%s: %s", tmp, strerror(errno));

@@ -368,27 +368,29 @@ Test(config, missing_required_keys)
 Test(config, unknown_section_and_key)
 {
 	expect_refused(SERVER "[srever]\n", NAME ":4: [srever]: unknown section (expected [server], [limits], "
-					    "[dataset.NAME] or [team.NAME])");
+					    "[sandbox], [dataset.NAME] or [team.NAME])");
 	expect_refused(SERVER "[Team.a]\nmembers = 1\n", NAME ":4: [Team.a]: unknown section (expected [server], "
-							 "[limits], [dataset.NAME] or [team.NAME])");
+							 "[limits], [sandbox], [dataset.NAME] or [team.NAME])");
 	expect_refused(SERVER "sockt = /x\n",
 		       NAME ":4: [server] sockt: unknown key (known here: socket, socket_mode, socket_group, state_dir, "
 			    "plugin_dir, workers, admin_group, max_message, max_connections_per_uid, "
-			    "max_connections, max_output_queue, rescan_interval, shutdown_grace, quarantine_after)");
+			    "max_connections, max_output_queue, rescan_interval, shutdown_grace, quarantine_after, "
+			    "max_buffered, idle_timeout)");
 	expect_refused(SERVER "[limits]\nwall = 5\n",
 		       NAME ":5: [limits] wall: unknown key (known here: wall_time, kill_grace, address_space, "
-			    "cpu_time, open_files, threads)");
+			    "cpu_time, open_files, threads, max_result, max_attempts)");
 	expect_refused(SERVER "[team.a]\nmembers = 1\nmax_jobs = 3\n",
 		       NAME ":6: [team.a] max_jobs: unknown key (known here: members, groups, max_queued, max_running)");
 	expect_refused(SERVER "[dataset.d]\npath = /x\n",
 		       NAME ":5: [dataset.d] path: unknown key (known here: file, csv)");
 	expect_refused("state_dir = /s\n[server]\n", NAME ":1: state_dir: outside any section (keys go under "
-							 "[server], [limits], [dataset.NAME] or [team.NAME])");
+							 "[server], [limits], [sandbox], [dataset.NAME] or [team.NAME])");
 	/* Control bytes in a name do not reach a terminal. */
 	expect_refused(SERVER "\x1b[31mx = 1\n",
 		       NAME ":4: [server] ?[31mx: unknown key (known here: socket, socket_mode, socket_group, "
 			    "state_dir, plugin_dir, workers, admin_group, max_message, max_connections_per_uid, "
-			    "max_connections, max_output_queue, rescan_interval, shutdown_grace, quarantine_after)");
+			    "max_connections, max_output_queue, rescan_interval, shutdown_grace, quarantine_after, "
+			    "max_buffered, idle_timeout)");
 }
 
 Test(config, bad_section_names)
@@ -846,6 +848,10 @@ Test(config, example_conf_parses)
 	cr_assert_gt(c->teams[0].max_queued, 0);
 	cr_assert_float_eq(c->shutdown_grace_seconds, 30, 1e-12);
 	cr_assert_eq(c->max_message, 1048576);
+	cr_assert_eq(c->max_buffered, 64u << 20);
+	cr_assert_float_eq(c->idle_timeout_seconds, 300, 1e-12);
+	cr_assert_eq(c->sandbox_enabled, 1);
+	cr_assert_eq(c->sandbox_require_landlock, 1);
 	rbd_config_free(c);
 	free(text);
 }
@@ -865,4 +871,69 @@ Test(config, example_conf_loads_but_for_missing_names)
 		cr_assert_eq(r, -EINVAL, "%s", e.msg);
 		cr_assert(strstr(e.msg, ": no group '") || strstr(e.msg, ": no user '"), "%s", e.msg);
 	}
+}
+
+/* ---- connection bounds and [sandbox] ---- */
+
+Test(config, buffered_and_idle_defaults_and_values)
+{
+	rbd_config *c = parse_ok(SERVER);
+	cr_assert_eq(c->max_buffered, 64u << 20);
+	cr_assert_float_eq(c->idle_timeout_seconds, 300, 1e-9);
+	cr_assert_eq(c->sandbox_enabled, 1);
+	cr_assert_eq(c->sandbox_require_landlock, 1);
+	cr_assert_eq(c->sandbox_uid_count, 0);
+	rbd_config_free(c);
+	c = parse_ok(SERVER "max_buffered = 16M\nidle_timeout = 0\n");
+	cr_assert_eq(c->max_buffered, 16u << 20);
+	cr_assert_float_eq(c->idle_timeout_seconds, 0, 1e-9);
+	rbd_config_free(c);
+	c = parse_ok(SERVER "idle_timeout = 2m\n");
+	cr_assert_float_eq(c->idle_timeout_seconds, 120, 1e-9);
+	rbd_config_free(c);
+	expect_refused(SERVER "max_buffered = 512K\n", NAME ":4: [server] max_buffered: '512K' is out of range (1M to 64G)");
+	expect_refused(SERVER "idle_timeout = 0.5\n",
+		       NAME ":4: [server] idle_timeout: '0.5' is out of range (0 for never, or 1s to 24h)");
+	expect_refused(SERVER "idle_timeout = soon\n",
+		       NAME ":4: [server] idle_timeout: 'soon' is not a duration (e.g. 90, 30s, 5m)");
+}
+
+Test(config, sandbox_section)
+{
+	rbd_config *c = parse_ok(SERVER "[sandbox]\nenabled = false\njob_users = 61000-61999\nrequire_landlock = false\n");
+	cr_assert_eq(c->sandbox_enabled, 0);
+	cr_assert_eq(c->sandbox_require_landlock, 0);
+	cr_assert_eq(c->sandbox_uid_first, 61000);
+	cr_assert_eq(c->sandbox_uid_count, 1000);
+	rbd_config_free(c);
+	c = parse_ok(SERVER "[sandbox]\njob_users = 70000-70000\n[team.a]\nmembers = 69999, 70001\n");
+	cr_assert_eq(c->sandbox_enabled, 1);
+	cr_assert_eq(c->sandbox_uid_first, 70000);
+	cr_assert_eq(c->sandbox_uid_count, 1);
+	rbd_config_free(c);
+}
+
+Test(config, sandbox_refusals_name_their_line)
+{
+	expect_refused(SERVER "[sandbox]\nenabled = yes please\n",
+		       NAME ":5: [sandbox] enabled: 'yes please' is not true or false");
+	expect_refused(SERVER "[sandbox]\n\nrequire_landlock = 1\n",
+		       NAME ":6: [sandbox] require_landlock: '1' is not true or false");
+	expect_refused(SERVER "[sandbox]\njob_users = 61000\n",
+		       NAME ":5: [sandbox] job_users: '61000' is not a range of uids FIRST-LAST (e.g. 61000-61999)");
+	expect_refused(SERVER "[sandbox]\njob_users = a-b\n",
+		       NAME ":5: [sandbox] job_users: 'a-b' is not a range of uids FIRST-LAST (e.g. 61000-61999)");
+	expect_refused(SERVER "[sandbox]\njob_users = 0-100\n",
+		       NAME ":5: [sandbox] job_users: '0-100' includes uid 0 (root); jobs never run as root");
+	expect_refused(SERVER "[sandbox]\njob_users = 200-100\n",
+		       NAME ":5: [sandbox] job_users: '200-100': the first uid is above the last");
+	expect_refused(SERVER "[sandbox]\njob_users = 1-4294967295\n",
+		       NAME ":5: [sandbox] job_users: '1-4294967295' is out of range for user ids (at most 4294967294)");
+	expect_refused(SERVER "[sandbox]\nlandlock = true\n",
+		       NAME ":5: [sandbox] landlock: unknown key (known here: enabled, job_users, require_landlock)");
+	expect_refused(SERVER "[sandbox]\nenabled = true\n[sandbox]\n", NAME ":6: [sandbox]: duplicate section (first at line 4)");
+	/* A team member's uid inside the range: the line of job_users, and where the member is. */
+	expect_refused(SERVER "[sandbox]\njob_users = 61000-61999\n[team.a]\nmembers = 1000,\n  61500\n",
+		       NAME ":5: [sandbox] job_users: uid 61500 is a member of [team.a] (line 8); job users must be "
+			    "uids no one logs in as");
 }

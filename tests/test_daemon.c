@@ -2,8 +2,13 @@
  * real workers, fixture plugins that crash, hang, hog memory or lie, kill -9, teams. No per-test
  * .timeout: Criterion 2.4 leaks its timer records when timed tests overlap under --jobs 2 (an
  * AddressSanitizer failure); the suite timeout in tests/meson.build bounds them instead. */
+#include <dirent.h>
 #include <grp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 
 #include "daemon_harness.h"
 
@@ -166,7 +171,7 @@ static json_t *router_listed(const rbd_proc *d, const char *name)
 	json_t *found = NULL, *r;
 	size_t i;
 	json_array_foreach(json_object_get(list, "routers"), i, r)
-		if (!strcmp(jstr(r, "name"), name))
+		if (!found && !strcmp(jstr(r, "name"), name)) /* two files may list one name */
 			found = json_incref(r);
 	json_decref(list);
 	return found;
@@ -534,7 +539,8 @@ Test(daemon, teams_see_only_their_own_jobs)
 		const char *method, *error;
 	} callers[] = {
 		{UID_B + 7, UID_B + 7, "Status", RBW_ERR_PERMISSION_DENIED},  /* no team */
-		{UID_B + 7, UID_B + 7, "ListRouters", NULL},                   /* anyone */
+		{UID_B + 7, UID_B + 7, "ListRouters", RBW_ERR_PERMISSION_DENIED}, /* no team: closed at accept */
+		{UID_B + 5, GID_ADMIN, "ListRouters", NULL},                   /* anyone else */
 		{UID_A, UID_A, "Reload", RBW_ERR_PERMISSION_DENIED},           /* administrators only */
 		{UID_B + 5, GID_ADMIN, "Submit", RBW_ERR_PERMISSION_DENIED},   /* a job needs a team */
 		{UID_B + 5, GID_ADMIN, "Status", NULL},                        /* an administrator sees all */
@@ -1061,4 +1067,206 @@ Test(daemon, detaches_without_foreground)
 	cr_assert(strstr(msg, "small.rbds") && strstr(msg, "rbd.log"), "%s", msg);
 	free(msg);
 	rbd_proc_cleanup(&d);
+}
+
+/* ---- what the plugin directory may hold ---- */
+
+/* The listing's entry for file (owned), or NULL. */
+static json_t *router_of_file(const rbd_proc *d, const char *file)
+{
+	json_t *list = call_ok(d, "ListRouters", NULL);
+	json_t *found = NULL, *r;
+	size_t i;
+	json_array_foreach(json_object_get(list, "routers"), i, r)
+		if (!strcmp(jstr(r, "file"), file))
+			found = json_incref(r);
+	json_decref(list);
+	return found;
+}
+
+static size_t files_in(const char *dir)
+{
+	DIR *dh = opendir(dir);
+	cr_assert_not_null(dh, "%s", dir);
+	size_t n = 0;
+	struct dirent *de;
+	while ((de = readdir(dh)))
+		n += de->d_name[0] != '.';
+	closedir(dh);
+	return n;
+}
+
+Test(daemon, symlinks_and_special_files_in_the_plugin_dir_are_refused)
+{
+	rbd_proc d;
+	rbd_proc_init(&d, (const char *const[]){"random", NULL});
+	char path[700], elsewhere[700];
+	/* A link to a secret: before, rbd copied /etc/passwd into its store. */
+	snprintf(path, sizeof(path), "%s/passwd.so", d.plugins);
+	cr_assert_eq(symlink("/etc/passwd", path), 0);
+	/* A link to a real router outside the directory: refused all the same. */
+	snprintf(elsewhere, sizeof(elsewhere), "%s/single.so", d.dir);
+	copy_file(builtin_plugin("single"), elsewhere);
+	snprintf(path, sizeof(path), "%s/linked.so", d.plugins);
+	cr_assert_eq(symlink(elsewhere, path), 0);
+	/* A FIFO would block a reader that opened it without O_NONBLOCK. */
+	snprintf(path, sizeof(path), "%s/fifo.so", d.plugins);
+	cr_assert_eq(mkfifo(path, 0644), 0);
+	snprintf(path, sizeof(path), "%s/dir.so", d.plugins);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	rbd_proc_start(&d);
+	static const struct {
+		const char *file, *reason;
+	} cases[] = {{"passwd.so", "a symbolic link"},
+		     {"linked.so", "a symbolic link"},
+		     {"fifo.so", "not a regular file"},
+		     {"dir.so", "not a regular file"}};
+	for (size_t i = 0; i < 4; i++) {
+		json_t *r = router_of_file(&d, cases[i].file);
+		cr_assert_not_null(r, "%s is not listed", cases[i].file);
+		cr_assert_str_eq(jstr(r, "state"), "rejected", "%s", cases[i].file);
+		cr_assert(strstr(jstr(r, "reason"), cases[i].reason), "%s: %s", cases[i].file, jstr(r, "reason"));
+		cr_assert(json_is_null(json_object_get(r, "sha256")), "%s was read", cases[i].file);
+		json_decref(r);
+	}
+	/* The store holds the one regular router file, nothing the links point to. */
+	snprintf(path, sizeof(path), "%s/plugins", d.state);
+	cr_assert_eq(files_in(path), 1, "the store holds %zu files", files_in(path));
+	cr_assert(router_is(&d, "random", "ok", NULL));
+	rbw_reply rep = call(&d, "Submit", json_pack("{ssss}", "dataset", "small", "router", "single"));
+	cr_assert_str_eq(rep.error, RBW_ERR_NO_SUCH_ROUTER);
+	rbw_reply_clear(&rep);
+	cr_assert(log_has(&d, "router file passwd.so refused: a symbolic link", NULL));
+	rbd_proc_finish(&d);
+}
+
+Test(daemon, a_router_name_declared_twice_is_used_by_neither)
+{
+	rbd_proc d;
+	rbd_proc_init(&d, basic_routers);
+	char path[700];
+	snprintf(path, sizeof(path), "%s/another_random.so", d.plugins);
+	copy_file(builtin_plugin("random"), path);
+	rbd_proc_start(&d);
+	json_t *a = router_of_file(&d, "another_random.so"), *b = router_of_file(&d, "random.so");
+	cr_assert(a && b);
+	cr_assert_str_eq(jstr(a, "state"), "rejected");
+	cr_assert_str_eq(jstr(a, "reason"), "router name 'random' is also declared by random.so");
+	cr_assert_str_eq(jstr(b, "state"), "rejected");
+	cr_assert_str_eq(jstr(b, "reason"), "router name 'random' is also declared by another_random.so");
+	json_decref(a);
+	json_decref(b);
+	rbw_reply rep = call(&d, "Submit", json_pack("{ssss}", "dataset", "small", "router", "random"));
+	cr_assert_str_eq(rep.error, RBW_ERR_NO_SUCH_ROUTER);
+	const char *msg = json_string_value(json_object_get(rep.parameters, "message"));
+	cr_assert(strstr(msg, "declared by both another_random.so and random.so"), "%s", msg);
+	cr_assert_str_eq(jstr(rep.parameters, "reason"), msg);
+	rbw_reply_clear(&rep);
+	/* Other routers are untouched; removing one of the two files settles it. */
+	cr_assert(router_is(&d, "single", "ok", NULL));
+	cr_assert_eq(unlink(path), 0);
+	cr_assert(POLL_UNTIL(router_is(&d, "random", "ok", NULL), 10000));
+	json_decref(wait_final(&d, submit_ok(&d, json_pack("{sssssi}", "dataset", "small", "router", "random",
+							    "bootstrap", 0))));
+	rbd_proc_finish(&d);
+}
+
+Test(daemon, a_plugin_exiting_in_its_constructor_is_named_so)
+{
+	rbd_proc d;
+	rbd_proc_init(&d, (const char *const[]){"random", "exit_in_ctor", NULL});
+	rbd_proc_start(&d);
+	json_t *r = router_of_file(&d, "exit_in_ctor.so");
+	cr_assert_not_null(r);
+	cr_assert_str_eq(jstr(r, "state"), "rejected");
+	/* Under ASan the worker's exit runs LeakSanitizer, which may change the status. */
+	if (RB_TEST_ASAN)
+		cr_assert(strstr(jstr(r, "reason"), "the plugin exited while loading (status "), "%s", jstr(r, "reason"));
+	else
+		cr_assert_str_eq(jstr(r, "reason"), "the plugin exited while loading (status 0)");
+	json_decref(r);
+	rbd_proc_finish(&d);
+}
+
+/* ---- the sandbox the kernel offers ---- */
+
+/* Run rbd (config d->config) in a child that sees no Landlock (a seccomp filter answers ENOSYS
+ * to landlock_create_ruleset, as an old kernel would). Returns the child's pid. */
+static pid_t start_without_landlock(rbd_proc *d)
+{
+	int log_fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	cr_assert_geq(log_fd, 0);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		struct sock_filter f[] = {
+			BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_landlock_create_ruleset, 0, 1),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		};
+		struct sock_fprog prog = {sizeof(f) / sizeof(f[0]), f};
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+			_exit(126);
+		if (dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0)
+			_exit(127);
+		char *argv[] = {(char *)env_or("RBD", "build/rbd"), "--config", d->config, "--foreground", NULL};
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(log_fd);
+	d->pid = pid;
+	return pid;
+}
+
+Test(daemon, rbd_refuses_to_start_without_a_sandbox_layer_it_needs)
+{
+	rbd_proc d;
+	rbd_proc_init(&d, (const char *const[]){"random", NULL});
+	rbd_proc_write_config(&d);
+	pid_t pid = start_without_landlock(&d);
+	int st = 0;
+	cr_assert(POLL_UNTIL(waitpid(pid, &st, WNOHANG) == pid, 20000), "rbd started without Landlock");
+	d.pid = 0;
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 126, "status %d", st);
+	char *log = slurp_file(d.log);
+	cr_assert(strstr(log, "the kernel offers no Landlock") && strstr(log, "require_landlock = false") &&
+		  strstr(log, "enabled = false"), "%s", log);
+	free(log);
+
+	/* The administrator's opt-outs: each starts, with a warning. */
+	static const char *const opt_outs[] = {"[sandbox]\nrequire_landlock = false\n", "[sandbox]\nenabled = false\n"};
+	static const char *const warnings[] = {"jobs' files are not confined", "[sandbox] enabled = false"};
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(d.extra, sizeof(d.extra), "%s", opt_outs[i]);
+		rbd_proc_write_config(&d);
+		start_without_landlock(&d);
+		rbw_client *c = rbd_connect_retry(d.sock, 20000);
+		cr_assert_not_null(c, "rbd did not start with %s", opt_outs[i]);
+		rbw_client_close(c);
+		cr_assert(log_has(&d, warnings[i], NULL), "no warning '%s'", warnings[i]);
+		cr_assert_eq(rbd_proc_stop(&d, 30), 0);
+	}
+	rbd_proc_cleanup(&d);
+}
+
+/* A plugin printing while it is probed reaches rbd's log through the limiter: a few lines, then
+ * how many more there were. */
+Test(daemon, a_chatty_probe_is_summed_up_in_the_log)
+{
+	rbd_proc d;
+	rbd_proc_init(&d, (const char *const[]){"chatty_ctor", NULL});
+	rbd_proc_start(&d);
+	cr_assert(router_is(&d, "chatty_ctor", "ok", NULL));
+	cr_assert(POLL_UNTIL(log_has(&d, "similar lines suppressed (probe of chatty_ctor.so)", NULL), 20000),
+		  "no summary in %s", d.log);
+	char *log = slurp_file(d.log);
+	size_t lines = 0;
+	for (const char *p = log; (p = strstr(p, "chatty line")); p++)
+		lines++;
+	cr_assert_eq(lines, 10, "%zu lines of the plugin's output in rbd's log", lines);
+	cr_assert(strstr(log, "990 similar lines suppressed (probe of chatty_ctor.so)"), "%s", log);
+	free(log);
+	rbd_proc_finish(&d);
 }

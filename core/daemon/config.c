@@ -26,7 +26,7 @@
 
 #define ID_MAX 0xfffffffeu /* (uid_t)-1 and (gid_t)-1 mean "no change" to chown and setresuid */
 
-enum sec_kind { SEC_SERVER, SEC_LIMITS, SEC_TEAM, SEC_DATASET };
+enum sec_kind { SEC_SERVER, SEC_LIMITS, SEC_TEAM, SEC_DATASET, SEC_SANDBOX };
 
 enum key_kind {
 	K_PATH,        /* char *, relative to the config file's directory */
@@ -41,6 +41,8 @@ enum key_kind {
 	K_UIDS,        /* list: the team's uids */
 	K_GIDS,        /* list: the team's gids */
 	K_PATHS,       /* list: the dataset's csv */
+	K_BOOL,        /* int: true or false */
+	K_UID_RANGE,   /* FIRST-LAST: sandbox_uid_first and sandbox_uid_count */
 };
 
 typedef struct key_def {
@@ -77,6 +79,15 @@ static const key_def server_keys[] = {
 	{"rescan_interval", K_SECONDS, CFG(rescan_seconds), 0.1, 86400, false, "0.1s to 24h"},
 	{"shutdown_grace", K_SECONDS, CFG(shutdown_grace_seconds), 0, 86400, false, "0 to 24h"},
 	{"quarantine_after", K_U32, CFG(quarantine_after), 1, 1000, false, "1 to 1000"},
+	{"max_buffered", K_SIZE, CFG(max_buffered), 1 * MiB, 64 * GiB, false, "1M to 64G"},
+	{"idle_timeout", K_SECONDS, CFG(idle_timeout_seconds), 1, 86400, true, "0 for never, or 1s to 24h"},
+	{NULL, 0, 0, 0, 0, false, NULL},
+};
+
+static const key_def sandbox_keys[] = {
+	{"enabled", K_BOOL, CFG(sandbox_enabled), 0, 0, false, NULL},
+	{"job_users", K_UID_RANGE, 0, 0, 0, false, NULL},
+	{"require_landlock", K_BOOL, CFG(sandbox_require_landlock), 0, 0, false, NULL},
 	{NULL, 0, 0, 0, 0, false, NULL},
 };
 
@@ -88,6 +99,8 @@ static const key_def limits_keys[] = {
 	{"cpu_time", K_CPU_SECONDS, CFG(job_cpu_seconds), 1, 8760 * 3600.0, true, "0 for no limit, or 1s to 8760h"},
 	{"open_files", K_U64, CFG(job_open_files), 16, 1048576, false, "16 to 1048576"},
 	{"threads", K_U32, CFG(job_threads), 1, 1024, false, "1 to 1024"},
+	{"max_result", K_SIZE, CFG(job_max_result), 1 * KiB, 4 * GiB, false, "1K to 4G"},
+	{"max_attempts", K_U32, CFG(job_max_attempts), 1, 100, false, "1 to 100"},
 	{NULL, 0, 0, 0, 0, false, NULL},
 };
 
@@ -110,6 +123,7 @@ static const key_def *const section_keys[] = {
 	[SEC_LIMITS] = limits_keys,
 	[SEC_TEAM] = team_keys,
 	[SEC_DATASET] = dataset_keys,
+	[SEC_SANDBOX] = sandbox_keys,
 };
 
 #define MAX_KEYS 16 /* of one section's table */
@@ -456,6 +470,8 @@ static int open_section(ctx *x, const char *raw, size_t raw_len)
 		kind = SEC_SERVER;
 	} else if (strcmp(label, "limits") == 0) {
 		kind = SEC_LIMITS;
+	} else if (strcmp(label, "sandbox") == 0) {
+		kind = SEC_SANDBOX;
 	} else if (strncmp(label, "team.", 5) == 0) {
 		kind = SEC_TEAM;
 		name = label + 5;
@@ -464,7 +480,7 @@ static int open_section(ctx *x, const char *raw, size_t raw_len)
 		name = label + 8;
 	} else {
 		return fail(x, x->line, label, NULL,
-			    "unknown section (expected [server], [limits], [dataset.NAME] or [team.NAME])");
+			    "unknown section (expected [server], [limits], [sandbox], [dataset.NAME] or [team.NAME])");
 	}
 	if (name && !valid_name(name))
 		return fail(x, x->line, label, NULL, "'%s' is not a valid %s name (letters, digits, '_', '.', '-')",
@@ -709,6 +725,44 @@ static int set_duration(ctx *x, const sect *s, const key_def *d, const char *val
 	return 0;
 }
 
+static int set_bool(ctx *x, const sect *s, const key_def *d, const char *value, int *field)
+{
+	char q[96];
+	if (strcmp(value, "true") && strcmp(value, "false"))
+		return fail(x, x->line, s->label, d->name, "'%s' is not true or false", Q(q, value));
+	*field = strcmp(value, "true") == 0;
+	return 0;
+}
+
+/* FIRST-LAST: uids handed to jobs one each (uid = gid); never root, and not past ID_MAX. */
+static int set_uid_range(ctx *x, const sect *s, const key_def *d, const char *value)
+{
+	char q[96], first[32], last[32];
+	const char *dash = strchr(value, '-');
+	size_t n1 = dash ? (size_t)(dash - value) : 0;
+	if (!dash || n1 == 0 || n1 >= sizeof(first) || strlen(dash + 1) >= sizeof(last))
+		return fail(x, x->line, s->label, d->name, "'%s' is not a range of uids FIRST-LAST (e.g. 61000-61999)",
+			    Q(q, value));
+	memcpy(first, value, n1);
+	first[n1] = '\0';
+	snprintf(last, sizeof(last), "%s", dash + 1);
+	uint64_t a, b;
+	if (!all_digits(first) || !all_digits(last))
+		return fail(x, x->line, s->label, d->name, "'%s' is not a range of uids FIRST-LAST (e.g. 61000-61999)",
+			    Q(q, value));
+	if (rbe_parse_uint(first, ID_MAX, &a) < 0 || rbe_parse_uint(last, ID_MAX, &b) < 0)
+		return fail(x, x->line, s->label, d->name, "'%s' is out of range for user ids (at most %u)", Q(q, value),
+			    ID_MAX);
+	if (a == 0)
+		return fail(x, x->line, s->label, d->name, "'%s' includes uid 0 (root); jobs never run as root",
+			    Q(q, value));
+	if (a > b)
+		return fail(x, x->line, s->label, d->name, "'%s': the first uid is above the last", Q(q, value));
+	x->c->sandbox_uid_first = (uint32_t)a;
+	x->c->sandbox_uid_count = (uint32_t)(b - a + 1);
+	return 0;
+}
+
 static int set_value(ctx *x, sect *s, const key_def *d, const char *value)
 {
 	char q[96];
@@ -746,6 +800,10 @@ static int set_value(ctx *x, sect *s, const key_def *d, const char *value)
 	case K_GIDS:
 	case K_PATHS:
 		return add_items(x, s, d, value);
+	case K_BOOL:
+		return set_bool(x, s, d, value, (int *)field);
+	case K_UID_RANGE:
+		return set_uid_range(x, s, d, value);
 	}
 	rbe_require(!"unknown key kind");
 	return -EINVAL;
@@ -758,7 +816,7 @@ static int set_key(ctx *x, const char *name, const char *value)
 			    "a line starts with '=' or ':' (no key name)");
 	if (x->cur < 0)
 		return fail(x, x->line, NULL, name,
-			    "outside any section (keys go under [server], [limits], [dataset.NAME] or [team.NAME])");
+			    "outside any section (keys go under [server], [limits], [sandbox], [dataset.NAME] or [team.NAME])");
 	sect *s = &x->sects[x->cur];
 	const key_def *defs = section_keys[s->kind];
 	int k = key_index(s->kind, name);
@@ -917,10 +975,16 @@ static void set_defaults(rbd_config *c)
 	c->max_connections_per_uid = 16;
 	c->max_connections = 256;
 	c->max_output_queue = 8u << 20;
+	c->max_buffered = 64u << 20;
+	c->idle_timeout_seconds = 300;
+	c->sandbox_enabled = 1;
+	c->sandbox_require_landlock = 1;
 	c->rescan_seconds = 5;
 	c->shutdown_grace_seconds = 30;
 	c->quarantine_after = 3;
 	c->job_wall_seconds = 3600;
+	c->job_max_result = 64 * (uint64_t)1 << 20;
+	c->job_max_attempts = 3;
 	c->kill_grace_seconds = 5;
 	c->job_address_space = 8ull << 30;
 	c->job_cpu_seconds = 0;
@@ -938,6 +1002,28 @@ static int check_required(ctx *x)
 		if (!line_of(&x->sects[si], required[i]))
 			return fail(x, x->sects[si].line, "server", required[i], "required");
 	}
+	return 0;
+}
+
+/* A job running as a team member's uid could reach that member's files and processes. */
+static int check_job_users(ctx *x)
+{
+	const rbd_config *c = x->c;
+	if (!c->sandbox_uid_count)
+		return 0;
+	long si = rbe_strmap_get(x->seen, "sandbox");
+	for (size_t t = 0; t < c->n_teams; t++)
+		for (size_t i = 0; i < c->teams[t].n_uids; i++) {
+			uint32_t u = c->teams[t].uids[i];
+			if (u < c->sandbox_uid_first || u - c->sandbox_uid_first >= c->sandbox_uid_count)
+				continue;
+			char key[16];
+			snprintf(key, sizeof(key), "%u", u);
+			long o = rbe_strmap_get(x->uids, key);
+			return fail(x, line_of(&x->sects[si], "job_users"), "sandbox", "job_users",
+				    "uid %u is a member of [team.%s] (line %d); job users must be uids no one logs in as",
+				    u, c->teams[t].name, o >= 0 ? x->owners[o].line : 0);
+		}
 	return 0;
 }
 
@@ -970,6 +1056,8 @@ static int parse_buffer(const char *buf, size_t len, const char *path, const cha
 		close_section(&x, &x.sects[x.cur]);
 	if (!x.failed)
 		check_required(&x);
+	if (!x.failed)
+		check_job_users(&x);
 	if (!x.failed && !x.c->socket_path)
 		x.c->socket_path = rbe_xstrdup("/run/rbd/rbd.sock");
 

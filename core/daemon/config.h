@@ -44,6 +44,10 @@ typedef struct rbd_config {
 	double shutdown_grace_seconds;    /* shutdown_grace = SIGTERM: wait for running jobs (default 30) */
 	uint32_t quarantine_after;        /* quarantine_after = crashes of one router file before
 					   * it is quarantined until it changes (default 3) */
+	uint64_t max_buffered;            /* bytes held for all clients together: unsent replies,
+					   * unread calls (default 64 MiB) */
+	double idle_timeout_seconds;      /* idle_timeout = a connection with nothing pending is closed
+					   * after this long (default 300; 0: never) */
 	/* [limits]: per job */
 	double job_wall_seconds;          /* wall_time = seconds (default 3600) */
 	double kill_grace_seconds;        /* kill_grace = seconds between TERM and KILL (default 5) */
@@ -51,6 +55,14 @@ typedef struct rbd_config {
 	uint64_t job_cpu_seconds;         /* cpu_time = seconds (default 0: none) */
 	uint64_t job_open_files;          /* open_files = (default 256) */
 	uint32_t job_threads;             /* threads = CPU threads a router may use (default 1) */
+	uint64_t job_max_result;          /* max_result = bytes of a job's result (default 64 MiB) */
+	uint32_t job_max_attempts;        /* max_attempts = starts of a job that rbd's own stops or
+					   * crashes interrupt before it fails (default 3) */
+	/* [sandbox]: how rbd-worker confines a job */
+	int sandbox_enabled;              /* enabled = true|false (default true; false: logged at start) */
+	uint32_t sandbox_uid_first;       /* job_users = FIRST-LAST: one uid (= gid) per job when rbd */
+	uint32_t sandbox_uid_count;       /* runs as root; count 0: not set */
+	int sandbox_require_landlock;     /* require_landlock = true|false (default true) */
 	rbd_team_conf *teams;
 	size_t n_teams;
 	rbd_dataset_conf *datasets;
@@ -88,11 +100,13 @@ const rbd_dataset_conf *rbd_config_dataset(const rbd_config *c, const char *name
  * refused (inih would append it to the key's value). Lines are at most 198 characters (inih's
  * buffer) and section names at most 49; "key = value ; comment" is an inline comment, '#' only at
  * the start of a line. Ranges (a value outside is refused): workers 1-1024, max_message 1K-1G,
- * max_connections(_per_uid) 1-65536, max_output_queue 4K-64G, rescan_interval 0.1s-24h,
+ * max_connections(_per_uid) 1-65536, max_output_queue 4K-64G, max_buffered 1M-64G, idle_timeout 0 or
+ * 1s-24h, rescan_interval 0.1s-24h,
  * shutdown_grace 0-24h, quarantine_after 1-1000, wall_time 0.1s-8760h, kill_grace 0-1h,
  * address_space 0 or 64M-1024T, cpu_time 0 or 1s-8760h (whole seconds), open_files 16-1048576,
- * threads 1-1024, a team's max_queued / max_running 0-1000000 with max_running <= max_queued when
- * both are set. Every problem is -EINVAL, except a failing user or group database (its -errno). */
+ * threads 1-1024, max_result 1K-4G, max_attempts 1-100, a team's max_queued / max_running 0-1000000 with max_running <= max_queued when
+ * both are set. [sandbox]: enabled and require_landlock are true or false; job_users FIRST-LAST
+ * never includes uid 0 nor a uid a team lists as a member. Every problem is -EINVAL, except a failing user or group database (its -errno). */
 
 /* A size: decimal bytes with an optional binary suffix K, M, G or T (either case): "512K" is
  * 524288. 0, -EINVAL (not a size) or -ERANGE (over 2^64 - 1); *out is untouched on failure. */

@@ -148,6 +148,7 @@ static void m_submit(conn *c, const json_t *params, int more)
 	const rbd_team_conf *team = rbd_caller_team(c); /* RBD_CALLER_MEMBER: dispatch made sure */
 	const char *dataset = NULL, *router = NULL;
 	rbe_jobspec *spec = NULL;
+	char why[600], *quarantined = NULL;
 	if (submit_parse(c, params, &dataset, &router, &spec) < 0)
 		return;
 	rbd_shmds *ds = rbd_dataset_find(s, dataset);
@@ -155,12 +156,18 @@ static void m_submit(conn *c, const json_t *params, int more)
 	if (!ds) {
 		rbd_reply_error(c, RBW_ERR_NO_SUCH_DATASET, json_pack("{ss}", "dataset", dataset),
 				"no dataset named '%s' (rbctl datasets lists them)", dataset);
+	} else if (!en && rbd_registry_conflict(s->registry, router, why, sizeof(why))) {
+		rbd_reply_error(c, RBW_ERR_NO_SUCH_ROUTER, json_pack("{ssss}", "router", router, "reason", why), "%s",
+				why);
 	} else if (!en) {
 		rbd_reply_error(c, RBW_ERR_NO_SUCH_ROUTER, json_pack("{ss}", "router", router),
 				"no router named '%s' in %s (rbctl routers lists them)", router, s->cfg->plugin_dir);
 	} else if (en->state != RBD_ROUTER_OK) {
 		rbd_reply_error(c, RBW_ERR_NO_SUCH_ROUTER, json_pack("{ssss}", "router", router, "reason", en->reason),
 				"router '%s' cannot be used: %s", router, en->reason);
+	} else if ((quarantined = rbd_quarantine_reason(s, en->sha256, team->name))) {
+		rbd_reply_error(c, RBW_ERR_NO_SUCH_ROUTER, json_pack("{ssss}", "router", router, "reason", quarantined),
+				"router '%s' cannot be used: %s", router, quarantined);
 	} else if (rbe_jobspec_check(spec, en->schema, ds->ds, &e) < 0) {
 		rbd_reply_error(c, RBW_ERR_INVALID_PARAMETER, invalid_member(e.msg, "settings"), "%s", e.msg);
 	} else if (team->max_queued && rbd_team_active(s, team->name) >= team->max_queued) {
@@ -172,6 +179,7 @@ static void m_submit(conn *c, const json_t *params, int more)
 	} else {
 		submit_store(c, params, team, ds, en);
 	}
+	free(quarantined);
 	rbe_jobspec_free(spec);
 }
 
@@ -194,8 +202,11 @@ static void m_wait(conn *c, const json_t *params, int more)
 	rbd_job_row row = {0};
 	if (lookup_job(c, params, &id, &row) < 0)
 		return;
+	char why[1400];
 	if (rbd_job_state_final(row.state)) {
 		rbd_reply(c, rbd_job_json(c->s, &row), 0);
+	} else if (rbd_job_lost(c->s, id, why, sizeof(why))) {
+		rbd_reply_error(c, RBW_ERR_INTERNAL, json_pack("{sI}", "id", (json_int_t)id), "%s", why);
 	} else {
 		c->wait_id = id;
 		c->wait_more = more;
@@ -314,7 +325,11 @@ static void m_list_routers(conn *c, const json_t *params, int more)
 {
 	(void)params;
 	(void)more;
-	rbd_reply(c, rbd_registry_list(c->s->registry), 0);
+	json_t *list = rbd_registry_list(c->s->registry);
+	const rbd_team_conf *team = rbd_caller_team(c);
+	if (team)
+		rbd_routers_mark_quarantined(c->s, list, team->name);
+	rbd_reply(c, list, 0);
 }
 
 static json_t *dataset_json(const rbd_shmds *d)

@@ -3,8 +3,11 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/landlock.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,6 +76,39 @@ static void datasets_release(rbd_shmds **v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		rbd_shmds_unref(v[i]);
 	free(v);
+}
+
+/* ---- the sandbox the kernel offers ---- */
+
+/* [sandbox] enabled asks for layers rbd-worker builds from kernel features: each missing one is
+ * a refusal to start (or to reload), never a silent downgrade. */
+static int sandbox_check(const rbd_config *cfg, rbe_error *e)
+{
+	if (!cfg->sandbox_enabled) {
+		rbd_log(RBD_LOG_WARN, "%s: [sandbox] enabled = false: jobs run without Landlock, seccomp or job users "
+			"(the administrator's choice)", cfg->path);
+		return 0;
+	}
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+	if (abi < 1 && cfg->sandbox_require_landlock)
+		return rbe_fail(e, -ENOTSUP,
+				"%s: the kernel offers no Landlock (%s), which [sandbox] needs to confine jobs' files; "
+				"enable it (CONFIG_SECURITY_LANDLOCK, lsm=...,landlock), or set require_landlock = false "
+				"(or enabled = false to run jobs unconfined) in [sandbox]",
+				cfg->path, abi < 0 ? strerror(errno) : "ABI 0");
+	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0)
+		return rbe_fail(e, -ENOTSUP,
+				"%s: the kernel offers no seccomp (%s), which [sandbox] needs to confine jobs' system "
+				"calls; enable it (CONFIG_SECCOMP_FILTER), or set enabled = false in [sandbox] to run "
+				"jobs unconfined",
+				cfg->path, strerror(errno));
+	if (abi < 1)
+		rbd_log(RBD_LOG_WARN, "%s: the kernel offers no Landlock; jobs' files are not confined "
+			"([sandbox] require_landlock = false)", cfg->path);
+	if (cfg->sandbox_uid_count && geteuid() != 0)
+		rbd_log(RBD_LOG_WARN, "%s: [sandbox] job_users is set, but rbd does not run as root: jobs run as "
+			"rbd's own user", cfg->path);
+	return 0;
 }
 
 /* ---- starting ---- */
@@ -144,6 +180,8 @@ int rbd_server_start(uv_loop_t *loop, rbd_config *cfg, const char *worker_path, 
 	int rc = 0;
 	size_t n_requeued = 0;
 	char *path = NULL;
+	if ((rc = sandbox_check(cfg, e)) < 0)
+		goto fail;
 	if (mkdir(cfg->state_dir, 0750) < 0 && errno != EEXIST) {
 		rc = rbe_fail(e, -errno, "state directory %s: %s", cfg->state_dir, strerror(errno));
 		goto fail;
@@ -192,6 +230,10 @@ int rbd_server_reload(rbd_server *s, rbe_error *e)
 	int rc = rbd_config_load(s->cfg->path, &cfg, e);
 	if (rc < 0)
 		return rc;
+	if ((rc = sandbox_check(cfg, e)) < 0) {
+		rbd_config_free(cfg);
+		return rc;
+	}
 	if (strcmp(cfg->state_dir, s->cfg->state_dir)) {
 		rc = rbe_fail(e, -EINVAL, "%s: [server] state_dir: changing it needs a restart (now %s)", cfg->path,
 			      s->cfg->state_dir);
@@ -229,6 +271,51 @@ int rbd_server_reload(rbd_server *s, rbe_error *e)
 	return 0;
 }
 
+/* ---- jobs whose end was lost ---- */
+
+typedef struct orphan_list {
+	rbd_server *s;
+	int64_t *ids;
+	size_t n;
+} orphan_list;
+
+static int orphan_visit(void *ctx, const rbd_job_row *row)
+{
+	orphan_list *o = ctx;
+	if (!rbd_jobmem_find(o->s, row->id)) {
+		o->ids = rbe_xrealloc(o->ids, (o->n + 1) * sizeof(*o->ids));
+		o->ids[o->n++] = row->id;
+	}
+	return 0;
+}
+
+/* Failed rather than run again: how the run ended (a result, a cancel) is not known any more. */
+void rbd_reconcile(rbd_server *s)
+{
+	if (!s->orphans || s->shutting_down)
+		return;
+	orphan_list o = {s, NULL, 0};
+	rbe_error e = {0};
+	int rc = rbd_jobstore_list(s->store, NULL, 0, orphan_visit, &o, &e);
+	for (size_t i = 0; rc == 0 && i < o.n; i++) {
+		rc = rbd_jobstore_finish(s->store, o.ids[i], RBD_JOB_FAILED, NULL,
+					 "rbd could not store how this job ended (its state directory was full or "
+					 "failing); it was not run again: submit it again",
+					 rbd_wall_now(), &e);
+		if (rc == 0) {
+			rbd_log(RBD_LOG_WARN, "job %lld: its end could not be stored; marked failed now that the store "
+				"takes writes again", (long long)o.ids[i]);
+			rbd_notify(s, o.ids[i]);
+		}
+	}
+	if (rc < 0)
+		rbd_log_limited("store retry", RBD_LOG_ERR, "jobs whose end was not stored: still cannot store: %s",
+				e.msg);
+	else
+		s->orphans = 0;
+	free(o.ids);
+}
+
 /* ---- stopping ---- */
 
 static void registry_closed(void *ctx)
@@ -247,6 +334,7 @@ void rbd_maybe_stopped(rbd_server *s)
 	if (s->conns)
 		return;
 	s->closed = 1;
+	rbd_conns_stop_sweep(s);
 	if (!uv_is_closing((uv_handle_t *)&s->grace))
 		uv_close((uv_handle_t *)&s->grace, NULL);
 	if (s->registry)
