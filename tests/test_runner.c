@@ -677,3 +677,78 @@ Test(runner, submit_refuses_work_the_host_cannot_allocate)
 	rbw_reply_clear(&rep);
 	rbd_proc_finish(&d);
 }
+
+/* ---- hostile routers under a real rbd with two teams ---- */
+
+/* The result of a finished job (owned). */
+static json_t *result_of_job(const rbd_proc *d, int64_t id)
+{
+	json_t *r = call_ok(d, "Result", json_pack("{sI}", "id", (json_int_t)id));
+	json_t *doc = json_incref(json_object_get(r, "result"));
+	json_decref(r);
+	cr_assert_not_null(doc, "no result for job %lld", (long long)id);
+	return doc;
+}
+
+/* Stored router output of a job (owned text). */
+static char *stored_text(const rbd_proc *d, int64_t id)
+{
+	char db_path[400];
+	snprintf(db_path, sizeof(db_path), "%s/jobs.db", d->state);
+	sqlite3 *db = NULL;
+	cr_assert_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	sqlite3_stmt *q = NULL;
+	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT output FROM jobs WHERE id = ?1", -1, &q, NULL), SQLITE_OK);
+	sqlite3_bind_int64(q, 1, id);
+	cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+	const char *text = (const char *)sqlite3_column_text(q, 0);
+	char *out = strdup(text ? text : "");
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	return out;
+}
+
+/* Team b's routers try rbd's state directory and jobs.db and forge their result; team alpha's
+ * job runs beside them. Every attempt is refused, the forged document is never stored, and
+ * alpha's job and the store are untouched. */
+Test(runner, hostile_routers_of_one_team_reach_nothing_of_rbd_or_the_other_team, .timeout = 240)
+{
+	skip_unless_root();
+	rbd_proc d;
+	rbd_proc_init(&d, (const char *const[]){"hostile_files", "hostile_forge", "random", NULL});
+	with_team_b(&d);
+	rbd_proc_start(&d);
+	int64_t alpha = submit_ok(&d, job_of("random"));
+	json_t *spec = job_of("hostile_files");
+	char setting[600];
+	snprintf(setting, sizeof(setting), "path=%s/jobs.db", d.state);
+	json_object_set_new(spec, "settings", json_pack("[s]", setting));
+	json_t *files = call_as(&d, UID_B, "Submit", spec);
+	cr_assert(json_is_null(json_object_get(files, "error")), "%s", json_dumps(files, 0));
+	int64_t files_id = json_integer_value(json_object_get(json_object_get(files, "parameters"), "id"));
+	json_decref(files);
+	json_t *forge = team_b_job(&d, "hostile_forge");
+	cr_assert_str_eq(jstr(forge, "state"), "done", "%s", jstr(forge, "reason"));
+	int64_t forge_id = json_integer_value(json_object_get(forge, "id"));
+	json_decref(forge);
+	json_t *job = wait_final(&d, files_id);
+	cr_assert_str_eq(jstr(job, "state"), "done", "%s", jstr(job, "reason"));
+	json_decref(job);
+	job = wait_final(&d, alpha);
+	cr_assert_str_eq(jstr(job, "state"), "done", "%s", jstr(job, "reason"));
+	json_decref(job);
+
+	char *out = stored_text(&d, files_id);
+	cr_assert(strstr(out, "hostile_files: write denied; list folder denied; read /etc/passwd denied"), "%s", out);
+	free(out);
+	json_t *doc = result_of_job(&d, forge_id);
+	cr_assert_null(json_object_get(doc, "forged"), "the forged result was stored");
+	cr_assert_str_eq(jstr(json_object_get(doc, "router"), "name"), "hostile_forge");
+	json_decref(doc);
+	/* The store still answers for alpha, intact. */
+	doc = result_of_job(&d, alpha);
+	cr_assert_str_eq(jstr(json_object_get(doc, "router"), "name"), "random");
+	json_decref(doc);
+	cr_assert(POLL_UNTIL(router_procs(&d) == 0, 10000), "a router process survived its job");
+	rbd_proc_finish(&d);
+}
