@@ -752,3 +752,61 @@ Test(runner, hostile_routers_of_one_team_reach_nothing_of_rbd_or_the_other_team,
 	cr_assert(POLL_UNTIL(router_procs(&d) == 0, 10000), "a router process survived its job");
 	rbd_proc_finish(&d);
 }
+
+/* Team b's job of router with settings, run to its end; its id. */
+static int64_t team_b_run(const rbd_proc *d, const char *router, json_t *settings)
+{
+	json_t *spec = job_of(router);
+	json_object_set_new(spec, "settings", settings);
+	json_t *r = call_as(d, UID_B, "Submit", spec);
+	cr_assert(json_is_null(json_object_get(r, "error")), "%s", json_dumps(r, 0));
+	json_int_t id = json_integer_value(json_object_get(json_object_get(r, "parameters"), "id"));
+	json_decref(r);
+	json_t *job = wait_final(d, id);
+	cr_assert_str_eq(jstr(job, "state"), "done", "%s", jstr(job, "reason"));
+	json_decref(job);
+	return id;
+}
+
+/* While team alpha's job runs, team b's router goes after alpha's worker (kill, ptrace, pidfd)
+ * and searches its own memory, descriptor 3 and the dataset file for the dataset: all in vain,
+ * and alpha's worker lives on. */
+Test(runner, hostile_router_cannot_touch_another_teams_worker_or_find_the_dataset, .timeout = 240)
+{
+	skip_unless_root();
+	rbd_proc d;
+	rbd_proc_init(&d, (const char *const[]){"hang", "hostile_kill", "hostile_peek", NULL});
+	snprintf(d.limits, sizeof(d.limits), "wall_time = 600\n");
+	with_team_b(&d);
+	rbd_proc_start(&d);
+	int64_t alpha = submit_ok(&d, job_of("hang"));
+	cr_assert(POLL_UNTIL(worker_of(&d) != 0 && is_state(&d, alpha, "running"), 20000), "alpha's job runs");
+	pid_t victim = worker_of(&d);
+	char setting[64];
+	snprintf(setting, sizeof(setting), "victim=%d", (int)victim);
+	int64_t kill_id = team_b_run(&d, "hostile_kill", json_pack("[s]", setting));
+	char *out = stored_text(&d, kill_id);
+	cr_assert(strstr(out, "hostile_kill: kill denied; ptrace denied; pidfd_open denied"), "%s", out);
+	free(out);
+	cr_assert_eq(kill(victim, 0), 0, "alpha's worker %d died", (int)victim);
+	cr_assert(is_state(&d, alpha, "running"));
+
+	/* The dataset's first bytes, as the peeking router is told to look for them. */
+	unsigned char head[88];
+	FILE *f = fopen(d.data, "rb");
+	cr_assert(f && fread(head, 1, sizeof(head), f) == sizeof(head));
+	fclose(f);
+	char path[600], needle[200] = "needle=";
+	snprintf(path, sizeof(path), "path=%s", d.data);
+	for (size_t k = 0; k < sizeof(head); k++)
+		snprintf(needle + 7 + 2 * k, 3, "%02x", head[k]);
+	int64_t peek_id = team_b_run(&d, "hostile_peek", json_pack("[ss]", path, needle));
+	out = stored_text(&d, peek_id);
+	cr_assert(strstr(out, "hits); fd 3 -") && strstr(out, " 0 hits)") && strstr(out, "dataset file denied"), "%s", out);
+	free(out);
+
+	json_t *c = call_ok(&d, "Cancel", json_pack("{sI}", "id", (json_int_t)alpha));
+	cr_assert_str_eq(jstr(c, "state"), "cancelled");
+	json_decref(c);
+	rbd_proc_finish(&d);
+}
