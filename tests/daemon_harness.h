@@ -4,10 +4,12 @@
 #define RB_DAEMON_HARNESS_H
 
 #include <errno.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include "proto/client.h"
+
 #include "helpers.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -253,5 +255,38 @@ static inline const char *jstr(const json_t *o, const char *key)
 		}                                                                                   \
 		ok_;                                                                                \
 	})
+
+/* One call made by a child process running as uid/gid; the reply comes back through a pipe. */
+static inline json_t *call_as(const rbd_proc *d, uid_t uid, gid_t gid, const char *method, json_t *params)
+{
+	int fds[2];
+	cr_assert_eq(pipe(fds), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(fds[0]);
+		if (setgroups(0, NULL) < 0 || setgid(gid) < 0 || setuid(uid) < 0)
+			_exit(90);
+		rbw_client *c = NULL;
+		rbe_error e = {0};
+		rbw_reply r = {0};
+		char full[128];
+		snprintf(full, sizeof(full), "io.routerbench.v1.%s", method);
+		if (rbw_client_open(d->sock, &c, &e) < 0 || rbw_client_call(c, full, params, &r, &e) < 0)
+			_exit(91);
+		json_t *out = json_pack("{ss?so}", "error", r.error, "parameters", json_incref(r.parameters));
+		char *text = json_dumps(out, JSON_COMPACT);
+		if (write(fds[1], text, strlen(text)) < 0)
+			_exit(92);
+		_exit(0);
+	}
+	close(fds[1]);
+	json_decref(params);
+	json_t *out = json_loadfd(fds[0], 0, NULL);
+	close(fds[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child as uid %u failed (%d)", (unsigned)uid, st);
+	return out;
+}
 
 #endif

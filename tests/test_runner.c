@@ -127,39 +127,6 @@ static int is_state(const rbd_proc *d, int64_t id, const char *state)
 	return ok;
 }
 
-/* One call as another uid (a member of another team); returns {"error", "parameters"}. */
-static json_t *call_as(const rbd_proc *d, uid_t uid, const char *method, json_t *params)
-{
-	int fds[2];
-	cr_assert_eq(pipe(fds), 0);
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(fds[0]);
-		if (setgroups(0, NULL) < 0 || setgid(uid) < 0 || setuid(uid) < 0)
-			_exit(90);
-		rbw_client *c = NULL;
-		rbe_error e = {0};
-		rbw_reply r = {0};
-		char full[128];
-		snprintf(full, sizeof(full), "io.routerbench.v1.%s", method);
-		if (rbw_client_open(d->sock, &c, &e) < 0 || rbw_client_call(c, full, params, &r, &e) < 0)
-			_exit(91);
-		json_t *out = json_pack("{ss?so}", "error", r.error, "parameters", json_incref(r.parameters));
-		char *text = json_dumps(out, JSON_COMPACT);
-		if (write(fds[1], text, strlen(text)) < 0)
-			_exit(92);
-		_exit(0);
-	}
-	close(fds[1]);
-	json_decref(params);
-	json_t *out = json_loadfd(fds[0], 0, NULL);
-	close(fds[0]);
-	int st;
-	waitpid(pid, &st, 0);
-	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child as uid %u failed (%d)", (unsigned)uid, st);
-	return out;
-}
-
 static void skip_unless_root(void)
 {
 	if (geteuid() != 0)
@@ -170,11 +137,11 @@ static void skip_unless_root(void)
  * object (owned). */
 static json_t *team_b_job(const rbd_proc *d, const char *router)
 {
-	json_t *r = call_as(d, UID_B, "Submit", job_of(router));
+	json_t *r = call_as(d, UID_B, UID_B, "Submit", job_of(router));
 	cr_assert(json_is_null(json_object_get(r, "error")), "%s", json_dumps(r, 0));
 	json_int_t id = json_integer_value(json_object_get(json_object_get(r, "parameters"), "id"));
 	json_decref(r);
-	json_t *w = call_as(d, UID_B, "Wait", json_pack("{sI}", "id", id));
+	json_t *w = call_as(d, UID_B, UID_B, "Wait", json_pack("{sI}", "id", id));
 	json_t *job = json_incref(json_object_get(w, "parameters"));
 	json_decref(w);
 	return job;
@@ -384,22 +351,16 @@ Test(runner, result_that_does_not_validate_fails_the_job)
 /* ---- 4. the router's own output ---- */
 
 /* The stored output of job id: its length, and whether it ends with the marker. */
+static char *stored_text(const rbd_proc *d, int64_t id);
+
+/* The length of a job's stored router output; *marked: it ends with the truncation marker. */
 static long stored_output(const rbd_proc *d, int64_t id, int *marked)
 {
-	char db_path[400];
-	snprintf(db_path, sizeof(db_path), "%s/jobs.db", d->state);
-	sqlite3 *db = NULL;
-	cr_assert_eq(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	sqlite3_stmt *q = NULL;
-	cr_assert_eq(sqlite3_prepare_v2(db, "SELECT output FROM jobs WHERE id = ?1", -1, &q, NULL), SQLITE_OK);
-	sqlite3_bind_int64(q, 1, id);
-	cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
-	const char *text = (const char *)sqlite3_column_text(q, 0);
-	long len = text ? (long)strlen(text) : -1;
-	*marked = text && len > 40 && !strcmp(text + len - strlen("[output truncated after 1 MiB]\n"),
-					       "[output truncated after 1 MiB]\n");
-	sqlite3_finalize(q);
-	sqlite3_close(db);
+	char *text = stored_text(d, id);
+	long len = (long)strlen(text);
+	const char *marker = "[output truncated after 1 MiB]\n";
+	*marked = len > 40 && !strcmp(text + len - strlen(marker), marker);
+	free(text);
 	return len;
 }
 
@@ -723,7 +684,7 @@ Test(runner, hostile_routers_of_one_team_reach_nothing_of_rbd_or_the_other_team,
 	char setting[600];
 	snprintf(setting, sizeof(setting), "path=%s/jobs.db", d.state);
 	json_object_set_new(spec, "settings", json_pack("[s]", setting));
-	json_t *files = call_as(&d, UID_B, "Submit", spec);
+	json_t *files = call_as(&d, UID_B, UID_B, "Submit", spec);
 	cr_assert(json_is_null(json_object_get(files, "error")), "%s", json_dumps(files, 0));
 	int64_t files_id = json_integer_value(json_object_get(json_object_get(files, "parameters"), "id"));
 	json_decref(files);
@@ -758,7 +719,7 @@ static int64_t team_b_run(const rbd_proc *d, const char *router, json_t *setting
 {
 	json_t *spec = job_of(router);
 	json_object_set_new(spec, "settings", settings);
-	json_t *r = call_as(d, UID_B, "Submit", spec);
+	json_t *r = call_as(d, UID_B, UID_B, "Submit", spec);
 	cr_assert(json_is_null(json_object_get(r, "error")), "%s", json_dumps(r, 0));
 	json_int_t id = json_integer_value(json_object_get(json_object_get(r, "parameters"), "id"));
 	json_decref(r);
