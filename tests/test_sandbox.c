@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "helpers.h"
+#include "lib/kernel_support.h"
 #include "worker/sandbox.h"
 
 /* The child reports each unexpected outcome as a line on this pipe. */
@@ -42,8 +43,8 @@ static void expect(int ok, const char *fmt, ...)
 
 static void require_landlock(void)
 {
-	worker_sandbox_support s;
-	worker_sandbox_support_probe(&s);
+	rbe_sandbox_support s;
+	rbe_sandbox_support_probe(&s);
 	if (s.landlock_abi < 1 || !s.seccomp)
 		cr_skip_test("this kernel lacks Landlock (ABI %d) or seccomp (%d): the sandbox cannot be tested here",
 			     s.landlock_abi, s.seccomp);

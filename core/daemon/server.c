@@ -3,16 +3,14 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/landlock.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "daemon/log.h"
 #include "daemon/server_internal.h"
+#include "lib/kernel_support.h"
 
 /* dir/name, owned. */
 static char *join(const char *dir, const char *name)
@@ -89,20 +87,21 @@ static int sandbox_check(const rbd_config *cfg, rbe_error *e)
 			"(the administrator's choice)", cfg->path);
 		return 0;
 	}
-	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
-	if (abi < 1 && cfg->sandbox_require_landlock)
+	rbe_sandbox_support k;
+	rbe_sandbox_support_probe(&k);
+	if (k.landlock_abi < 1 && cfg->sandbox_require_landlock)
 		return rbe_fail(e, -ENOTSUP,
-				"%s: the kernel offers no Landlock (%s), which [sandbox] needs to confine jobs' files; "
+				"%s: the kernel offers no Landlock, which [sandbox] needs to confine jobs' files; "
 				"enable it (CONFIG_SECURITY_LANDLOCK, lsm=...,landlock), or set require_landlock = false "
 				"(or enabled = false to run jobs unconfined) in [sandbox]",
-				cfg->path, abi < 0 ? strerror(errno) : "ABI 0");
-	if (prctl(PR_GET_SECCOMP, 0, 0, 0, 0) < 0)
+				cfg->path);
+	if (!k.seccomp)
 		return rbe_fail(e, -ENOTSUP,
-				"%s: the kernel offers no seccomp (%s), which [sandbox] needs to confine jobs' system "
+				"%s: the kernel offers no seccomp, which [sandbox] needs to confine jobs' system "
 				"calls; enable it (CONFIG_SECCOMP_FILTER), or set enabled = false in [sandbox] to run "
 				"jobs unconfined",
-				cfg->path, strerror(errno));
-	if (abi < 1)
+				cfg->path);
+	if (k.landlock_abi < 1)
 		rbd_log(RBD_LOG_WARN, "%s: the kernel offers no Landlock; jobs' files are not confined "
 			"([sandbox] require_landlock = false)", cfg->path);
 	if (cfg->sandbox_uid_count && geteuid() != 0)

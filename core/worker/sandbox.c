@@ -16,6 +16,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lib/kernel_support.h"
+
 /* Debian 12's kernel headers stop at Landlock ABI 2; the running kernel may offer more. The
  * values are the kernel's UAPI, which only ever grows. */
 #ifndef LANDLOCK_ACCESS_FS_TRUNCATE
@@ -42,19 +44,6 @@ typedef struct ruleset_attr {
 
 /* Where the dynamic loader finds a plugin's libraries: readable and mappable, never writable. */
 static const char *const system_library_paths[] = {"/usr/lib", "/lib", "/usr/lib64", "/lib64", "/etc/ld.so.cache"};
-
-static int landlock_abi(void)
-{
-	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
-	return abi < 0 ? 0 : (int)abi;
-}
-
-void worker_sandbox_support_probe(worker_sandbox_support *s)
-{
-	s->landlock_abi = landlock_abi();
-	/* PR_GET_SECCOMP answers EINVAL on kernels built without seccomp. */
-	s->seccomp = prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
-}
 
 static int is_kept(const worker_sandbox_opts *o, int fd)
 {
@@ -229,7 +218,9 @@ static int enter_seccomp(const worker_sandbox_opts *o, rbe_error *e)
 int worker_sandbox_enter(const worker_sandbox_opts *o, rbe_error *e)
 {
 	int rc = close_inherited(o, e);
-	int abi = landlock_abi(), ruleset = -1;
+	rbe_sandbox_support support;
+	rbe_sandbox_support_probe(&support);
+	int abi = support.landlock_abi, ruleset = -1;
 	if (!rc && abi > 0)
 		rc = landlock_ruleset(o, abi, &ruleset, e);
 	else if (!rc && o->need_landlock)

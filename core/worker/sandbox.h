@@ -9,12 +9,6 @@
 
 #include "lib/util.h"
 
-/* What this kernel offers; worker_sandbox_support fills it. */
-typedef struct worker_sandbox_support {
-	int landlock_abi; /* 0: no Landlock; 1…: the kernel's ABI (6 and above also scope signals) */
-	int seccomp;      /* 1: seccomp filters can be installed */
-} worker_sandbox_support;
-
 typedef struct worker_sandbox_opts {
 	/* Files the router may read (and map executable): its own plugin copy, say. Borrowed. */
 	const char *const *read_paths;
@@ -30,9 +24,6 @@ typedef struct worker_sandbox_opts {
 	int allow_exec;     /* 1: execve stays allowed (a router that runs a program) */
 	int need_landlock;  /* 1: fail when the kernel has no Landlock, instead of going on without */
 } worker_sandbox_opts;
-
-/* The kernel's support, probed without changing anything. */
-void worker_sandbox_support_probe(worker_sandbox_support *s);
 
 /* Apply every layer to the calling process, in an order where no layer stops the next from
  * being installed. Irreversible. 0, or -errno with e naming the layer that failed; on failure
