@@ -1,12 +1,12 @@
 /* test_csv.c — the RFC 4180 reader: quoting, line ends, positions and its three errors. */
 #include <criterion/criterion.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "data/csv.h"
+#include "trickle.h"
 
 /* A reader over a private copy of text (the reader rewrites its buffer). */
 typedef struct fixture {
@@ -301,23 +301,6 @@ static char *all_fields(rbe_csv *c)
 	return out;
 }
 
-typedef struct trickle {
-	int fd;
-	const char *text;
-	size_t len;
-} trickle;
-
-/* One byte per write, so the reader meets every cut between reads. */
-static void *trickle_out(void *arg)
-{
-	trickle *t = arg;
-	for (size_t i = 0; i < t->len; i++)
-		if (write(t->fd, t->text + i, 1) != 1)
-			break;
-	close(t->fd);
-	return NULL;
-}
-
 /* Rows seen by the check callback: their count and the concatenated raw bytes. */
 typedef struct seen_rows {
 	size_t n;
@@ -339,13 +322,10 @@ static int note_row(void *ctx, const char *s, size_t n, uint32_t line, uint32_t 
 
 static char *stream_fields(const char *text, size_t len, size_t max, seen_rows *seen)
 {
-	int fds[2];
-	cr_assert_eq(pipe(fds), 0);
-	trickle t = {fds[1], text, len};
-	pthread_t th;
-	cr_assert_eq(pthread_create(&th, NULL, trickle_out, &t), 0);
+	trickle t;
+	int fd = trickle_start(&t, text, len);
 	rbe_inbuf in;
-	rbe_inbuf_open(&in, fds[0], max);
+	rbe_inbuf_open(&in, fd, max);
 	rbe_csv c;
 	rbe_csv_stream(&c, &in, "t.csv");
 	if (seen) {
@@ -356,10 +336,10 @@ static char *stream_fields(const char *text, size_t len, size_t max, seen_rows *
 	rbe_csv_done(&c);
 	/* Drain what an error left unread, so the writer can finish. */
 	char sink[256];
-	while (read(fds[0], sink, sizeof(sink)) > 0)
+	while (read(fd, sink, sizeof(sink)) > 0)
 		;
-	pthread_join(th, NULL);
-	close(fds[0]);
+	trickle_join(&t);
+	close(fd);
 	return out;
 }
 

@@ -3,7 +3,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +11,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "trickle.h"
 #include "data/import.h"
 #include "data/rbds_format.h"
 
@@ -845,23 +845,6 @@ Test(import_errors, nul_bytes_stop_at_once)
 	expect_path_error("/dev/zero", NULL, "/dev/zero:1:1: a NUL byte; text must be UTF-8 without NUL characters");
 }
 
-/* Feeds a pipe one byte per write, so the reader sees every possible cut between reads. */
-typedef struct trickle {
-	int fd;
-	const char *text;
-	size_t len;
-} trickle;
-
-static void *trickle_out(void *arg)
-{
-	trickle *t = arg;
-	for (size_t i = 0; i < t->len; i++)
-		if (write(t->fd, t->text + i, 1) != 1)
-			break;
-	close(t->fd);
-	return NULL;
-}
-
 Test(import, streamed_input_cut_anywhere_gives_the_same_dataset)
 {
 	/* CRLF and lone CR line ends, quoted newlines and "" escapes, blank lines, a byte-order mark. */
@@ -881,17 +864,14 @@ Test(import, streamed_input_cut_anywhere_gives_the_same_dataset)
 	cr_assert_eq(whole->n, 4);
 	cr_assert_str_eq(whole->prompts[0], "two\r\nlines, \"quoted\"");
 
-	int fds[2];
-	cr_assert_eq(pipe(fds), 0);
-	trickle t = {fds[1], text, sizeof(text) - 1};
-	pthread_t th;
-	cr_assert_eq(pthread_create(&th, NULL, trickle_out, &t), 0);
+	trickle t;
+	int fd = trickle_start(&t, text, sizeof(text) - 1);
 	char *via;
-	cr_assert(asprintf(&via, "/proc/self/fd/%d", fds[0]) > 0);
+	cr_assert(asprintf(&via, "/proc/self/fd/%d", fd) > 0);
 	rbe_import_opts o = {.format = RBE_IMPORT_CSV};
 	int r = rbe_import_files((const char *const[]){via}, 1, &o, &streamed, NULL, &e);
-	pthread_join(th, NULL);
-	close(fds[0]);
+	trickle_join(&t);
+	close(fd);
 	cr_assert_eq(r, 0, "%s", e.msg);
 	expect_same_dataset(whole, streamed);
 	rbe_dataset_free(whole);
