@@ -48,6 +48,7 @@ struct rbd_run {
 	uint64_t output_total;
 	char spawn_error[sizeof(((rbe_error *)0)->msg)];
 	int spawned, exited, timed_out, cancelled, stopped, killing, oversize, spawn_failed, closing;
+	int sandboxed; /* the router runs in the sandbox, which keeps its children in its group */
 	int open_handles;
 };
 
@@ -371,8 +372,14 @@ static void worker_exited(uv_process_t *p, int64_t status, int sig)
 	r->term_signal = sig;
 	uv_timer_stop(&r->wall);
 	uv_timer_stop(&r->grace);
-	/* The job ends with the worker process: whatever it left running goes with it. */
-	kill_group(r, SIGKILL);
+	/* The job ends with the worker process: whatever it left running goes with it. A worker
+	 * that ended by itself has killed its router's group, and the sandbox keeps the router's
+	 * children in that group: then its own group is all that is left, and the /proc walk (a
+	 * read of every process's stat, on the loop) is needed only otherwise. */
+	if (status == 0 && sig == 0 && r->sandboxed)
+		kill(-r->proc.pid, SIGKILL);
+	else
+		kill_group(r, SIGKILL);
 	drain(r, &r->out, feed_out);
 	drain(r, &r->err, feed_err);
 	close_all(r);
@@ -509,6 +516,7 @@ int rbd_run_start(uv_loop_t *loop, const rbd_run_args *a, rbd_run **out, rbe_err
 	r->id = a->id;
 	r->team = rbe_xstrdup(a->team ? a->team : "?");
 	r->limits = a->limits;
+	r->sandboxed = a->sandbox.enabled;
 	r->cb = a->cb;
 	r->loop = loop;
 	r->job_text = text;
