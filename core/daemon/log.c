@@ -35,16 +35,21 @@ static void emit(int level, const char *line)
 	fflush(stderr);
 }
 
+static void vemit(int level, const char *fmt, va_list ap)
+{
+	char line[2048];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	emit(level, line);
+}
+
 void rbd_log(int level, const char *fmt, ...)
 {
 	if (level > max_level)
 		return;
-	char line[2048];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vemit(level, fmt, ap);
 	va_end(ap);
-	emit(level, line);
 }
 
 /* ---- the limiter ---- */
@@ -147,10 +152,8 @@ void rbd_log_limited(const char *kind, int level, const char *fmt, ...)
 		return;
 	}
 	k->n++;
-	char line[2048];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vemit(level, fmt, ap);
 	va_end(ap);
-	emit(level, line);
 }
